@@ -1,0 +1,113 @@
+// The build plan: plain, JSON-serializable data that says what the Dockerfile will do and why.
+
+export const STRATEGIES = ["optimal", "full", "slim", "layered", "multistage", "slim-buildkit"] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
+export interface PlanOptions {
+  strategy?: StrategyName;
+  /** Force a CPython minor version ("3.12") instead of choosing one */
+  python?: string;
+  poetryVersion?: string;
+  /** The container command, exec form */
+  cmd?: string[];
+  /** Default value of ARG PYTHON_IMAGE (the runtime base) */
+  baseImage?: string;
+  /** Render cache mounts (`RUN --mount=type=cache`); false for builders without BuildKit */
+  cacheMounts?: boolean;
+}
+
+export interface PackageToCompile {
+  name: string;
+  version: string;
+  /** e.g. "only an sdist is locked" */
+  reason: string;
+}
+
+export interface Plan {
+  schemaVersion: 1;
+  strategy: StrategyName;
+  project: {
+    name: string;
+    version: string | undefined;
+    description: string | undefined;
+    authors: string[];
+    license: string | undefined;
+    url: string | undefined;
+    packageMode: boolean;
+    /** Relative paths of the root package's sources, copied after the dependency layer */
+    sourcePaths: string[];
+    /** Files the root install needs besides pyproject.toml and poetry.lock (readme, extra `copy`) */
+    installFiles: string[];
+  };
+  python: {
+    /** CPython minor version, e.g. "3.11" */
+    version: string;
+    /** Debian release of the base image */
+    debian: string;
+    constraint: string;
+    constraintSource: string;
+    /** Why this version: one sentence for `couplet plan` */
+    reason: string;
+    /** Newer versions the constraint allows but were not chosen, and why */
+    rejected: { version: string; reason: string }[];
+  };
+  poetry: { version: string; source: string };
+  baseImage: {
+    /** ARG that selects the base image */
+    argument: "PYTHON_IMAGE";
+    /** Default runtime base, e.g. "python:3.11-slim-bookworm" */
+    runtime: string;
+    /** Default builder base (the full image for the `full` strategy) */
+    builder: string;
+  };
+  install: {
+    /** Groups installed in production (always starts with "main") */
+    groups: string[];
+    /** Groups left out of production */
+    excludedGroups: string[];
+    /** Groups added in the development target */
+    developmentGroups: string[];
+    extras: string[];
+  };
+  native: {
+    compile: PackageToCompile[];
+    /** Debian packages for the builder stage (empty: no compiler at all) */
+    buildPackages: string[];
+    /** Debian packages for the runtime stage (shared libraries) */
+    runtimePackages: string[];
+  };
+  entrypoint: { command: string[]; source: string } | undefined;
+  expose: number[];
+  layout: {
+    workdir: string;
+    venv: string;
+    poetryHome: string;
+    user: { name: string; uid: number } | undefined;
+  };
+  features: {
+    /** Separate builder and runtime stages */
+    multiStage: boolean;
+    /** A `development` target with the dev groups */
+    developmentTarget: boolean;
+    /** BuildKit cache mounts for pip, Poetry and apt */
+    cacheMounts: boolean;
+    /** Poetry in its own venv (optimal) or pip-installed into the system interpreter (seed presets) */
+    poetryIsolated: boolean;
+    /** Key the dependency layer on what the lock resolves to (a normalized pyproject), not on pyproject bytes */
+    lockKeyedDependencies: boolean;
+    /** Install dependencies (--no-root) before copying sources */
+    dependenciesBeforeCode: boolean;
+    /** Install only the production groups */
+    excludeDevGroups: boolean;
+    /** Remove caches in the same layer (when there is no cache mount) */
+    cleanCaches: boolean;
+  };
+  labels: Record<string, string>;
+  dockerignore: string[];
+  warnings: string[];
+}
+
+export interface RenderedFiles {
+  dockerfile: string;
+  dockerignore: string;
+}
