@@ -14,7 +14,8 @@ export default defineConfig({
           testTimeout: 20 * 60_000,
           hookTimeout: 20 * 60_000,
           // Image builds share one storage and two cores: run the files one after another.
-          fileParallelism: false,
+          pool: "forks",
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],
