@@ -1,0 +1,30 @@
+// podman: `podman build` (buildah underneath, so the same Dockerfile features and the same output).
+import { parseIntegerLine } from "./docker.js";
+import { commonBuildFlags } from "./flags.js";
+import type { BuildRequest, Capture, CommandSpec, Engine } from "./types.js";
+
+export function podmanEngine(options: { storageDriver?: string; program?: string } = {}): Engine {
+  const program = options.program ?? "podman";
+  const globals = options.storageDriver ? ["--storage-driver", options.storageDriver] : [];
+  return {
+    name: "podman",
+    label: "podman",
+    features: { cacheMounts: true, secrets: true, cacheTo: true },
+    warnings: [],
+    buildCommand(request: BuildRequest): CommandSpec {
+      const args = [...globals, "build", "--layers", ...commonBuildFlags(request)];
+      for (const from of request.cacheFrom ?? []) args.push("--cache-from", from);
+      for (const to of request.cacheTo ?? []) args.push("--cache-to", to);
+      args.push(request.context);
+      return { program, args };
+    },
+    async imageSize(ref: string, capture: Capture): Promise<number> {
+      return parseIntegerLine(
+        await capture({ program, args: [...globals, "image", "inspect", "--format", "{{.Size}}", ref] }),
+      );
+    },
+    removeImagesCommand(refs: string[]): CommandSpec {
+      return { program, args: [...globals, "rmi", "--force", ...refs] };
+    },
+  };
+}

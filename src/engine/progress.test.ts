@@ -1,0 +1,84 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { BuildTracker, parseLine } from "./progress.js";
+import type { EngineName } from "./types.js";
+
+const logs = new URL("../../test/fixtures/engine-logs/", import.meta.url);
+
+/** Replays a real captured log, one clock tick per line, so durations are deterministic. */
+function replay(engine: EngineName, file: string): BuildTracker {
+  let clock = 0;
+  const tracker = new BuildTracker(engine, () => clock);
+  for (const line of readFileSync(new URL(file, logs), "utf8").split("\n")) {
+    clock += 1;
+    tracker.feed(line);
+  }
+  tracker.end();
+  return tracker;
+}
+
+describe("buildah output", () => {
+  it("lists every step of a multi-stage build with its stage", () => {
+    const t = replay("buildah", "buildah-multistage-cold.log");
+    expect(t.steps.map((s) => s.label)).toEqual([
+      "[1/2] 1/3",
+      "[1/2] 2/3",
+      "[1/2] 3/3",
+      "[2/2] 1/4",
+      "[2/2] 2/4",
+      "[2/2] 3/4",
+      "[2/2] 4/4",
+    ]);
+    expect(t.steps[2]?.instruction).toBe("COPY app.py /app/");
+    expect(t.cacheHits).toBe(0);
+    expect(t.failure).toBeUndefined();
+    expect(t.steps.every((s) => s.endedAt !== undefined && s.endedAt >= s.startedAt)).toBe(true);
+  });
+
+  it("marks the dependency step cached after a source-only change, and only it", () => {
+    const t = replay("buildah", "buildah-multistage-code-change.log");
+    expect(t.steps.filter((s) => s.cached).map((s) => s.instruction)).toEqual([
+      expect.stringContaining("pip install --quiet six==1.16.0"),
+    ]);
+    // The reused layer is not one this build created; the three new layers and the final image are.
+    expect(t.createdLayers).not.toContain("a9db6222a77");
+    expect(t.createdLayers).toEqual(["f8fb1b779c0", "5531c5fa988", "9c188c5e4f0", "147825abe00"]);
+  });
+
+  it("names the failing step", () => {
+    const t = replay("buildah", "buildah-failing-step.log");
+    expect(t.failure?.step?.label).toBe("4/5");
+    expect(t.failure?.step?.instruction).toBe('RUN python -c "import nonexistent_module_xyz"');
+    expect(t.failure?.message).toContain("exit status 1");
+  });
+});
+
+describe("BuildKit plain progress", () => {
+  it("tracks interleaved steps by their vertex number", () => {
+    // BuildKit's format, as documented by `--progress plain`; no BuildKit runs on these machines to record one.
+    const lines = [
+      "#5 [builder 2/3] RUN pip install x",
+      "#6 [production 2/2] COPY a b",
+      "#5 CACHED",
+      "#6 DONE 0.4s",
+      "#7 [builder 3/3] RUN false",
+      '#7 ERROR: process "/bin/sh -c false" did not complete successfully: exit code: 1',
+    ];
+    let clock = 0;
+    const t = new BuildTracker("docker", () => ++clock);
+    for (const line of lines) t.feed(line);
+    expect(t.steps.map((s) => [s.label, s.cached])).toEqual([
+      ["[builder] 2/3", true],
+      ["[production] 2/2", false],
+      ["[builder] 3/3", false],
+    ]);
+    expect(t.failure?.step?.label).toBe("[builder] 3/3");
+  });
+});
+
+describe("parseLine", () => {
+  it("leaves the steps' own output alone", () => {
+    expect(parseLine("buildah", "Collecting flask==3.0.0")).toBeUndefined();
+    expect(parseLine("docker", "Collecting flask==3.0.0")).toBeUndefined();
+  });
+});

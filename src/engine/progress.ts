@@ -1,0 +1,152 @@
+// Reads an engine's build output line by line into steps: which instruction runs, how long it took, cache hits.
+import type { EngineName } from "./types.js";
+
+export interface Step {
+  /** As the engine numbers it, e.g. "2/5", or "[1/2] 2/3" for buildah stages */
+  label: string;
+  /** The Dockerfile instruction, as the engine prints it */
+  instruction: string;
+  startedAt: number;
+  endedAt: number | undefined;
+  /** The engine reused a cached layer for this step */
+  cached: boolean;
+}
+
+export type BuildEvent =
+  | { kind: "step"; key: string; label: string; instruction: string }
+  | { kind: "cached"; key?: string }
+  | { kind: "done"; key?: string }
+  | { kind: "layer"; id: string }
+  | { kind: "error"; message: string; key?: string };
+
+const BUILDAH_STEP = /^(?:\[(\d+\/\d+)\] )?STEP (\d+\/\d+): (.*)$/;
+const BUILDAH_ERROR = /^Error: building at STEP "(.*)": (.*)$/;
+const LEGACY_STEP = /^Step (\d+\/\d+) : (.*)$/;
+const LEGACY_ERROR = /^The command '(.*)' returned a non-zero code: (\d+)$/;
+// BuildKit plain progress: "#8 [builder 2/6] RUN ...", "#8 CACHED", "#8 DONE 1.2s", "#8 ERROR: ..."
+const BUILDKIT_STEP = /^#(\d+) \[([^\]]*?)(\d+\/\d+)\] (.*)$/;
+const BUILDKIT_STATE = /^#(\d+) (CACHED|DONE [\d.]+s|ERROR: .*|CANCELED)$/;
+
+/** One line of output to an event, or undefined for lines that are the steps' own output. */
+export function parseLine(engine: EngineName, line: string): BuildEvent | undefined {
+  if (engine === "buildah" || engine === "podman") {
+    let m = BUILDAH_STEP.exec(line);
+    if (m) {
+      const label = m[1] ? `[${m[1]}] ${m[2]}` : (m[2] as string);
+      return { kind: "step", key: label, label, instruction: m[3] as string };
+    }
+    if (line.startsWith("--> Using cache ")) return { kind: "cached" };
+    m = /^--> ([0-9a-f]{8,64})$/.exec(line);
+    if (m) return { kind: "layer", id: m[1] as string };
+    m = BUILDAH_ERROR.exec(line);
+    if (m) return { kind: "error", message: `${m[1]}: ${m[2]}` };
+    return undefined;
+  }
+  // docker: the legacy builder and BuildKit's plain progress look nothing alike; accept both.
+  let m = LEGACY_STEP.exec(line);
+  if (m) return { kind: "step", key: m[1] as string, label: m[1] as string, instruction: m[2] as string };
+  if (line === " ---> Using cache") return { kind: "cached" };
+  m = /^ ---> ([0-9a-f]{12})$/.exec(line);
+  if (m) return { kind: "layer", id: m[1] as string };
+  m = LEGACY_ERROR.exec(line);
+  if (m) return { kind: "error", message: `${m[1]} returned a non-zero code: ${m[2]}` };
+  m = BUILDKIT_STEP.exec(line);
+  if (m) {
+    const stage = (m[2] as string).trim();
+    const label = stage ? `[${stage}] ${m[3]}` : (m[3] as string);
+    return { kind: "step", key: `#${m[1]}`, label, instruction: m[4] as string };
+  }
+  m = BUILDKIT_STATE.exec(line);
+  if (m) {
+    const key = `#${m[1]}`;
+    const state = m[2] as string;
+    if (state === "CACHED") return { kind: "cached", key };
+    if (state.startsWith("ERROR: ")) return { kind: "error", key, message: state.slice("ERROR: ".length) };
+    return { kind: "done", key };
+  }
+  return undefined;
+}
+
+/** The build so far: steps in order, the one running, cache hits, layers made, the failure if any. */
+export class BuildTracker {
+  readonly steps: Step[] = [];
+  /** Layer (intermediate image) ids the build created, not the reused ones */
+  readonly createdLayers: string[] = [];
+  failure: { step: Step | undefined; message: string } | undefined;
+  private readonly byKey = new Map<string, Step>();
+  private current: Step | undefined;
+
+  constructor(
+    private readonly engine: EngineName,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Feeds one line; returns the event it carried (for live display). */
+  feed(line: string): BuildEvent | undefined {
+    const event = parseLine(this.engine, line);
+    if (!event) return undefined;
+    const at = this.now();
+    switch (event.kind) {
+      case "step": {
+        const existing = this.byKey.get(event.key);
+        // BuildKit repeats a step's header when its output resumes: same step, not a new one.
+        if (existing) {
+          this.current = existing;
+          break;
+        }
+        // Steps of the classic builders run one at a time: a new header ends the previous step.
+        if (this.engine !== "docker" || !event.key.startsWith("#")) this.finish(this.current, at);
+        const step: Step = {
+          label: event.label,
+          instruction: event.instruction,
+          startedAt: at,
+          endedAt: undefined,
+          cached: false,
+        };
+        this.steps.push(step);
+        this.byKey.set(event.key, step);
+        this.current = step;
+        break;
+      }
+      case "cached": {
+        const step = event.key ? this.byKey.get(event.key) : this.current;
+        if (step) step.cached = true;
+        break;
+      }
+      case "done":
+        this.finish(event.key ? this.byKey.get(event.key) : this.current, at);
+        break;
+      case "layer": {
+        const step = this.current;
+        // The id printed after "Using cache" is the reused layer, which this build did not create.
+        if (!step?.cached || step.endedAt !== undefined) this.createdLayers.push(event.id);
+        this.finish(step, at);
+        break;
+      }
+      case "error": {
+        const step = event.key ? this.byKey.get(event.key) : this.current;
+        this.finish(step, at);
+        this.failure ??= { step, message: event.message };
+        break;
+      }
+    }
+    return event;
+  }
+
+  /** Marks the last running step ended (call when the engine exits). */
+  end(): void {
+    this.finish(this.current, this.now());
+  }
+
+  get running(): Step | undefined {
+    return this.current && this.current.endedAt === undefined ? this.current : undefined;
+  }
+
+  get cacheHits(): number {
+    return this.steps.filter((s) => s.cached).length;
+  }
+
+  private finish(step: Step | undefined, at: number): void {
+    if (step && step.endedAt === undefined) step.endedAt = at;
+  }
+}

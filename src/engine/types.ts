@@ -1,0 +1,61 @@
+// The one Engine interface: every container engine turns the same build request into a command value.
+
+export const ENGINE_NAMES = ["docker", "buildah", "podman"] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+/** A program and its arguments, built before anything is spawned so it can be tested as a value. */
+export interface CommandSpec {
+  program: string;
+  args: string[];
+  /** Extra environment variables for the child (added to the parent's) */
+  env?: Record<string, string>;
+}
+
+export interface BuildRequest {
+  /** Build context folder */
+  context: string;
+  /** Path of the Dockerfile (may lie outside the context) */
+  dockerfile: string;
+  tag: string;
+  buildArgs?: Record<string, string>;
+  /** `id=NAME,src=PATH` (or `id=NAME,env=VAR` where the engine supports it), passed through */
+  secrets?: string[];
+  platform?: string;
+  target?: string;
+  /** Registry-backed cache sources, passed through */
+  cacheFrom?: string[];
+  cacheTo?: string[];
+  /** `host` where build containers need the host's network (these machines have no bridge) */
+  network?: string;
+  /** Ignore every cached layer */
+  noCache?: boolean;
+  /** File the engine writes the image id into */
+  iidFile?: string;
+}
+
+/** How the engine builds: which syntax it understands decides what the Dockerfile may use. */
+export interface EngineFeatures {
+  /** RUN --mount=type=cache works (BuildKit, buildah, podman) */
+  cacheMounts: boolean;
+  /** --secret works */
+  secrets: boolean;
+  /** --cache-to works */
+  cacheTo: boolean;
+}
+
+export interface Engine {
+  readonly name: EngineName;
+  /** Human description for messages, e.g. "docker (legacy builder)" */
+  readonly label: string;
+  readonly features: EngineFeatures;
+  /** Warnings to show once before building (e.g. no BuildKit) */
+  readonly warnings: string[];
+  /** Throws UserError for a request this engine cannot carry out */
+  buildCommand(request: BuildRequest): CommandSpec;
+  /** The image's uncompressed size in bytes (the sum of its layers), asking the engine through `capture` */
+  imageSize(ref: string, capture: Capture): Promise<number>;
+  removeImagesCommand(refs: string[]): CommandSpec;
+}
+
+/** Runs a short command and returns its standard output (throws when it fails). */
+export type Capture = (command: CommandSpec) => Promise<string>;
