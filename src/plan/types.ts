@@ -76,7 +76,8 @@ export interface Plan {
     /** Debian packages for the runtime stage (shared libraries) */
     runtimePackages: string[];
   };
-  entrypoint: { command: string[]; source: string } | undefined;
+  /** `entrypoint` form for a console script (arguments pass through), `cmd` for a full command line */
+  entrypoint: { command: string[]; form: "entrypoint" | "cmd"; source: string } | undefined;
   expose: number[];
   layout: {
     workdir: string;
@@ -101,6 +102,8 @@ export interface Plan {
     excludeDevGroups: boolean;
     /** Remove caches in the same layer (when there is no cache mount) */
     cleanCaches: boolean;
+    /** The builder starts from the full `python` image (the seed's `full` variant) instead of slim */
+    fullBuilderImage: boolean;
   };
   labels: Record<string, string>;
   dockerignore: string[];

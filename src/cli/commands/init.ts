@@ -1,4 +1,50 @@
-// PLACEHOLDER: `couplet init` is not registered yet; its owner replaces this file.
+// `couplet init [DIR]`: analyze a Poetry project and write its Dockerfile and .dockerignore.
+import { relative, resolve } from "node:path";
 import type { Command } from "commander";
+import { render } from "../../generate/render.js";
+import { writeFiles } from "../../generate/write.js";
+import { plan } from "../../plan/plan.js";
+import { analyze } from "../../project/analyze.js";
+import { addPlanOptions, type PlanFlags, planOptions } from "../options.js";
+import { action } from "../run.js";
 
-export function register(_program: Command): void {}
+interface InitFlags extends PlanFlags {
+  force?: boolean;
+  stdout?: boolean;
+}
+
+export function register(program: Command): void {
+  addPlanOptions(
+    program
+      .command("init")
+      .description("write an optimized Dockerfile and .dockerignore for the Poetry project in DIR")
+      .argument("[dir]", "project folder", ".")
+      .option("--force", "replace existing files (keeping .bak copies)")
+      .option("--stdout", "print the Dockerfile instead of writing files"),
+  ).action(
+    action(async (dir: string, flags: InitFlags) => {
+      const options = planOptions(flags);
+      const project = await analyze(resolve(dir));
+      const result = plan(project, options);
+      const files = render(result);
+      for (const warning of result.warnings) process.stderr.write(`couplet: warning: ${warning}\n`);
+      if (flags.stdout) {
+        process.stdout.write(files.dockerfile);
+        return 0;
+      }
+      const written = await writeFiles(
+        project.dir,
+        { Dockerfile: files.dockerfile, ".dockerignore": files.dockerignore },
+        flags.force === true,
+      );
+      for (const path of written.written)
+        process.stdout.write(`wrote ${relative(process.cwd(), path) || path}\n`);
+      for (const path of written.backups)
+        process.stdout.write(`kept the previous file as ${relative(process.cwd(), path)}\n`);
+      process.stdout.write(
+        `CPython ${result.python.version}, Poetry ${result.poetry.version}, strategy ${result.strategy}: run \`couplet plan${dir === "." ? "" : ` ${dir}`}\` to see why\n`,
+      );
+      return 0;
+    }),
+  );
+}

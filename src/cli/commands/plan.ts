@@ -1,4 +1,25 @@
-// PLACEHOLDER: `couplet plan` is not registered yet; its owner replaces this file.
+// `couplet plan [DIR]`: what was detected and why, as text or as the plan's JSON.
+import { resolve } from "node:path";
 import type { Command } from "commander";
+import { explainPlan } from "../../plan/explain.js";
+import { plan } from "../../plan/plan.js";
+import { analyze } from "../../project/analyze.js";
+import { addPlanOptions, type PlanFlags, planOptions } from "../options.js";
+import { action } from "../run.js";
 
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  addPlanOptions(
+    program
+      .command("plan")
+      .description("explain what couplet detected in the project in DIR and the Dockerfile it would write")
+      .argument("[dir]", "project folder", ".")
+      .option("--json", "print the plan as JSON"),
+  ).action(
+    action(async (dir: string, flags: PlanFlags & { json?: boolean }) => {
+      const options = planOptions(flags);
+      const result = plan(await analyze(resolve(dir)), options);
+      process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : explainPlan(result));
+      return 0;
+    }),
+  );
+}

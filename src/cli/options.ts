@@ -1,0 +1,74 @@
+// Options shared by the commands that plan a build (init, plan, build, bench).
+import { type Command, Option } from "commander";
+import { UserError } from "../errors.js";
+import { type PlanOptions, STRATEGIES, type StrategyName } from "../plan/types.js";
+
+export interface PlanFlags {
+  strategy?: string;
+  python?: string;
+  poetryVersion?: string;
+  cmd?: string;
+  baseImage?: string;
+  cacheMounts?: boolean;
+}
+
+export function addPlanOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        "--strategy <name>",
+        `optimal, or one of the seed's variants: ${STRATEGIES.join(", ")}`,
+      ).default("optimal"),
+    )
+    .option(
+      "--python <minor>",
+      "CPython minor version to build on (default: chosen from the constraint and the lock)",
+    )
+    .option(
+      "--poetry-version <version>",
+      "Poetry version to install (default: the one that wrote poetry.lock)",
+    )
+    .option(
+      "--cmd <command>",
+      'container command: a JSON array (\'["uvicorn", "app:app"]\') or words separated by spaces',
+    )
+    .option("--base-image <image>", "default for the PYTHON_IMAGE build argument")
+    .option("--no-cache-mounts", "no RUN --mount=type=cache (for builders without BuildKit)");
+}
+
+function parseCmd(text: string): string[] {
+  if (text.trim().startsWith("[")) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new UserError(`--cmd is not a valid JSON array: ${text}`, {
+        hint: 'for example \'["gunicorn", "app:app"]\'',
+      });
+    }
+    if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((w) => typeof w === "string")) {
+      throw new UserError("--cmd must be a non-empty JSON array of strings", {
+        hint: 'for example \'["gunicorn", "app:app"]\'',
+      });
+    }
+    return parsed;
+  }
+  const words = text.split(/\s+/).filter(Boolean);
+  if (words.length === 0) throw new UserError("--cmd is empty", { hint: "name the program to run" });
+  return words;
+}
+
+export function planOptions(flags: PlanFlags): PlanOptions {
+  const strategy = flags.strategy ?? "optimal";
+  if (!(STRATEGIES as readonly string[]).includes(strategy)) {
+    throw new UserError(`unknown strategy "${strategy}"`, { hint: `choose one of ${STRATEGIES.join(", ")}` });
+  }
+  return {
+    strategy: strategy as StrategyName,
+    ...(flags.python !== undefined ? { python: flags.python } : {}),
+    ...(flags.poetryVersion !== undefined ? { poetryVersion: flags.poetryVersion } : {}),
+    ...(flags.cmd !== undefined ? { cmd: parseCmd(flags.cmd) } : {}),
+    ...(flags.baseImage !== undefined ? { baseImage: flags.baseImage } : {}),
+    ...(flags.cacheMounts === false ? { cacheMounts: false } : {}),
+  };
+}

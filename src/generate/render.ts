@@ -1,0 +1,320 @@
+// render(plan) → Dockerfile and .dockerignore text: pure and deterministic, so outputs can be snapshotted.
+import { gte } from "@renovatebot/pep440";
+import type { Plan, RenderedFiles } from "../plan/types.js";
+import { VERSION } from "../version.js";
+import { normalizePyprojectCommand } from "./normalize.js";
+
+const POETRY_CACHE = "/root/.cache/pypoetry";
+const PIP_CACHE = "/root/.cache/pip";
+
+/** A Dockerfile instruction whose arguments continue over several lines. */
+function continued(head: string, parts: string[]): string {
+  const [first, ...rest] = parts;
+  return [first === undefined ? head : `${head} ${first}`, ...rest].join(" \\\n    ");
+}
+
+function json(words: string[]): string {
+  return JSON.stringify(words);
+}
+
+/** A double-quoted Dockerfile word: no variable expansion, no line breaks. */
+function quoted(value: string): string {
+  return `"${value.replace(/[\r\n]+/g, " ").replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+interface Context {
+  plan: Plan;
+  mounts: boolean;
+}
+
+function cacheMounts(ctx: Context, targets: string[]): string[] {
+  if (!ctx.mounts) return [];
+  return targets.map((target) =>
+    target.startsWith("/var/")
+      ? `--mount=type=cache,target=${target},sharing=locked`
+      : `--mount=type=cache,target=${target}`,
+  );
+}
+
+/** `RUN [mounts] cmd1 && cmd2 ...`, one command a line. */
+function run(ctx: Context, mountTargets: string[], commands: string[]): string {
+  const mounts = cacheMounts(ctx, mountTargets);
+  const [first, ...rest] = commands;
+  return continued(
+    `RUN ${[...mounts].join(" ")}${mounts.length ? " \\\n    " : ""}${first ?? "true"}`,
+    rest.map((c) => `&& ${c}`),
+  );
+}
+
+function aptInstall(ctx: Context, packages: string[], keepCacheMounts: boolean): string {
+  const list = packages.join(" ");
+  if (ctx.mounts && keepCacheMounts) {
+    // Official images delete downloaded .debs after each install; with a cache mount we want to keep them.
+    return run(
+      ctx,
+      ["/var/cache/apt", "/var/lib/apt/lists"],
+      [
+        "rm -f /etc/apt/apt.conf.d/docker-clean",
+        "apt-get update",
+        `apt-get install -y --no-install-recommends ${list}`,
+      ],
+    );
+  }
+  return run(
+    ctx,
+    [],
+    ["apt-get update", `apt-get install -y --no-install-recommends ${list}`, "rm -rf /var/lib/apt/lists/*"],
+  );
+}
+
+function poetryAtLeast(plan: Plan, version: string): boolean {
+  try {
+    return gte(plan.poetry.version, version);
+  } catch {
+    return true;
+  }
+}
+
+type InstallKind = "dependencies" | "root" | "development";
+
+function poetryInstall(plan: Plan, kind: InstallKind): string {
+  const groups = poetryAtLeast(plan, "1.2.0");
+  const args = ["poetry", "install"];
+  if (kind === "development") {
+    if (groups && plan.install.developmentGroups.length)
+      args.push("--with", plan.install.developmentGroups.join(","));
+  } else if (plan.features.excludeDevGroups) {
+    if (groups) args.push("--only", plan.install.groups.join(","));
+    else args.push("--no-dev");
+  } else {
+    const optional = plan.install.groups.filter((g) => g !== "main");
+    if (groups && optional.length) args.push("--with", optional.join(","));
+  }
+  if (plan.install.extras.length) args.push("--extras", shellQuote(plan.install.extras.join(" ")));
+  if (kind === "dependencies") args.push("--no-root");
+  return args.join(" ");
+}
+
+/** The install command, with the cache either mounted or removed in the same layer. */
+function poetryRun(ctx: Context, kind: InstallKind): string {
+  const { features } = ctx.plan;
+  const commands = [poetryInstall(ctx.plan, kind)];
+  if (!ctx.mounts && features.cleanCaches) commands.push(`rm -rf ${POETRY_CACHE} ${PIP_CACHE}`);
+  return run(ctx, [POETRY_CACHE, PIP_CACHE], commands);
+}
+
+function installPoetry(ctx: Context): string[] {
+  const { plan } = ctx;
+  const home = plan.layout.poetryHome;
+  const pipCache = ctx.mounts ? "" : " --no-cache-dir";
+  if (plan.features.poetryIsolated) {
+    return [
+      "# Poetry pinned to the version that wrote poetry.lock, in its own venv: none of its dependencies reach the app.",
+      "ARG POETRY_VERSION",
+      run(
+        ctx,
+        [PIP_CACHE],
+        [
+          `python -m venv ${home}`,
+          `${home}/bin/pip install${pipCache} "poetry==$POETRY_VERSION"`,
+          `ln -s ${home}/bin/poetry /usr/local/bin/poetry`,
+        ],
+      ),
+    ];
+  }
+  // The seed's `full` variant kept pip's cache; the others did not.
+  const flag = !ctx.mounts && plan.features.cleanCaches ? pipCache : "";
+  return ["ARG POETRY_VERSION", run(ctx, [PIP_CACHE], [`pip install${flag} "poetry==$POETRY_VERSION"`])];
+}
+
+function poetryEnv(plan: Plan): string {
+  return continued("ENV", [
+    "POETRY_NO_INTERACTION=1",
+    "POETRY_VIRTUALENVS_CREATE=true",
+    "POETRY_VIRTUALENVS_IN_PROJECT=true",
+    // The app's venv needs neither pip nor setuptools at run time: Poetry installs without them.
+    ...(plan.features.poetryIsolated
+      ? ["POETRY_VIRTUALENVS_OPTIONS_NO_PIP=true", "POETRY_VIRTUALENVS_OPTIONS_NO_SETUPTOOLS=true"]
+      : []),
+    `POETRY_CACHE_DIR=${POETRY_CACHE}`,
+  ]);
+}
+
+function pythonEnv(): string {
+  return continued("ENV", [
+    "PYTHONDONTWRITEBYTECODE=1",
+    "PYTHONUNBUFFERED=1",
+    "PIP_DISABLE_PIP_VERSION_CHECK=1",
+  ]);
+}
+
+function venvEnv(plan: Plan): string {
+  return continued("ENV", [`VIRTUAL_ENV=${plan.layout.venv}`, `PATH="${plan.layout.venv}/bin:$PATH"`]);
+}
+
+function copyPath(path: string): string {
+  return path === "." ? "COPY . ." : `COPY ${path} ./${path}`;
+}
+
+/** Dependency inputs, the dependency install, then the code and the root install. */
+function dependenciesThenCode(ctx: Context): string[] {
+  const { plan } = ctx;
+  const { features, project } = plan;
+  const lines: string[] = features.lockKeyedDependencies
+    ? [
+        "# Only what the lock resolves to: a new description, version or comment in pyproject.toml keeps this layer.",
+        "COPY --from=lock /deps/ ./",
+      ]
+    : ["COPY pyproject.toml poetry.lock ./"];
+  if (features.dependenciesBeforeCode) lines.push(poetryRun(ctx, "dependencies"));
+  if (project.packageMode) {
+    // The root install needs the real pyproject.toml (and its readme) where the reduced one stood.
+    const files = [
+      ...(features.lockKeyedDependencies ? ["pyproject.toml", "poetry.lock"] : []),
+      ...project.installFiles,
+    ];
+    if (files.length) lines.push(`COPY ${files.join(" ")} ./`);
+  }
+  for (const path of project.sourcePaths) lines.push(copyPath(path));
+  if (project.packageMode || !features.dependenciesBeforeCode) lines.push(poetryRun(ctx, "root"));
+  return lines;
+}
+
+function command(plan: Plan): string[] {
+  if (!plan.entrypoint) return ['CMD ["python"]'];
+  return [`${plan.entrypoint.form === "entrypoint" ? "ENTRYPOINT" : "CMD"} ${json(plan.entrypoint.command)}`];
+}
+
+function finish(plan: Plan): string[] {
+  const lines: string[] = [];
+  if (plan.layout.user) lines.push(`USER ${plan.layout.user.uid}:${plan.layout.user.uid}`);
+  if (plan.expose.length) lines.push(`EXPOSE ${plan.expose.join(" ")}`);
+  const labels = Object.entries(plan.labels);
+  if (labels.length)
+    lines.push(
+      continued(
+        "LABEL",
+        labels.map(([k, v]) => `${k}=${quoted(v)}`),
+      ),
+    );
+  lines.push(...command(plan));
+  return lines;
+}
+
+function createUser(ctx: Context): string[] {
+  const user = ctx.plan.layout.user;
+  if (!user) return [];
+  return [run(ctx, [], [`useradd --create-home --uid ${user.uid} --user-group ${user.name}`])];
+}
+
+function header(plan: Plan): string[] {
+  const lines = [];
+  if (plan.features.cacheMounts) lines.push("# syntax=docker/dockerfile:1");
+  lines.push(
+    `# Generated by couplet ${VERSION} (strategy: ${plan.strategy}) for ${plan.project.name}.`,
+    `# ${plan.python.reason}.`,
+    "# `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.",
+    "",
+    `ARG PYTHON_IMAGE=${plan.features.fullBuilderImage ? plan.baseImage.builder : plan.baseImage.runtime}`,
+    `ARG POETRY_VERSION=${plan.poetry.version}`,
+    "",
+  );
+  return lines;
+}
+
+function singleStage(ctx: Context): string[] {
+  const { plan } = ctx;
+  const lines = [`FROM \${PYTHON_IMAGE} AS production`, pythonEnv(), poetryEnv(plan)];
+  const apt = [...plan.native.buildPackages, ...plan.native.runtimePackages];
+  if (apt.length) lines.push(aptInstall(ctx, [...new Set(apt)].sort(), true));
+  lines.push(
+    ...installPoetry(ctx),
+    "WORKDIR /app",
+    ...dependenciesThenCode(ctx),
+    venvEnv(plan),
+    ...createUser(ctx),
+  );
+  lines.push(...finish(plan));
+  return lines;
+}
+
+function multiStage(ctx: Context): string[] {
+  const { plan } = ctx;
+  const lines: string[] = [];
+  lines.push(
+    "# base: the interpreter and settings every stage shares.",
+    `FROM \${PYTHON_IMAGE} AS base`,
+    pythonEnv(),
+    `WORKDIR ${plan.layout.workdir}`,
+    "",
+  );
+  const builderParent = plan.features.poetryIsolated ? "poetry" : "base";
+  if (plan.features.poetryIsolated) {
+    lines.push("FROM base AS poetry", poetryEnv(plan), ...installPoetry(ctx), "");
+  }
+  if (plan.features.lockKeyedDependencies) {
+    lines.push(
+      "# lock: pyproject.toml reduced to what poetry.lock's content-hash covers, with sorted keys.",
+      "FROM poetry AS lock",
+      "COPY pyproject.toml poetry.lock /lock/",
+      `RUN ${normalizePyprojectCommand(`${plan.layout.poetryHome}/bin/python`, "/lock", "/deps")}`,
+      "",
+    );
+  }
+  lines.push(
+    `# builder: ${plan.native.buildPackages.length ? `compilers and headers for ${plan.native.compile.map((c) => c.name).join(", ")}; ` : ""}dependencies before code.`,
+    `FROM ${builderParent} AS builder`,
+  );
+  if (!plan.features.poetryIsolated) lines.push(poetryEnv(plan));
+  if (plan.native.buildPackages.length) lines.push(aptInstall(ctx, plan.native.buildPackages, true));
+  if (!plan.features.poetryIsolated) lines.push(...installPoetry(ctx));
+  lines.push(...dependenciesThenCode(ctx), "");
+  if (plan.features.developmentTarget) {
+    lines.push(
+      `# development: adds the ${plan.install.developmentGroups.join(", ") || "(no)"} group(s); build it with --target development.`,
+      "FROM builder AS development",
+      poetryRun(ctx, "development"),
+      venvEnv(plan),
+      ...command(plan),
+      "",
+    );
+  }
+  lines.push(
+    "# production: the slim base, the runtime libraries, the venv at the same path as in the builder, the code.",
+    "FROM base AS production",
+  );
+  if (plan.native.runtimePackages.length) lines.push(aptInstall(ctx, plan.native.runtimePackages, false));
+  lines.push(...createUser(ctx));
+  const paths = plan.project.sourcePaths;
+  if (paths.includes(".")) {
+    lines.push(`COPY --from=builder ${plan.layout.workdir} ${plan.layout.workdir}`);
+  } else {
+    lines.push(`COPY --from=builder ${plan.layout.venv} ${plan.layout.venv}`);
+    for (const path of paths) {
+      lines.push(`COPY --from=builder ${plan.layout.workdir}/${path} ${plan.layout.workdir}/${path}`);
+    }
+  }
+  lines.push(venvEnv(plan), ...finish(plan));
+  return lines;
+}
+
+export function renderDockerfile(plan: Plan): string {
+  const ctx: Context = { plan, mounts: plan.features.cacheMounts };
+  const body = plan.features.multiStage ? multiStage(ctx) : singleStage(ctx);
+  return `${[...header(plan), ...body]
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trimEnd()}\n`;
+}
+
+export function renderDockerignore(plan: Plan): string {
+  return `# Generated by couplet: keep the build context to what the image needs.\n${plan.dockerignore.join("\n")}\n`;
+}
+
+export function render(plan: Plan): RenderedFiles {
+  return { dockerfile: renderDockerfile(plan), dockerignore: renderDockerignore(plan) };
+}

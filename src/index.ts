@@ -1,0 +1,10 @@
+// couplet's library API: analyze a project, plan a build, render the Dockerfile.
+export { formatUserError, isUserError, UserError } from "./errors.js";
+export { render, renderDockerfile, renderDockerignore } from "./generate/render.js";
+export { explainPlan } from "./plan/explain.js";
+export { plan } from "./plan/plan.js";
+export type { Plan, PlanOptions, RenderedFiles, StrategyName } from "./plan/types.js";
+export { STRATEGIES } from "./plan/types.js";
+export { analyze } from "./project/analyze.js";
+export type { Lock, LockedPackage, Project } from "./project/types.js";
+export { VERSION } from "./version.js";

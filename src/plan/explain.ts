@@ -1,0 +1,73 @@
+// A plan as text a person reads before trusting the generated Dockerfile.
+
+import { STRATEGY_TABLE } from "./strategies.js";
+import type { Plan } from "./types.js";
+
+function row(label: string, ...lines: string[]): string {
+  const [first = "", ...rest] = lines;
+  return [`${label.padEnd(13)}${first}`, ...rest.map((line) => `${" ".repeat(13)}${line}`)].join("\n");
+}
+
+const FEATURE_NAMES: Record<keyof Plan["features"], string> = {
+  multiStage: "builder and runtime stages",
+  developmentTarget: "development target",
+  cacheMounts: "BuildKit cache mounts",
+  poetryIsolated: "Poetry in its own venv",
+  lockKeyedDependencies: "dependency layer keyed on the lock",
+  dependenciesBeforeCode: "dependencies before code",
+  excludeDevGroups: "production groups only",
+  cleanCaches: "no cache left in layers",
+  fullBuilderImage: "full python image",
+};
+
+export function explainPlan(plan: Plan): string {
+  const on = Object.entries(plan.features)
+    .filter(([, value]) => value)
+    .map(([key]) => FEATURE_NAMES[key as keyof Plan["features"]]);
+  const lines = [
+    `couplet plan for ${plan.project.name}${plan.project.version ? ` ${plan.project.version}` : ""} (strategy: ${plan.strategy})`,
+    row("", STRATEGY_TABLE[plan.strategy].summary),
+    "",
+    row("Python", `CPython ${plan.python.version} on Debian ${plan.python.debian}`, plan.python.reason),
+    ...plan.python.rejected.map((r) => row("", `not ${r.version}: ${r.reason}`)),
+    row(
+      "Base image",
+      `${plan.baseImage.runtime}${plan.baseImage.builder !== plan.baseImage.runtime ? ` (builder: ${plan.baseImage.builder})` : ""}, set with --build-arg ${plan.baseImage.argument}=...`,
+    ),
+    row("Poetry", `${plan.poetry.version}, from ${plan.poetry.source}`),
+    row(
+      "Groups",
+      `production: ${plan.install.groups.join(", ")}`,
+      `left out of production: ${plan.install.excludedGroups.join(", ") || "none"}`,
+      ...(plan.features.developmentTarget
+        ? [`development target adds: ${plan.install.developmentGroups.join(", ") || "none"}`]
+        : []),
+    ),
+    row("Extras", plan.install.extras.join(", ") || "none"),
+    row(
+      "Compiled",
+      ...(plan.native.compile.length
+        ? plan.native.compile.map((c) => `${c.name} ${c.version}: ${c.reason}`)
+        : ["nothing: every production package has a wheel for this interpreter"]),
+    ),
+    row("Build apt", plan.native.buildPackages.join(" ") || "none (no compiler in any stage)"),
+    row("Runtime apt", plan.native.runtimePackages.join(" ") || "none"),
+    row(
+      "Command",
+      plan.entrypoint
+        ? `${plan.entrypoint.form === "entrypoint" ? "ENTRYPOINT" : "CMD"} ${JSON.stringify(plan.entrypoint.command)}, from ${plan.entrypoint.source}`
+        : "none",
+    ),
+    row(
+      "Code",
+      plan.project.sourcePaths.join(", "),
+      plan.project.packageMode
+        ? "installed as the root package after the dependencies"
+        : "package-mode = false: copied, not installed",
+    ),
+    row("User", plan.layout.user ? `${plan.layout.user.name} (uid ${plan.layout.user.uid})` : "root"),
+    row("Techniques", on.join(", ")),
+  ];
+  if (plan.warnings.length) lines.push(row("Warnings", ...plan.warnings));
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { availability, wheelFits, wheelTags } from "./wheels.js";
+
+function fits(file: string, minor: number, arch: "x86_64" | "aarch64" = "x86_64"): boolean {
+  const tags = wheelTags(file);
+  if (!tags) throw new Error(`not a wheel: ${file}`);
+  return wheelFits(tags, minor, arch);
+}
+
+describe("wheel compatibility", () => {
+  it("accepts pure-Python wheels everywhere", () => {
+    expect(fits("flask-3.0.3-py3-none-any.whl", 13)).toBe(true);
+    expect(fits("six-1.16.0-py2.py3-none-any.whl", 11)).toBe(true);
+  });
+
+  it("matches CPython-specific wheels only to their own minor version", () => {
+    const file = "PyYAML-6.0.2-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
+    expect(fits(file, 13)).toBe(true);
+    expect(fits(file, 12)).toBe(false);
+    expect(fits(file, 14)).toBe(false);
+    expect(fits(file, 13, "aarch64")).toBe(false);
+  });
+
+  it("lets abi3 wheels serve every later CPython", () => {
+    const file = "cryptography-43.0.1-cp39-abi3-manylinux_2_28_x86_64.whl";
+    expect(fits(file, 9)).toBe(true);
+    expect(fits(file, 14)).toBe(true);
+    expect(fits(file, 8)).toBe(false);
+  });
+
+  it("refuses musl and foreign platforms", () => {
+    expect(fits("orjson-3.10.7-cp311-cp311-musllinux_1_2_x86_64.whl", 11)).toBe(false);
+    expect(fits("orjson-3.10.7-cp311-none-win_amd64.whl", 11)).toBe(false);
+    expect(fits("orjson-3.10.7-cp311-cp311-macosx_10_15_x86_64.whl", 11)).toBe(false);
+  });
+
+  it("keeps build tags out of the way", () => {
+    expect(fits("pkg-1.0-1build-cp311-cp311-manylinux2014_x86_64.whl", 11)).toBe(true);
+  });
+
+  it("tells source-only packages from packages that lack a wheel for one interpreter", () => {
+    expect(availability([{ file: "uWSGI-2.0.28.tar.gz" }], 11, "x86_64")).toBe("source-only");
+    const pyyaml = [
+      { file: "PyYAML-6.0.2.tar.gz" },
+      { file: "PyYAML-6.0.2-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl" },
+    ];
+    expect(availability(pyyaml, 13, "x86_64")).toBe("wheel");
+    expect(availability(pyyaml, 14, "x86_64")).toBe("no-wheel-for-python");
+  });
+});
