@@ -1,0 +1,1 @@
+"""yamlstat: count the keys and items of YAML documents."""

@@ -1,0 +1,1 @@
+"""The FastAPI service of couplet's fastapi-app example."""

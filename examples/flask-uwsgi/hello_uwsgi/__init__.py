@@ -1,0 +1,1 @@
+"""A Flask app served by uWSGI, linked against libpq through psycopg2."""
