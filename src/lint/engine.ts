@@ -1,0 +1,202 @@
+// The lint engine: parse → rules → config, inline pragmas and severities → findings; and safe fixes applied to text.
+import { UserError } from "../errors.js";
+import { EMPTY_CONFIG, type LintConfig } from "./config.js";
+import { buildModel, type Model } from "./model.js";
+import { RULES } from "./rules/index.js";
+import type { DockerignoreFile, Finding, LintProject, Report, Rule, TextEdit } from "./types.js";
+
+export interface LintOptions {
+  project?: LintProject | undefined;
+  dockerignore?: DockerignoreFile | undefined;
+  config?: LintConfig;
+  /** Build target: the stage that becomes the image (default: the last stage) */
+  target?: string | undefined;
+  rules?: readonly Rule[];
+}
+
+/** Dockerfiles are small; anything past this is not one (or is generated beyond reason). */
+export const MAX_BYTES = 1024 * 1024;
+
+const KNOWN = new Set([
+  "ADD",
+  "ARG",
+  "CMD",
+  "COPY",
+  "ENTRYPOINT",
+  "ENV",
+  "EXPOSE",
+  "FROM",
+  "HEALTHCHECK",
+  "LABEL",
+  "MAINTAINER",
+  "ONBUILD",
+  "RUN",
+  "SHELL",
+  "STOPSIGNAL",
+  "USER",
+  "VOLUME",
+  "WORKDIR",
+]);
+
+/** Refuse what is not a Dockerfile: binary, huge, no FROM, unknown instructions. One located error. */
+export function checkInput(content: Buffer | string, file: string): string {
+  const bytes = typeof content === "string" ? Buffer.from(content) : content;
+  if (bytes.length > MAX_BYTES)
+    throw new UserError(
+      `refusing to lint a ${(bytes.length / 1024 / 1024).toFixed(1)} MiB file: a Dockerfile is far smaller`,
+      {
+        location: { file },
+      },
+    );
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    const line = bytes.subarray(0, nul).toString("latin1").split("\n").length;
+    throw new UserError("binary content (a NUL byte): not a Dockerfile", { location: { file, line } });
+  }
+  const text = bytes.toString("utf8");
+  if (text.includes("\uFFFD") && !bytes.toString("latin1").includes("\uFFFD"))
+    throw new UserError("not valid UTF-8 text: not a Dockerfile", { location: { file } });
+  return text;
+}
+
+/** Errors a builder would stop at before building anything. */
+function checkParse(model: Model): void {
+  const instructions = model.dockerfile.getInstructions();
+  let seenFrom = false;
+  for (const instruction of instructions) {
+    const keyword = instruction.getKeyword().toUpperCase();
+    const at = instruction.getRange().start;
+    const location = { file: model.file, line: at.line + 1, column: at.character + 1 };
+    if (!KNOWN.has(keyword))
+      throw new UserError(
+        `unknown instruction "${instruction.getKeyword()}": not a Dockerfile, or a line continuation is missing`,
+        {
+          location,
+        },
+      );
+    if (keyword === "FROM") seenFrom = true;
+    else if (!seenFrom && keyword !== "ARG")
+      throw new UserError(`${keyword} before the first FROM: only ARG may come before FROM`, { location });
+    if (keyword === "FROM" && instruction.getArguments().length === 0)
+      throw new UserError("FROM without an image", { location });
+  }
+  if (!seenFrom)
+    throw new UserError("no FROM instruction: not a Dockerfile", { location: { file: model.file, line: 1 } });
+}
+
+/** Pragmas: `# couplet-ignore CPL001 CPL002` on the line(s) just above an instruction silences those rules on it. */
+function pragmas(model: Model): Map<number, Set<string>> {
+  const byInstructionLine = new Map<number, Set<string>>();
+  const lines = model.text.split("\n");
+  for (const instruction of model.dockerfile.getInstructions()) {
+    const first = instruction.getRange().start.line;
+    const ids = new Set<string>();
+    for (let line = first - 1; line >= 0; line--) {
+      const text = (lines[line] ?? "").trim();
+      if (!text.startsWith("#")) break;
+      const match = /^#\s*couplet-ignore\b(.*)$/.exec(text);
+      if (match) for (const id of (match[1] ?? "").split(/[\s,]+/).filter(Boolean)) ids.add(id.toUpperCase());
+    }
+    if (ids.size) {
+      const last = instruction.getRange().end.line;
+      for (let line = first; line <= last; line++) byInstructionLine.set(line, ids);
+    }
+  }
+  return byInstructionLine;
+}
+
+/** Lint a Dockerfile's text. Throws UserError (exit 2) when it is not a Dockerfile. */
+export function lintText(text: string, file: string, options: LintOptions = {}): Finding[] {
+  const model = buildModel(text, file);
+  checkParse(model);
+  if (options.target !== undefined) {
+    const target = model.stages.find((s) => s.name?.toLowerCase() === options.target?.toLowerCase());
+    if (!target)
+      throw new UserError(`no stage named "${options.target}"`, {
+        location: { file },
+        hint: `stages: ${model.stages.map((s) => s.name ?? s.index).join(", ")}`,
+      });
+    model.target = target;
+  }
+  const config = options.config ?? EMPTY_CONFIG;
+  const ignoredAt = pragmas(model);
+  const findings: Finding[] = [];
+  for (const rule of options.rules ?? RULES) {
+    const id = rule.meta.id;
+    if (config.ignore.includes(id)) continue;
+    const configured = config.severity[id];
+    if (configured === "off") continue;
+    if (rule.meta.needsProject && !options.project) continue;
+    const reports: Report[] = [];
+    rule.check({
+      model,
+      project: options.project,
+      dockerignore: options.dockerignore,
+      report: (r) => reports.push(r),
+    });
+    for (const r of reports) {
+      if (ignoredAt.get(r.range.start.line)?.has(id)) continue;
+      findings.push({
+        file,
+        line: r.range.start.line + 1,
+        column: r.range.start.character + 1,
+        endLine: r.range.end.line + 1,
+        endColumn: r.range.end.character + 1,
+        rule: id,
+        severity: configured ?? rule.meta.defaultSeverity,
+        message: r.message,
+        ...(r.fix ? { fix: r.fix } : {}),
+      });
+    }
+  }
+  // One finding per rule and place: rules that walk several stages may meet the same instruction twice.
+  const unique = new Map<string, Finding>();
+  for (const f of findings) unique.set(`${f.rule}:${f.line}:${f.column}:${f.message}`, f);
+  return [...unique.values()].sort(
+    (a, b) => a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule),
+  );
+}
+
+/** Apply edits that do not overlap (earlier findings win); returns the new text and how many edits were applied. */
+export function applyEdits(text: string, edits: TextEdit[][]): { text: string; applied: number } {
+  const accepted: TextEdit[] = [];
+  let applied = 0;
+  for (const group of edits) {
+    const overlaps = group.some((e) =>
+      accepted.some(
+        (a) => (e.start < a.end && a.start < e.end) || (e.start === e.end && e.start === a.start),
+      ),
+    );
+    if (overlaps) continue;
+    accepted.push(...group);
+    applied++;
+  }
+  accepted.sort((a, b) => b.start - a.start);
+  let out = text;
+  for (const edit of accepted) out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
+  return { text: out, applied };
+}
+
+export interface FixResult {
+  text: string;
+  /** Findings left after fixing */
+  remaining: Finding[];
+  /** Number of fixes applied */
+  fixed: number;
+}
+
+/** Apply safe fixes until none is left (fixes may overlap, so lint again after each pass). */
+export function fixText(text: string, file: string, options: LintOptions = {}): FixResult {
+  let current = text;
+  let fixed = 0;
+  for (let pass = 0; pass < 10; pass++) {
+    const findings = lintText(current, file, options);
+    const fixes = findings.filter((f) => f.fix).map((f) => f.fix as TextEdit[]);
+    if (!fixes.length) return { text: current, remaining: findings, fixed };
+    const result = applyEdits(current, fixes);
+    if (result.applied === 0 || result.text === current) return { text: current, remaining: findings, fixed };
+    current = result.text;
+    fixed += result.applied;
+  }
+  return { text: current, remaining: lintText(current, file, options), fixed };
+}

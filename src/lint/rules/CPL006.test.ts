@@ -1,0 +1,61 @@
+import { rule } from "./CPL006.js";
+import { project, ruleTable } from "./tester.js";
+
+const groups = project({
+  devGroups: [
+    { name: "dev", optional: false },
+    { name: "test", optional: false },
+    { name: "docs", optional: true },
+  ],
+});
+
+ruleTable(rule, {
+  valid: [
+    { name: "--only main", code: "FROM python:3.11-slim\nRUN poetry install --only main\n" },
+    {
+      name: "--without every default group",
+      code: "FROM python:3.11-slim\nRUN poetry install --without dev,test\n",
+      project: groups,
+    },
+    {
+      name: "legacy --no-dev (CPL007's business)",
+      code: "FROM python:3.11-slim\nRUN poetry install --no-dev\n",
+    },
+    {
+      name: "development stage that is not the target",
+      code: "FROM python:3.11-slim AS base\nFROM base AS development\nRUN poetry install --with dev\nFROM base AS production\nRUN poetry install --only main\n",
+    },
+  ],
+  invalid: [
+    {
+      name: "plain poetry install",
+      code: "FROM python:3.11-slim\nRUN poetry install --no-root\n",
+      lines: [2],
+      message: "every non-optional group",
+    },
+    {
+      name: "--without leaves a group",
+      code: "FROM python:3.11-slim\nRUN poetry install --without dev\n",
+      project: groups,
+      lines: [2],
+      message: "the test group",
+    },
+    {
+      name: "an optional group pulled in",
+      code: "FROM python:3.11-slim\nRUN poetry install --only main,docs\n",
+      project: groups,
+      lines: [2],
+    },
+    {
+      name: "builder whose venv reaches the image",
+      code: "FROM python:3.11 AS builder\nRUN poetry install\nFROM python:3.11-slim\nCOPY --from=builder /app /app\n",
+      lines: [2],
+    },
+    {
+      name: "--target development",
+      code: "FROM python:3.11-slim AS development\nRUN poetry install\nFROM python:3.11-slim AS production\n",
+      target: "development",
+      lines: [2],
+    },
+  ],
+});
