@@ -1,0 +1,90 @@
+// Read a Poetry project folder once (pyproject.toml, poetry.lock, a few file checks) into a Project.
+import { readFile, stat } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import { UserError } from "../errors.js";
+import { isLockFresh } from "./content-hash.js";
+import { deriveGroups } from "./groups.js";
+import { parseLockWithEdges } from "./lock.js";
+import { readPyproject } from "./pyproject.js";
+import { parseToml, TomlDoc } from "./toml.js";
+import type { Project } from "./types.js";
+
+export async function analyze(dir: string): Promise<Project> {
+  const absolute = resolve(dir);
+  const info = await stat(absolute).catch(() => undefined);
+  if (!info?.isDirectory())
+    throw new UserError(`no such project folder: ${dir}`, { location: { file: dir } });
+
+  const pyprojectPath = join(absolute, "pyproject.toml");
+  const lockPath = join(absolute, "poetry.lock");
+  // Every read starts at once: the files are independent and the slow part is waiting on the disk.
+  const [pyprojectText, lockText, hasDockerignore] = await Promise.all([
+    readText(pyprojectPath),
+    readText(lockPath),
+    exists(join(absolute, ".dockerignore")),
+  ]);
+  if (pyprojectText === undefined)
+    throw new UserError("no pyproject.toml here", {
+      location: { file: pyprojectPath },
+      hint: "run couplet in a Poetry project's folder, or pass its path",
+    });
+  const doc: TomlDoc = new TomlDoc(pyprojectText, pyprojectPath, parseToml(pyprojectText, pyprojectPath));
+  const pyproject = readPyproject(doc, basename(absolute));
+  if (lockText === undefined)
+    throw new UserError("no poetry.lock next to pyproject.toml", {
+      location: { file: lockPath },
+      hint: "run `poetry lock` to create it",
+    });
+  const { lock, edges } = parseLockWithEdges(lockText, lockPath);
+
+  // Lock 2.1 records groups per package; older locks are resolved against pyproject's groups like Poetry does.
+  if (lock.lockVersion !== "2.1") {
+    const derived = deriveGroups(lock.packages, edges, pyproject.groupRoots);
+    lock.packages.forEach((pkg, i) => {
+      const groups = derived[i] ?? [];
+      // A 1.x `category` stays as the answer for packages no declared dependency reaches (a stale lock).
+      if (groups.length > 0) pkg.groups = groups;
+    });
+  }
+
+  const sourcePaths = pyproject.packageMode
+    ? (pyproject.packages ?? (await defaultLayout(absolute, pyproject.moduleName)))
+    : [];
+  const { packages: _packages, moduleName: _moduleName, groupRoots: _roots, ...rest } = pyproject;
+  return {
+    ...rest,
+    dir: absolute,
+    pyprojectPath,
+    pyprojectText,
+    sourcePaths,
+    lock,
+    lockFresh: isLockFresh(doc.root, lock.contentHash, lock.generatedBy, lock.lockVersion),
+    hasDockerignore,
+  };
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new UserError(`cannot read ${basename(path)}: ${(error as Error).message}`, {
+      location: { file: path },
+    });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** poetry-core's default when `packages` is absent: `<module>/`, `src/<module>/`, or a single-module file. */
+async function defaultLayout(dir: string, module: string): Promise<string[]> {
+  const candidates = [module, `src/${module}`, `${module}.py`, `src/${module}.py`];
+  const found = await Promise.all(candidates.map((c) => exists(join(dir, c))));
+  const index = found.indexOf(true);
+  return index < 0 ? [] : [candidates[index] as string];
+}

@@ -1,0 +1,66 @@
+// `[tool.couplet]` in pyproject.toml: the user's settings for couplet, type-checked with messages that point at them.
+import { normalizeName } from "./names.js";
+import { get, type TomlDoc } from "./toml.js";
+import type { CoupletConfig, NativeNeed } from "./types.js";
+
+const KEYS = ["cmd", "extras", "with", "expose", "copy", "native", "lint"];
+const NATIVE_KEYS = ["build", "runtime", "note", "runtime-with-wheel"];
+
+export function readCoupletConfig(doc: TomlDoc, value: unknown): CoupletConfig {
+  const t = doc.table(value, "tool.couplet") ?? {};
+  for (const key of Object.keys(t))
+    if (!KEYS.includes(key))
+      doc.fail(
+        `tool.couplet.${key}`,
+        `unknown setting tool.couplet.${key}`,
+        `known settings: ${KEYS.join(", ")}`,
+      );
+  const cmd = doc.strings(get(t, "cmd"), "tool.couplet.cmd");
+  if (cmd !== undefined && cmd.length === 0)
+    doc.fail("tool.couplet.cmd", "tool.couplet.cmd must not be empty");
+  return {
+    cmd,
+    extras: doc.strings(get(t, "extras"), "tool.couplet.extras") ?? [],
+    with: doc.strings(get(t, "with"), "tool.couplet.with") ?? [],
+    expose: readPorts(doc, get(t, "expose")),
+    native: readNative(doc, get(t, "native")),
+    copy: doc.strings(get(t, "copy"), "tool.couplet.copy") ?? [],
+    lint: doc.table(get(t, "lint"), "tool.couplet.lint"),
+  };
+}
+
+function readPorts(doc: TomlDoc, value: unknown): number[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((port) => {
+    const n = typeof port === "bigint" ? Number(port) : port;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535)
+      doc.fail(
+        "tool.couplet.expose",
+        "tool.couplet.expose must be a port number (1-65535) or a list of them",
+      );
+    return n;
+  });
+}
+
+function readNative(doc: TomlDoc, value: unknown): Record<string, NativeNeed> {
+  const t = doc.table(value, "tool.couplet.native") ?? {};
+  const out: Record<string, NativeNeed> = {};
+  for (const [name, raw] of Object.entries(t)) {
+    const where = `tool.couplet.native.${name}`;
+    const entry = doc.table(raw, where) ?? {};
+    for (const key of Object.keys(entry))
+      if (!NATIVE_KEYS.includes(key))
+        doc.fail(where, `unknown setting ${where}.${key}`, `known settings: ${NATIVE_KEYS.join(", ")}`);
+    const need: NativeNeed = {
+      build: doc.strings(get(entry, "build"), `${where}.build`) ?? [],
+      runtime: doc.strings(get(entry, "runtime"), `${where}.runtime`) ?? [],
+    };
+    const note = doc.string(get(entry, "note"), `${where}.note`);
+    if (note !== undefined) need.note = note;
+    const withWheel = doc.boolean(get(entry, "runtime-with-wheel"), `${where}.runtime-with-wheel`);
+    if (withWheel !== undefined) need.runtimeWithWheel = withWheel;
+    out[normalizeName(name)] = need;
+  }
+  return out;
+}

@@ -1,0 +1,299 @@
+// pyproject.toml in the shapes Poetry reads: 1.x `[tool.poetry]`, 2.x PEP 621 `[project]` with Poetry extras, PEP 735 groups.
+import { UserError } from "../errors.js";
+import { readCoupletConfig } from "./couplet-config.js";
+import type { DirectDependency, GroupRoots } from "./groups.js";
+import { normalizeName, parseRequirement } from "./names.js";
+import { get, type Table, type TomlDoc } from "./toml.js";
+import type { DependencyGroup, Project } from "./types.js";
+
+/** What pyproject.toml alone says; analyze() adds the lock and the file system facts. */
+export type PyprojectInfo = Omit<
+  Project,
+  "dir" | "pyprojectPath" | "pyprojectText" | "lock" | "lockFresh" | "hasDockerignore" | "sourcePaths"
+> & {
+  /** Source paths from `packages`, or undefined to use the default layout of `moduleName` */
+  packages: string[] | undefined;
+  /** Python module name of the root package (poetry-core: normalized name with - as _) */
+  moduleName: string;
+  /** Each group's direct dependencies with requested extras, for deriving groups of lock 2.0 packages */
+  groupRoots: GroupRoots[];
+};
+
+const POETRY_BACKENDS = ["poetry.core.masonry.api", "poetry.masonry.api"];
+
+export function isPoetryProject(root: Table): boolean {
+  const tool = get(root, "tool");
+  if (tool && typeof tool === "object" && get(tool as Table, "poetry") !== undefined) return true;
+  const build = get(root, "build-system");
+  const backend = build && typeof build === "object" ? get(build as Table, "build-backend") : undefined;
+  return typeof backend === "string" && POETRY_BACKENDS.includes(backend);
+}
+
+export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo {
+  const root = doc.root;
+  if (!isPoetryProject(root))
+    throw new UserError("not a Poetry project: no [tool.poetry] table and no poetry-core build-backend", {
+      location: { file: doc.file },
+      hint: "couplet reads projects managed by Poetry",
+    });
+  const tool = doc.table(get(root, "tool"), "tool") ?? {};
+  const poetry = doc.table(get(tool, "poetry"), "tool.poetry") ?? {};
+  const project = doc.table(get(root, "project"), "project");
+  const metadataFormat = project ? "project" : "tool.poetry";
+  const meta = project ?? poetry;
+  const metaPrefix = project ? "project" : "tool.poetry";
+
+  const packageMode = doc.boolean(get(poetry, "package-mode"), "tool.poetry.package-mode") ?? true;
+  const declaredName =
+    doc.string(get(meta, "name"), `${metaPrefix}.name`) ??
+    doc.string(get(poetry, "name"), "tool.poetry.name");
+  if (declaredName === undefined && packageMode)
+    doc.fail(
+      metaPrefix,
+      `${metaPrefix}.name is missing`,
+      "a package needs a name (or set package-mode = false)",
+    );
+  const name = declaredName ?? fallbackName;
+  const version =
+    doc.string(get(meta, "version"), `${metaPrefix}.version`) ??
+    doc.string(get(poetry, "version"), "tool.poetry.version");
+  const description =
+    doc.string(get(meta, "description"), `${metaPrefix}.description`) ??
+    doc.string(get(poetry, "description"), "tool.poetry.description");
+
+  const poetryDeps = doc.table(get(poetry, "dependencies"), "tool.poetry.dependencies") ?? {};
+  const python = readPython(doc, project, poetryDeps);
+
+  // Main group: PEP 621 dependencies when given, else [tool.poetry.dependencies] (Poetry 1.x, or 2.x with
+  // `dynamic = ["dependencies"]`); optional dependencies belong to main too, pulled by extras.
+  const projectDeps = project ? doc.strings(get(project, "dependencies"), "project.dependencies") : undefined;
+  const optionalDeps = project
+    ? (doc.table(get(project, "optional-dependencies"), "project.optional-dependencies") ?? {})
+    : {};
+  const main: DirectDependency[] =
+    projectDeps && projectDeps.length > 0
+      ? requirements(doc, projectDeps, "project.dependencies")
+      : poetryTable(doc, poetryDeps, "tool.poetry.dependencies");
+  const extras: Record<string, string[]> = {};
+  for (const [extra, specs] of Object.entries(optionalDeps)) {
+    const deps = requirements(
+      doc,
+      doc.strings(specs, `project.optional-dependencies.${extra}`) ?? [],
+      "project.optional-dependencies",
+    );
+    extras[extra] = deps.map((d) => d.name);
+    main.push(...deps);
+  }
+  const poetryExtras = doc.table(get(poetry, "extras"), "tool.poetry.extras") ?? {};
+  for (const [extra, names] of Object.entries(poetryExtras))
+    extras[extra] = (doc.strings(names, `tool.poetry.extras.${extra}`) ?? []).map(normalizeName);
+
+  const groupRoots: GroupRoots[] = [{ name: "main", dependencies: main }];
+  const groups: DependencyGroup[] = [{ name: "main", optional: false, dependencies: unique(main) }];
+  const addGroup = (groupName: string, optional: boolean, deps: DirectDependency[]) => {
+    const existing = groupRoots.find((g) => g.name === groupName);
+    const group = groups.find((g) => g.name === groupName);
+    if (existing && group) {
+      existing.dependencies.push(...deps);
+      group.dependencies = unique(existing.dependencies);
+      group.optional ||= optional;
+    } else {
+      groupRoots.push({ name: groupName, dependencies: [...deps] });
+      groups.push({ name: groupName, optional, dependencies: unique(deps) });
+    }
+  };
+  const legacyDev = doc.table(get(poetry, "dev-dependencies"), "tool.poetry.dev-dependencies");
+  if (legacyDev) addGroup("dev", false, poetryTable(doc, legacyDev, "tool.poetry.dev-dependencies"));
+  const poetryGroups = doc.table(get(poetry, "group"), "tool.poetry.group") ?? {};
+  for (const [groupName, raw] of Object.entries(poetryGroups)) {
+    const prefix = `tool.poetry.group.${groupName}`;
+    const group = doc.table(raw, prefix) ?? {};
+    const optional = doc.boolean(get(group, "optional"), `${prefix}.optional`) ?? false;
+    const deps = doc.table(get(group, "dependencies"), `${prefix}.dependencies`) ?? {};
+    addGroup(groupName, optional, poetryTable(doc, deps, `${prefix}.dependencies`));
+  }
+  // PEP 735 [dependency-groups] (Poetry 2.2+); `optional` for them still lives in [tool.poetry.group.X].
+  const pep735 = doc.table(get(root, "dependency-groups"), "dependency-groups") ?? {};
+  for (const [groupName, raw] of Object.entries(pep735)) {
+    const items = doc.array(raw, `dependency-groups.${groupName}`) ?? [];
+    const specs = items.filter((item): item is string => typeof item === "string");
+    addGroup(groupName, false, requirements(doc, specs, `dependency-groups.${groupName}`));
+  }
+
+  return {
+    name,
+    version,
+    description,
+    authors: readAuthors(doc, get(meta, "authors"), `${metaPrefix}.authors`),
+    license: readLicense(doc, get(meta, "license"), `${metaPrefix}.license`),
+    urls: readUrls(doc, project, poetry),
+    metadataFormat,
+    packageMode,
+    readme: readReadme(doc, project, poetry),
+    packages: readPackages(doc, poetry),
+    moduleName: normalizeName(name).replace(/-/g, "_"),
+    python,
+    groups,
+    groupRoots,
+    extras,
+    scripts: readScripts(doc, project, poetry),
+    plugins: readPlugins(doc, project, poetry),
+    couplet: readCoupletConfig(doc, get(tool, "couplet")),
+  };
+}
+
+function unique(deps: DirectDependency[]): string[] {
+  return [...new Set(deps.map((d) => d.name))];
+}
+
+function readPython(doc: TomlDoc, project: Table | undefined, poetryDeps: Table): Project["python"] {
+  // [tool.poetry.dependencies] python narrows requires-python for locking, so it decides what the lock is valid for.
+  const poetryPython = get(poetryDeps, "python");
+  if (poetryPython !== undefined) {
+    const constraint = doc.string(poetryPython, "tool.poetry.dependencies.python");
+    return { constraint: constraint as string, source: "tool.poetry.dependencies.python" };
+  }
+  const requires = project
+    ? doc.string(get(project, "requires-python"), "project.requires-python")
+    : undefined;
+  if (requires !== undefined) return { constraint: requires, source: "project.requires-python" };
+  return { constraint: "*", source: "none declared (any Python)" };
+}
+
+function requirements(doc: TomlDoc, specs: string[], where: string): DirectDependency[] {
+  return specs.map((spec) => {
+    const req = parseRequirement(spec);
+    if (!req) doc.fail(where, `${where}: "${spec}" is not a valid requirement`);
+    return req;
+  });
+}
+
+/** `name = "^1.0"`, `name = {version, extras, optional, ...}` or a list of those (one per marker). */
+function poetryTable(doc: TomlDoc, table: Table, where: string): DirectDependency[] {
+  const out: DirectDependency[] = [];
+  for (const [rawName, spec] of Object.entries(table)) {
+    if (rawName.toLowerCase() === "python") continue;
+    const extras = new Set<string>();
+    for (const one of Array.isArray(spec) ? spec : [spec]) {
+      if (typeof one === "string") continue;
+      const t = doc.table(one, `${where}.${rawName}`);
+      for (const e of doc.strings(get(t ?? {}, "extras"), `${where}.${rawName}.extras`) ?? [])
+        extras.add(normalizeName(e));
+    }
+    out.push({ name: normalizeName(rawName), extras: [...extras] });
+  }
+  return out;
+}
+
+function readAuthors(doc: TomlDoc, value: unknown, where: string): string[] {
+  const list = doc.array(value, where) ?? [];
+  return list.map((author) => {
+    if (typeof author === "string") return author;
+    const t = doc.table(author, where) ?? {};
+    const name = doc.string(get(t, "name"), `${where}.name`);
+    const email = doc.string(get(t, "email"), `${where}.email`);
+    return [name, email ? `<${email}>` : undefined].filter(Boolean).join(" ");
+  });
+}
+
+function readLicense(doc: TomlDoc, value: unknown, where: string): string | undefined {
+  if (value === undefined || typeof value === "string") return value;
+  const t = doc.table(value, where) ?? {};
+  // PEP 621's {text = ...} names the license; {file = ...} only points at its text.
+  return doc.string(get(t, "text"), `${where}.text`);
+}
+
+function readUrls(doc: TomlDoc, project: Table | undefined, poetry: Table): Project["urls"] {
+  const urls: Project["urls"] = {};
+  for (const key of ["homepage", "repository", "documentation"] as const) {
+    const value = doc.string(get(poetry, key), `tool.poetry.${key}`);
+    if (value !== undefined) urls[key] = value;
+  }
+  const projectUrls = project ? (doc.table(get(project, "urls"), "project.urls") ?? {}) : {};
+  const aliases: Record<string, keyof Project["urls"]> = {
+    homepage: "homepage",
+    home: "homepage",
+    repository: "repository",
+    source: "repository",
+    "source-code": "repository",
+    documentation: "documentation",
+    docs: "documentation",
+  };
+  for (const [label, url] of Object.entries(projectUrls)) {
+    const key = aliases[label.toLowerCase().replace(/[\s_]+/g, "-")];
+    const text = doc.string(url, `project.urls.${label}`);
+    if (key && text !== undefined && urls[key] === undefined) urls[key] = text;
+  }
+  return urls;
+}
+
+function readReadme(doc: TomlDoc, project: Table | undefined, poetry: Table): string[] {
+  const projectReadme = project ? get(project, "readme") : undefined;
+  if (typeof projectReadme === "string") return [projectReadme];
+  if (projectReadme !== undefined) {
+    const t = doc.table(projectReadme, "project.readme") ?? {};
+    const file = doc.string(get(t, "file"), "project.readme.file");
+    return file === undefined ? [] : [file];
+  }
+  const poetryReadme = get(poetry, "readme");
+  if (typeof poetryReadme === "string") return [poetryReadme];
+  return doc.strings(poetryReadme, "tool.poetry.readme") ?? [];
+}
+
+function readPackages(doc: TomlDoc, poetry: Table): string[] | undefined {
+  const list = doc.array(get(poetry, "packages"), "tool.poetry.packages");
+  if (list === undefined) return undefined;
+  return list.map((entry) => {
+    const t = doc.table(entry, "tool.poetry.packages") ?? {};
+    const include = doc.string(get(t, "include"), "tool.poetry.packages.include");
+    if (include === undefined) doc.fail("packages", "every entry of tool.poetry.packages needs `include`");
+    const from = doc.string(get(t, "from"), "tool.poetry.packages.from");
+    return from ? `${from.replace(/\/+$/, "")}/${include}` : include;
+  });
+}
+
+function readScripts(doc: TomlDoc, project: Table | undefined, poetry: Table): Record<string, string> {
+  const scripts: Record<string, string> = {};
+  const projectScripts = project ? (doc.table(get(project, "scripts"), "project.scripts") ?? {}) : {};
+  for (const [name, target] of Object.entries(projectScripts))
+    scripts[name] = doc.string(target, `project.scripts.${name}`) as string;
+  const poetryScripts = doc.table(get(poetry, "scripts"), "tool.poetry.scripts") ?? {};
+  for (const [name, target] of Object.entries(poetryScripts)) {
+    const where = `tool.poetry.scripts.${name}`;
+    if (typeof target === "string") scripts[name] = target;
+    else {
+      const t = doc.table(target, where) ?? {};
+      // `type = "file"` scripts are copied files, not module:function console scripts.
+      const type = doc.string(get(t, "type"), `${where}.type`) ?? "console";
+      const reference =
+        doc.string(get(t, "reference"), `${where}.reference`) ??
+        doc.string(get(t, "callable"), `${where}.callable`);
+      if (type === "console" && reference !== undefined) scripts[name] = reference;
+    }
+  }
+  return scripts;
+}
+
+function readPlugins(
+  doc: TomlDoc,
+  project: Table | undefined,
+  poetry: Table,
+): Record<string, Record<string, string>> {
+  const plugins: Record<string, Record<string, string>> = {};
+  const add = (table: Table, where: string) => {
+    for (const [group, entries] of Object.entries(table)) {
+      const t = doc.table(entries, `${where}.${group}`) ?? {};
+      const out: Record<string, string> = plugins[group] ?? {};
+      plugins[group] = out;
+      for (const [name, target] of Object.entries(t))
+        out[name] = doc.string(target, `${where}.${group}.${name}`) as string;
+    }
+  };
+  if (project) {
+    add(doc.table(get(project, "entry-points"), "project.entry-points") ?? {}, "project.entry-points");
+    const gui = doc.table(get(project, "gui-scripts"), "project.gui-scripts");
+    if (gui) add({ gui_scripts: gui }, "project");
+  }
+  add(doc.table(get(poetry, "plugins"), "tool.poetry.plugins") ?? {}, "tool.poetry.plugins");
+  return plugins;
+}
