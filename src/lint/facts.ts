@@ -354,22 +354,26 @@ export function venvsOf(stage: Stage, steps: Step[]): string[] {
 export function inProject(step: RunStep, command: ShellCommand): boolean {
   const env = commandEnv(step, command);
   if (truthy(env.get("POETRY_VIRTUALENVS_IN_PROJECT"))) return true;
-  return configSet(step.stage, "virtualenvs.in-project", step).some((v) => truthy(v));
+  return configSet(step.stage, "virtualenvs.in-project", step, command).some((v) => truthy(v));
 }
 
 /** Values given to a Poetry setting with `poetry config NAME VALUE` in this stage's chain, up to `until`. */
-export function configSet(stage: Stage, name: string, until?: Step): string[] {
+export function configSet(stage: Stage, name: string, until?: Step, untilCommand?: ShellCommand): string[] {
   const values: string[] = [];
   for (let s: Stage | undefined = stage; s; s = s.parent) {
     for (const step of s.steps) {
-      if (step === until) break;
-      if (step.kind !== "run") continue;
+      if (step.kind !== "run") {
+        if (step === until) break;
+        continue;
+      }
       for (const command of step.commands) {
+        if (step === until && (untilCommand === undefined || command === untilCommand)) break;
         const call = poetryCall(command);
         if (call?.subcommand !== "config") continue;
         const args = call.args.filter((a) => !a.startsWith("-"));
         if (args[0] === name && args[1] !== undefined) values.push(args[1]);
       }
+      if (step === until) break;
     }
   }
   return values;

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile variables, not templates
 import { rule } from "./CPL002.js";
 import { project, ruleTable } from "./tester.js";
 
@@ -12,7 +13,6 @@ ruleTable(rule, {
     },
     {
       name: "same version from an ARG",
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile variable, not a template
       code: 'FROM python:3.11-slim\nARG POETRY_VERSION=1.8.5\nRUN pip install "poetry==${POETRY_VERSION}"\n',
       project: lock185,
     },

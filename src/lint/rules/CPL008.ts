@@ -77,7 +77,7 @@ export const rule: Rule = {
             env.get("VIRTUAL_ENV") !== undefined ||
             inProject(step, command) ||
             falsy(env.get("POETRY_VIRTUALENVS_CREATE")) ||
-            configSet(stage, "virtualenvs.create", step).some((v) => falsy(v)) ||
+            configSet(stage, "virtualenvs.create", step, command).some((v) => falsy(v)) ||
             truthy(env.get("POETRY_VIRTUALENVS_PATH") ? "1" : undefined);
           const r: Report = {
             range: model.rangeOf(command.start, command.end),

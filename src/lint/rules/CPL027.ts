@@ -21,7 +21,7 @@ export const rule: Rule = {
         if (env.get("VIRTUAL_ENV")) continue;
         const off =
           falsy(env.get("POETRY_VIRTUALENVS_CREATE")) ||
-          configSet(stage, "virtualenvs.create", call.step).some((v) => falsy(v));
+          configSet(stage, "virtualenvs.create", call.step, call.command).some((v) => falsy(v));
         if (!off) continue;
         void runs;
         report({
