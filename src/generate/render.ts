@@ -14,7 +14,7 @@ function continued(head: string, parts: string[]): string {
 }
 
 function json(words: string[]): string {
-  return JSON.stringify(words);
+  return `[${words.map((word) => JSON.stringify(word)).join(", ")}]`;
 }
 
 /** A double-quoted Dockerfile word: no variable expansion, no line breaks. */
@@ -43,11 +43,9 @@ function cacheMounts(ctx: Context, targets: string[]): string[] {
 /** `RUN [mounts] cmd1 && cmd2 ...`, one command a line. */
 function run(ctx: Context, mountTargets: string[], commands: string[]): string {
   const mounts = cacheMounts(ctx, mountTargets);
-  const [first, ...rest] = commands;
-  return continued(
-    `RUN ${[...mounts].join(" ")}${mounts.length ? " \\\n    " : ""}${first ?? "true"}`,
-    rest.map((c) => `&& ${c}`),
-  );
+  const [first = "true", ...rest] = commands;
+  const lines = mounts.length ? [`RUN ${mounts.join(" ")}`, first] : [`RUN ${first}`];
+  return [...lines, ...rest.map((command) => `&& ${command}`)].join(" \\\n    ");
 }
 
 function aptInstall(ctx: Context, packages: string[], keepCacheMounts: boolean): string {
@@ -287,8 +285,8 @@ function multiStage(ctx: Context): string[] {
     "# production: the slim base, the runtime libraries, the venv at the same path as in the builder, the code.",
     "FROM base AS production",
   );
-  if (plan.native.runtimePackages.length) lines.push(aptInstall(ctx, plan.native.runtimePackages, false));
   lines.push(...createUser(ctx));
+  if (plan.native.runtimePackages.length) lines.push(aptInstall(ctx, plan.native.runtimePackages, false));
   const paths = plan.project.sourcePaths;
   if (paths.includes(".")) {
     lines.push(`COPY --from=builder ${plan.layout.workdir} ${plan.layout.workdir}`);

@@ -40,6 +40,12 @@ describe("wheel compatibility", () => {
 
   it("tells source-only packages from packages that lack a wheel for one interpreter", () => {
     expect(availability([{ file: "uWSGI-2.0.28.tar.gz" }], 11, "x86_64")).toBe("source-only");
+    // psycopg2 locks an sdist and Windows wheels: no interpreter choice gives a Linux wheel.
+    const psycopg2 = [
+      { file: "psycopg2-2.9.10-cp311-cp311-win_amd64.whl" },
+      { file: "psycopg2-2.9.10.tar.gz" },
+    ];
+    expect(availability(psycopg2, 11, "x86_64")).toBe("source-only");
     const pyyaml = [
       { file: "PyYAML-6.0.2.tar.gz" },
       { file: "PyYAML-6.0.2-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl" },

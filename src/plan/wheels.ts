@@ -67,7 +67,10 @@ export type Availability =
   | "no-wheel-for-python";
 
 export function availability(files: { file: string }[], minor: number, arch: Arch): Availability {
-  const wheels = files.map((f) => wheelTags(f.file)).filter((t): t is WheelTags => t !== undefined);
+  // Wheels for other platforms (psycopg2 locks Windows wheels only) do not make a Linux build possible.
+  const wheels = files
+    .map((f) => wheelTags(f.file))
+    .filter((t): t is WheelTags => t !== undefined && t.platform.some((p) => platformFits(p, arch)));
   if (wheels.length === 0) return "source-only";
   return wheels.some((tags) => wheelFits(tags, minor, arch)) ? "wheel" : "no-wheel-for-python";
 }

@@ -1,0 +1,98 @@
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+// These run the built CLI (`npm test` builds first), as a user would.
+const root = new URL("../../..", import.meta.url).pathname;
+const cli = join(root, "dist/cli/main.js");
+const fixture = join(root, "test/fixtures/projects/poetry1-groups");
+
+function couplet(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function copyOfFixture(): string {
+  const dir = mkdtempSync(join(tmpdir(), "couplet-init-"));
+  cpSync(fixture, dir, { recursive: true });
+  return dir;
+}
+
+describe("couplet init", () => {
+  it("writes a Dockerfile and a .dockerignore into the project", () => {
+    const dir = copyOfFixture();
+    const { code, stdout } = couplet("init", dir);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/wrote .*Dockerfile/);
+    expect(readFileSync(join(dir, "Dockerfile"), "utf8")).toMatch(/^# syntax=docker\/dockerfile:1/);
+    expect(readFileSync(join(dir, ".dockerignore"), "utf8")).toContain("**/.venv");
+  });
+
+  it("refuses to overwrite an existing Dockerfile and writes nothing at all", () => {
+    const dir = copyOfFixture();
+    writeFileSync(join(dir, "Dockerfile"), "FROM mine\n");
+    const { code, stderr } = couplet("init", dir);
+    expect(code).toBe(1);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toContain("--force");
+    expect(readFileSync(join(dir, "Dockerfile"), "utf8")).toBe("FROM mine\n");
+    expect(existsSync(join(dir, ".dockerignore"))).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.includes("couplet"))).toEqual([]);
+  });
+
+  it("with --force replaces the files and keeps the old ones as .bak", () => {
+    const dir = copyOfFixture();
+    writeFileSync(join(dir, "Dockerfile"), "FROM mine\n");
+    const { code } = couplet("init", dir, "--force");
+    expect(code).toBe(0);
+    expect(readFileSync(join(dir, "Dockerfile.bak"), "utf8")).toBe("FROM mine\n");
+    expect(readFileSync(join(dir, "Dockerfile"), "utf8")).toContain("AS production");
+  });
+
+  it("with --stdout prints the Dockerfile and writes nothing", () => {
+    const dir = copyOfFixture();
+    const { code, stdout } = couplet("init", dir, "--stdout");
+    expect(code).toBe(0);
+    expect(stdout).toContain("FROM base AS production");
+    expect(existsSync(join(dir, "Dockerfile"))).toBe(false);
+  });
+
+  it("gives byte-identical output for the same input", () => {
+    const first = couplet("init", fixture, "--stdout").stdout;
+    expect(first.length).toBeGreaterThan(0);
+    expect(couplet("init", fixture, "--stdout").stdout).toBe(first);
+  });
+
+  it.each([
+    [["init", fixture, "--strategy", "fastest"], /unknown strategy "fastest".*optimal, full, slim/],
+    [["init", "/nonexistent/project"], /\/nonexistent\/project/],
+    [["init", fixture, "--python", "2.7"], /--python 2\.7/],
+    [["init", fixture, "--cmd", "[1, 2]"], /--cmd must be a non-empty JSON array/],
+  ])("rejects bad input %j with one line and a non-zero exit", (args, message) => {
+    const { code, stderr } = couplet(...(args as string[]));
+    expect(code).not.toBe(0);
+    expect(code).not.toBe(70);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("couplet plan", () => {
+  it("prints the plan as JSON", () => {
+    const { code, stdout } = couplet("plan", fixture, "--json");
+    expect(code).toBe(0);
+    const plan = JSON.parse(stdout);
+    expect(plan.schemaVersion).toBe(1);
+    expect(plan.python.version).toMatch(/^3\.\d+$/);
+    expect(plan.install.groups).toContain("main");
+  });
+
+  it("explains its choices in text", () => {
+    const { code, stdout } = couplet("plan", fixture);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Python\s+CPython 3\.\d+ on Debian/);
+    expect(stdout).toMatch(/Poetry\s+\d+\.\d+\.\d+, from/);
+  });
+});

@@ -1,0 +1,108 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { plan } from "../plan/plan.js";
+import { STRATEGIES } from "../plan/types.js";
+import { analyze } from "../project/analyze.js";
+import { render } from "./render.js";
+
+const root = new URL("../..", import.meta.url).pathname;
+
+/** Every real project in the repository that has a lock: the bundled examples and the test fixtures. */
+function projects(): string[] {
+  const dirs: string[] = [];
+  for (const parent of ["examples", "test/fixtures/projects"]) {
+    const base = join(root, parent);
+    if (!existsSync(base)) continue;
+    for (const name of readdirSync(base).sort()) {
+      if (existsSync(join(base, name, "poetry.lock")) && existsSync(join(base, name, "pyproject.toml"))) {
+        dirs.push(`${parent}/${name}`);
+      }
+    }
+  }
+  return dirs;
+}
+
+async function dockerfile(project: string, options: Parameters<typeof plan>[1] = {}): Promise<string> {
+  return render(plan(await analyze(join(root, project)), options)).dockerfile;
+}
+
+describe("rendered Dockerfiles (snapshots)", () => {
+  for (const project of projects()) {
+    for (const strategy of STRATEGIES) {
+      it(`${project} with strategy ${strategy}`, async () => {
+        const text = await dockerfile(project, { strategy });
+        const name = `${project.replace(/\//g, "__")}.${strategy}.Dockerfile`;
+        await expect(text).toMatchFileSnapshot(join(root, "test/snapshots/dockerfiles", name));
+      });
+    }
+  }
+});
+
+describe("what the optimal Dockerfile does", () => {
+  it("puts compilers only in the builder, and the runtime libraries in production", async () => {
+    const text = await dockerfile("test/fixtures/projects/poetry1-groups");
+    const [builder = "", production = ""] = text.split("FROM base AS production");
+    expect(builder).toMatch(/apt-get install -y --no-install-recommends .*gcc/);
+    expect(builder).toContain("libpq-dev");
+    expect(production).not.toContain("gcc");
+    expect(production).toMatch(/apt-get install -y --no-install-recommends .*libpq5/);
+    expect(production).toContain("rm -rf /var/lib/apt/lists/*");
+  });
+
+  it("installs no compiler when every package has a wheel", async () => {
+    const text = await dockerfile("test/fixtures/projects/src-layout");
+    expect(text).not.toMatch(/gcc|-dev\b|build-essential/);
+  });
+
+  it("installs only the production groups, and the dev groups in the development target", async () => {
+    const text = await dockerfile("test/fixtures/projects/poetry1-groups");
+    expect(text).toContain("poetry install --only main --no-root");
+    expect(text).toMatch(/FROM builder AS development\nRUN [^\n]*\n\s+poetry install --with dev,test,docs/);
+  });
+
+  it("uses --no-dev for Poetry 1.1, which has no groups", async () => {
+    const project = "test/fixtures/projects/poetry11";
+    if (!existsSync(join(root, project, "poetry.lock"))) return;
+    const text = await dockerfile(project);
+    expect(text).toContain("poetry install --no-dev --no-root");
+  });
+
+  it("removes caches in the same layer when cache mounts are off", async () => {
+    const text = await dockerfile("test/fixtures/projects/poetry1-groups", { cacheMounts: false });
+    expect(text).not.toContain("--mount=type=cache");
+    expect(text).not.toContain("# syntax=");
+    expect(text).toMatch(/poetry install --only main --no-root \\\n\s+&& rm -rf \/root\/.cache\/pypoetry/);
+    expect(text).toContain('pip install --no-cache-dir "poetry==$POETRY_VERSION"');
+  });
+
+  it("copies the code without installing it when package-mode is false", async () => {
+    const text = await dockerfile("test/fixtures/projects/package-mode-false");
+    expect(text).toContain("poetry install --only main --no-root");
+    expect(text).not.toMatch(/poetry install --only main\n/);
+    expect(text).toContain("COPY . .");
+    expect(text).toContain("COPY --from=builder /app /app");
+  });
+
+  it("passes the selected extras, quoted", async () => {
+    const project = "test/fixtures/projects/extras-dynamic";
+    if (!existsSync(join(root, project, "poetry.lock"))) return;
+    const text = await dockerfile(project);
+    expect(text).toContain("--extras images");
+  });
+
+  it("runs as a non-root user with an exec-form command", async () => {
+    const text = await dockerfile("test/fixtures/projects/src-layout");
+    const production = text.split("FROM base AS production")[1] ?? "";
+    expect(production).toMatch(/USER 10001:10001/);
+    expect(production).toMatch(/\n(ENTRYPOINT|CMD) \[".*"\]\n$/);
+  });
+
+  it("keys the dependency layer on the reduced pyproject, not on pyproject.toml", async () => {
+    const text = await dockerfile("test/fixtures/projects/pep621");
+    const builder = text.slice(text.indexOf("AS builder"));
+    const install = builder.indexOf("--no-root");
+    expect(builder.indexOf("COPY --from=lock /deps/ ./")).toBeLessThan(install);
+    expect(builder.indexOf("COPY pyproject.toml poetry.lock")).toBeGreaterThan(install);
+  });
+});
