@@ -1,0 +1,93 @@
+// Turn an engine image name into a docker-archive file in a private temporary folder (removed by the caller's dispose).
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { UserError } from "../errors.js";
+
+const run = promisify(execFile);
+
+export type EngineName = "buildah" | "podman" | "docker";
+export const ENGINES: EngineName[] = ["buildah", "podman", "docker"];
+
+/** The argument lists, as values: how each engine says "does this image exist" and "save it as a docker-archive". */
+export function engineCommands(
+  engine: EngineName,
+  image: string,
+  file: string,
+): { exists: string[]; save: string[] } {
+  switch (engine) {
+    case "buildah":
+      // The storage driver is explicit so that it matches the one the images were built with.
+      return {
+        exists: ["buildah", "--storage-driver", "overlay", "inspect", "--type", "image", image],
+        save: ["buildah", "--storage-driver", "overlay", "push", "--quiet", image, `docker-archive:${file}`],
+      };
+    case "podman":
+      return {
+        exists: ["podman", "image", "exists", image],
+        save: ["podman", "save", "--quiet", "-o", file, image],
+      };
+    case "docker":
+      return { exists: ["docker", "image", "inspect", image], save: ["docker", "save", "-o", file, image] };
+  }
+}
+
+async function succeeds(argv: string[]): Promise<boolean> {
+  try {
+    await run(argv[0] as string, argv.slice(1), { maxBuffer: 64 * 1024 * 1024 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function installed(engine: EngineName): Promise<boolean> {
+  return succeeds([engine, "--version"]);
+}
+
+export interface Exported {
+  file: string;
+  engine: EngineName;
+  dispose(): Promise<void>;
+}
+
+/** Find the image in the first engine that has it and save it to a temporary docker-archive. */
+export async function exportImage(image: string, only?: EngineName): Promise<Exported> {
+  const candidates = only ? [only] : ENGINES;
+  const present: EngineName[] = [];
+  for (const engine of candidates) if (await installed(engine)) present.push(engine);
+  if (present.length === 0)
+    throw new UserError(
+      `${image} is not a file, and no container engine was found (looked for ${candidates.join(", ")})`,
+      {
+        hint: "install one (e.g. apt-get install buildah), or pass a docker-archive/OCI archive file",
+        exitCode: 2,
+      },
+    );
+  const dir = await mkdtemp(path.join(tmpdir(), "couplet-inspect-"));
+  const file = path.join(dir, "image.tar");
+  const dispose = () => rm(dir, { recursive: true, force: true });
+  try {
+    for (const engine of present) {
+      const commands = engineCommands(engine, image, file);
+      if (!(await succeeds(commands.exists))) continue;
+      try {
+        await run(commands.save[0] as string, commands.save.slice(1), { maxBuffer: 64 * 1024 * 1024 });
+      } catch (error) {
+        const stderr = (error as { stderr?: string }).stderr?.trim().split("\n").slice(-3).join(" ") ?? "";
+        throw new UserError(`${engine} could not export ${image}: ${stderr || (error as Error).message}`, {
+          exitCode: 2,
+        });
+      }
+      return { file, engine, dispose };
+    }
+    throw new UserError(`no image named ${image} in ${present.join(", ")}, and no such file`, {
+      exitCode: 2,
+    });
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}

@@ -1,0 +1,371 @@
+// What in the final filesystem should not ship in a production image: caches, toolchains, dev dependencies, tests, bytecode.
+import path from "node:path";
+import type { Project } from "../project/types.js";
+import type { FsNode, FsTree } from "./fs-tree.js";
+
+export type FindingKind =
+  | "waste"
+  | "cache"
+  | "toolchain"
+  | "dev-dependency"
+  | "build-tool"
+  | "pycache"
+  | "tests";
+
+export interface Finding {
+  kind: FindingKind;
+  path: string;
+  bytes: number;
+  /** Index of the (last) layer that wrote it */
+  layer?: number;
+  message: string;
+}
+
+export interface FindingContext {
+  tree: FsTree;
+  /** site-packages path -> RECORD text, for each dist-info in the final filesystem */
+  records: Map<string, string>;
+  env: Record<string, string>;
+  project: Project | undefined;
+}
+
+interface Summary {
+  bytes: number;
+  files: number;
+  layer: number;
+}
+
+function summarize(
+  tree: FsTree,
+  node: FsNode,
+  filter: (path: string, node: FsNode) => boolean = () => true,
+): Summary {
+  const summary: Summary = { bytes: 0, files: 0, layer: node.layer };
+  tree.walk(node, (child, at) => {
+    if (!filter(at, child)) return false;
+    if (child.kind === "file") {
+      summary.bytes += child.size;
+      summary.files += 1;
+      if (child.layer > summary.layer) summary.layer = child.layer;
+    }
+    return true;
+  });
+  return summary;
+}
+
+const MB = 1_000_000;
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1_000_000_000) return `${(bytes / 1_000_000_000).toFixed(2)} GB`;
+  if (bytes >= MB) return `${(bytes / MB).toFixed(1)} MB`;
+  if (bytes >= 1000) return `${(bytes / 1000).toFixed(1)} kB`;
+  return `${bytes} B`;
+}
+
+/** PEP 503 normalization, the form poetry.lock package names are compared in. */
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, "-");
+}
+
+function homes(tree: FsTree, env: Record<string, string>): string[] {
+  const out = ["/root"];
+  const home = tree.get("/home");
+  if (home?.children) for (const user of home.children.keys()) out.push(`/home/${user}`);
+  if (env.HOME) out.push(env.HOME);
+  return [...new Set(out)];
+}
+
+function caches(context: FindingContext): Finding[] {
+  const { tree, env } = context;
+  const findings: Finding[] = [];
+  const candidates = new Map<string, string>();
+  for (const home of homes(tree, env)) {
+    candidates.set(`${home}/.cache/pip`, "pip's download/wheel cache");
+    candidates.set(
+      `${home}/.cache/pypoetry`,
+      "Poetry's cache (downloaded artifacts and its own virtualenvs)",
+    );
+  }
+  if (env.XDG_CACHE_HOME) {
+    candidates.set(`${env.XDG_CACHE_HOME}/pip`, "pip's download/wheel cache");
+    candidates.set(`${env.XDG_CACHE_HOME}/pypoetry`, "Poetry's cache");
+  }
+  if (env.PIP_CACHE_DIR) candidates.set(env.PIP_CACHE_DIR, "pip's download/wheel cache (PIP_CACHE_DIR)");
+  if (env.POETRY_CACHE_DIR) candidates.set(env.POETRY_CACHE_DIR, "Poetry's cache (POETRY_CACHE_DIR)");
+  for (const [at, what] of candidates) {
+    const node = tree.get(at);
+    if (!node) continue;
+    const summary = summarize(tree, node);
+    if (summary.bytes > 0)
+      findings.push({
+        kind: "cache",
+        path: at,
+        bytes: summary.bytes,
+        layer: summary.layer,
+        message: `${what}: ${formatBytes(summary.bytes)} in ${summary.files} files (use a cache mount or remove it in the same RUN)`,
+      });
+  }
+  const archives = tree.get("/var/cache/apt/archives");
+  if (archives) {
+    const summary = summarize(tree, archives, (at, node) => node.kind !== "file" || at.endsWith(".deb"));
+    if (summary.bytes > 0)
+      findings.push({
+        kind: "cache",
+        path: "/var/cache/apt/archives",
+        bytes: summary.bytes,
+        layer: summary.layer,
+        message: `${summary.files} downloaded .deb files (apt-get clean, or a cache mount)`,
+      });
+  }
+  const lists = tree.get("/var/lib/apt/lists");
+  if (lists) {
+    const summary = summarize(tree, lists, (at) => !at.endsWith("/lock") && !at.includes("/partial"));
+    if (summary.bytes > 0)
+      findings.push({
+        kind: "cache",
+        path: "/var/lib/apt/lists",
+        bytes: summary.bytes,
+        layer: summary.layer,
+        message: "apt package lists (rm -rf /var/lib/apt/lists/* in the same RUN, or a cache mount)",
+      });
+  }
+  const aptBin = tree.get("/var/cache/apt");
+  if (aptBin?.children) {
+    let bytes = 0;
+    let layer = 0;
+    for (const child of aptBin.children.values())
+      if (child.kind === "file" && child.name.endsWith(".bin")) {
+        bytes += child.size;
+        layer = Math.max(layer, child.layer);
+      }
+    if (bytes > 0)
+      findings.push({
+        kind: "cache",
+        path: "/var/cache/apt/*.bin",
+        bytes,
+        layer,
+        message: "apt's package cache files",
+      });
+  }
+  return findings;
+}
+
+function toolchain(context: FindingContext): Finding[] {
+  const { tree } = context;
+  const findings: Finding[] = [];
+  for (const root of ["/usr/lib/gcc", "/usr/libexec/gcc"]) {
+    const node = tree.get(root);
+    if (!node) continue;
+    tree.walk(node, (child, at) => {
+      if (
+        child.kind === "directory" &&
+        child.children &&
+        (child.children.has("cc1") || child.children.has("cc1plus"))
+      ) {
+        const summary = summarize(tree, child);
+        findings.push({
+          kind: "toolchain",
+          path: at,
+          bytes: summary.bytes,
+          layer: summary.layer,
+          message: `C compiler (cc1${child.children.has("cc1plus") ? ", cc1plus" : ""}): build in a builder stage and copy only the results`,
+        });
+        return false;
+      }
+      return true;
+    });
+  }
+  for (const root of ["/usr/include", "/usr/local/include"]) {
+    const node = tree.get(root);
+    if (!node) continue;
+    // Python's own headers are expected (and part of the official images); everything else is a -dev package.
+    const summary = summarize(tree, node, (at) => !/^\/usr(\/local)?\/include\/python\d/.test(at));
+    if (summary.bytes > 0)
+      findings.push({
+        kind: "toolchain",
+        path: root,
+        bytes: summary.bytes,
+        layer: summary.layer,
+        message: `C headers beyond Python's (${summary.files} files from -dev packages)`,
+      });
+  }
+  return findings;
+}
+
+interface DistInfo {
+  name: string;
+  dir: string;
+  sitePackages: string;
+  bytes: number;
+  layer: number;
+}
+
+function distInfos(context: FindingContext): DistInfo[] {
+  const { tree } = context;
+  const out: DistInfo[] = [];
+  const seen = new Set<string>();
+  tree.walk(tree.root, (node, at) => {
+    if (node.kind !== "directory") return true;
+    if (!/\/(site|dist)-packages$/.test(at)) return !at.includes("-packages/");
+    if (seen.has(at)) return false;
+    seen.add(at);
+    for (const child of node.children?.values() ?? []) {
+      const match = /^(.+?)-[^-]+\.dist-info$/.exec(child.name);
+      if (!match || child.kind !== "directory") continue;
+      const dir = `${at}/${child.name}`;
+      const record = context.records.get(`${dir}/RECORD`);
+      let bytes = 0;
+      let layer = child.layer;
+      if (record) {
+        // RECORD lists every installed file with its size: the package's true footprint.
+        for (const line of record.split("\n")) {
+          const parts = line.split(",");
+          const size = Number(parts[parts.length - 1]);
+          const file = parts.slice(0, -2).join(",");
+          if (!file || !Number.isFinite(size)) continue;
+          const node = tree.get(path.posix.normalize(`${at}/${file}`));
+          if (node && node.kind === "file") {
+            bytes += node.size;
+            layer = Math.max(layer, node.layer);
+          }
+        }
+      } else bytes = summarize(tree, child).bytes;
+      out.push({ name: normalizeName(match[1] as string), dir, sitePackages: at, bytes, layer });
+    }
+    return false;
+  });
+  return out;
+}
+
+function venvRoot(tree: FsTree, sitePackages: string): string | undefined {
+  const match = /^(.*)\/lib\/python[^/]+\/site-packages$/.exec(sitePackages);
+  if (!match) return undefined;
+  return tree.get(`${match[1]}/pyvenv.cfg`) ? (match[1] as string) || "/" : undefined;
+}
+
+function packages(context: FindingContext, dists: DistInfo[]): Finding[] {
+  const findings: Finding[] = [];
+  const project = context.project;
+  const mainPackages = new Set<string>();
+  const devOnly = new Set<string>();
+  if (project) {
+    const production = new Set(["main", ...project.couplet.with]);
+    for (const pkg of project.lock.packages) {
+      if (pkg.groups.some((group) => production.has(group))) mainPackages.add(pkg.name);
+      else if (pkg.groups.length > 0) devOnly.add(pkg.name);
+    }
+  }
+  for (const dist of dists) {
+    if (devOnly.has(dist.name))
+      findings.push({
+        kind: "dev-dependency",
+        path: dist.dir,
+        bytes: dist.bytes,
+        layer: dist.layer,
+        message: `${dist.name} is only in non-production dependency groups of the lock (install with --only main)`,
+      });
+    if (["pip", "setuptools", "wheel"].includes(dist.name) && !mainPackages.has(dist.name)) {
+      const venv = venvRoot(context.tree, dist.sitePackages);
+      if (venv)
+        findings.push({
+          kind: "build-tool",
+          path: dist.dir,
+          bytes: dist.bytes,
+          layer: dist.layer,
+          message: `${dist.name} left in the app virtualenv ${venv} (create it with --without-pip, or uninstall it)`,
+        });
+    }
+  }
+  return findings;
+}
+
+/**
+ * site-packages folders the application installs into: virtualenvs and /usr/local (the official images' Python).
+ * Debian's own /usr/lib/python3/dist-packages belongs to the OS packages and is left alone.
+ */
+function appSitePackages(tree: FsTree): string[] {
+  const out: string[] = [];
+  tree.walk(tree.root, (node, at) => {
+    if (node.kind !== "directory") return false;
+    if (/\/(site|dist)-packages$/.test(at)) {
+      if (venvRoot(tree, at) || at.startsWith("/usr/local/")) out.push(at);
+      return false;
+    }
+    return true;
+  });
+  return out;
+}
+
+function testsAndBytecode(context: FindingContext): Finding[] {
+  const { tree } = context;
+  const findings: Finding[] = [];
+  const tests: Finding[] = [];
+  for (const site of appSitePackages(tree)) {
+    const node = tree.get(site);
+    if (!node) continue;
+    const version = /python(\d)\.(\d+)/.exec(site);
+    const tag = version ? `cpython-${version[1]}${version[2]}` : undefined;
+    let pycBytes = 0;
+    let pycFiles = 0;
+    let staleBytes = 0;
+    let staleFiles = 0;
+    let sources = 0;
+    let layer = 0;
+    tree.walk(node, (child, at) => {
+      if (child.kind === "directory" && (child.name === "tests" || child.name === "test") && at !== site) {
+        const summary = summarize(tree, child);
+        if (summary.bytes > 0)
+          tests.push({
+            kind: "tests",
+            path: at,
+            bytes: summary.bytes,
+            layer: summary.layer,
+            message: `test suite shipped inside an installed package (${summary.files} files)`,
+          });
+        return false;
+      }
+      if (child.kind === "file" && child.name.endsWith(".py")) sources += 1;
+      if (child.kind === "file" && child.name.endsWith(".pyc") && at.includes("/__pycache__/")) {
+        if (tag && !child.name.includes(tag)) {
+          staleBytes += child.size;
+          staleFiles += 1;
+        } else {
+          pycBytes += child.size;
+          pycFiles += 1;
+        }
+        layer = Math.max(layer, child.layer);
+      }
+      return true;
+    });
+    if (staleFiles > 0)
+      findings.push({
+        kind: "pycache",
+        path: site,
+        bytes: staleBytes,
+        layer,
+        message: `${staleFiles} .pyc files compiled for another Python than ${tag} (never used)`,
+      });
+    if (sources > 0)
+      findings.push({
+        kind: "pycache",
+        path: site,
+        bytes: pycBytes,
+        layer,
+        message:
+          pycFiles > 0
+            ? `${pycFiles} .pyc files in __pycache__ (${formatBytes(pycBytes)}): compiled ahead, faster start; drop them (PYTHONDONTWRITEBYTECODE=1, no compile step) for a smaller image`
+            : "no bytecode: every container start compiles what it imports (compile at build time for faster starts)",
+      });
+  }
+  tests.sort((a, b) => b.bytes - a.bytes);
+  return [...findings, ...tests];
+}
+
+export function findingsFor(context: FindingContext): Finding[] {
+  const dists = distInfos(context);
+  return [
+    ...caches(context),
+    ...toolchain(context),
+    ...packages(context, dists),
+    ...testsAndBytecode(context),
+  ];
+}

@@ -1,0 +1,258 @@
+// Inspect an opened image: stream every layer once, in order, and report layers, waste, findings and missing libraries.
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { UserError } from "../errors.js";
+import type { Project } from "../project/types.js";
+import type { OpenedImage } from "./archive.js";
+import { type ElfInfo, ElfScanner } from "./elf.js";
+import { type Finding, findingsFor } from "./findings.js";
+import { FsTree, OPAQUE_MARKER, WHITEOUT_PREFIX } from "./fs-tree.js";
+import { type Compression, readLayer } from "./layer.js";
+import { type MissingLibrary, missingFor, parseLdConfig, sitePackagesOf } from "./libraries.js";
+import { WasteCounter } from "./waste.js";
+
+export interface SizedPath {
+  path: string;
+  size: number;
+}
+
+export interface LayerReport {
+  index: number;
+  /** Blob path inside the archive */
+  blob: string;
+  /** The instruction that made the layer, from the config history ("" when the image has none) */
+  createdBy: string;
+  /** Bytes of file content in the layer (as dive counts a layer's size) */
+  size: number;
+  /** Bytes of the blob as stored (compressed for OCI layers) */
+  storedSize: number;
+  compression: Compression;
+  files: number;
+  largestFiles: SizedPath[];
+  largestFolders: SizedPath[];
+}
+
+export interface InspectReport {
+  image: { source: string; format: string; tags: string[]; os?: string; architecture?: string };
+  /** Sum of the layers' sizes */
+  sizeBytes: number;
+  layers: LayerReport[];
+  /** Bytes of every copy of each path that more than one layer holds (dive's "wasted bytes") */
+  wastedBytes: number;
+  /** 1 - waste share, as dive computes it */
+  efficiency: number;
+  findings: Finding[];
+  missingLibraries: MissingLibrary[];
+  /** ELF shared objects checked (in site-packages / dist-packages) */
+  sharedObjectsChecked: number;
+}
+
+export interface InspectOptions {
+  project?: Project;
+  /** How many files and folders to list per layer, and waste paths in findings */
+  top?: number;
+  onLayer?: (index: number, total: number) => void;
+}
+
+const SHARED_OBJECT = /\.so(\.[0-9]+)*$|\.cpython-[^/]*\.so$|\.abi3\.so$/;
+const RECORD_FILE = /\/(site|dist)-packages\/[^/]+\.dist-info\/RECORD$/;
+const SMALL_TEXT = /^\/(etc|usr\/lib)\/os-release$|^\/etc\/ld\.so\.conf(\.d\/[^/]+\.conf)?$/;
+const MAX_TEXT = 8 * 1024 * 1024;
+
+function wantsElf(entryPath: string, size: number): boolean {
+  return (
+    size >= 64 &&
+    SHARED_OBJECT.test(entryPath) &&
+    (sitePackagesOf(entryPath) !== undefined || /\.libs\//.test(entryPath))
+  );
+}
+
+async function readText(content: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of content) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Keeps the N largest items seen so far. */
+class Top {
+  readonly items: SizedPath[] = [];
+  constructor(private readonly n: number) {}
+  add(item: SizedPath): void {
+    if (this.items.length === this.n && (this.items[this.n - 1]?.size ?? 0) >= item.size) return;
+    this.items.push(item);
+    this.items.sort((a, b) => b.size - a.size);
+    if (this.items.length > this.n) this.items.pop();
+  }
+}
+
+/** Folders worth naming: the largest ones that are not a mere pass-through to one dominant subfolder. */
+function largestFolders(totals: Map<string, number>, n: number): SizedPath[] {
+  const largestChild = new Map<string, number>();
+  for (const [dir, size] of totals) {
+    const parent = path.posix.dirname(dir);
+    if (size > (largestChild.get(parent) ?? 0)) largestChild.set(parent, size);
+  }
+  const top = new Top(n);
+  for (const [dir, size] of totals)
+    if ((largestChild.get(dir) ?? 0) < 0.9 * size) top.add({ path: dir, size });
+  return top.items;
+}
+
+function envOf(opened: OpenedImage): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of opened.config.config?.Env ?? []) {
+    const eq = line.indexOf("=");
+    if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return env;
+}
+
+function osRelease(text: string | undefined): string | undefined {
+  return text ? /^VERSION_CODENAME=("?)([^"\n]*)\1$/m.exec(text)?.[2] : undefined;
+}
+
+export async function inspectImage(
+  opened: OpenedImage,
+  options: InspectOptions = {},
+): Promise<InspectReport> {
+  return (await scanImage(opened, options)).report;
+}
+
+/** The report and the final filesystem it was computed from. */
+export async function scanImage(
+  opened: OpenedImage,
+  options: InspectOptions = {},
+): Promise<{ report: InspectReport; tree: FsTree }> {
+  const top = options.top ?? 10;
+  const tree = new FsTree();
+  const waste = new WasteCounter();
+  const elves = new Map<string, ElfInfo>();
+  const texts = new Map<string, string>();
+  const history = (opened.config.history ?? []).filter((h) => !h.empty_layer);
+  const layers: LayerReport[] = [];
+
+  const scanElf = async (file: string, size: number, content: Readable) => {
+    const scanner = new ElfScanner(size);
+    // Read to the end even once the scanner is done: tar-stream needs the entry drained, not destroyed.
+    for await (const chunk of content) scanner.push(chunk as Buffer);
+    const info = scanner.finish();
+    if (info) elves.set(file, info);
+    else elves.delete(file);
+  };
+
+  for (const [index, blob] of opened.layers.entries()) {
+    options.onLayer?.(index, opened.layers.length);
+    let size = 0;
+    let files = 0;
+    const largest = new Top(top);
+    const folders = new Map<string, number>();
+    let compression: Compression;
+    try {
+      compression = await readLayer(opened.source.open(blob.blob), (entry, content) => {
+        const base = path.posix.basename(entry.path);
+        const dir = path.posix.dirname(entry.path);
+        files += 1;
+        if (base === OPAQUE_MARKER) {
+          tree.makeOpaque(dir, index);
+          return;
+        }
+        if (base.startsWith(WHITEOUT_PREFIX)) {
+          const target = path.posix.join(dir, base.slice(WHITEOUT_PREFIX.length));
+          const previous = tree.get(target);
+          waste.leaf(target, previous?.kind === "directory" ? tree.sizeOf(previous) : 0);
+          tree.remove(target);
+          return;
+        }
+        size += entry.size;
+        if (entry.kind === "directory") waste.directory(entry.path);
+        else waste.leaf(entry.path, entry.size);
+        tree.set(entry.path, entry.kind, entry.size, entry.linkname, index);
+        if (entry.kind === "file" && entry.size > 0) {
+          largest.add({ path: entry.path, size: entry.size });
+          for (let at = dir; at !== "/"; at = path.posix.dirname(at))
+            folders.set(at, (folders.get(at) ?? 0) + entry.size);
+        }
+        if (entry.kind !== "file") return;
+        // Only these entries are read; for all others the handler stays synchronous (cheaper per entry).
+        if (wantsElf(entry.path, entry.size)) return scanElf(entry.path, entry.size, content);
+        if ((RECORD_FILE.test(entry.path) || SMALL_TEXT.test(entry.path)) && entry.size <= MAX_TEXT)
+          return readText(content).then((text) => {
+            texts.set(entry.path, text);
+          });
+      });
+    } catch (error) {
+      if (error instanceof UserError) throw error;
+      throw new UserError(
+        `${opened.source.label}: layer ${index + 1} (${blob.blob}) is corrupt or truncated: ${(error as Error).message}`,
+        { exitCode: 2 },
+      );
+    }
+    waste.endLayer();
+    layers.push({
+      index,
+      blob: blob.blob,
+      createdBy: history[index]?.created_by ?? "",
+      size,
+      storedSize: blob.storedSize,
+      compression,
+      files,
+      largestFiles: largest.items,
+      largestFolders: largestFolders(folders, Math.min(top, 5)),
+    });
+  }
+
+  const present = (p: string) => tree.get(p)?.kind === "file";
+  const env = envOf(opened);
+  const records = new Map([...texts].filter(([p]) => RECORD_FILE.test(p) && present(p)));
+  const ldConfigDirs = [...texts]
+    .filter(([p]) => p.startsWith("/etc/ld.so.conf") && present(p))
+    .flatMap(([, text]) => parseLdConfig(text));
+  const release = osRelease(texts.get("/etc/os-release") ?? texts.get("/usr/lib/os-release"));
+
+  const { wastedBytes, efficiency, inefficiencies } = waste.result();
+  const findings: Finding[] = inefficiencies
+    .filter((item) => item.cumulative > 0)
+    .slice(0, top)
+    .map((item) => {
+      const now = tree.get(item.path);
+      return {
+        kind: "waste",
+        path: item.path,
+        bytes: item.cumulative,
+        message: `${now ? "overwritten" : "deleted"} by a later layer; ${item.count} layers hold it`,
+      };
+    });
+  findings.push(...findingsFor({ tree, records, env, project: options.project }));
+
+  const missingLibraries: MissingLibrary[] = [];
+  let sharedObjectsChecked = 0;
+  const context = {
+    tree,
+    ldConfigDirs,
+    ldLibraryPath: (env.LD_LIBRARY_PATH ?? "").split(":").filter((p) => p.startsWith("/")),
+    release,
+  };
+  for (const [file, elf] of [...elves].sort(([a], [b]) => a.localeCompare(b))) {
+    if (!present(file)) continue;
+    sharedObjectsChecked += 1;
+    missingLibraries.push(...missingFor(file, elf, context));
+  }
+
+  const report: InspectReport = {
+    image: {
+      source: opened.source.label,
+      format: opened.format,
+      tags: opened.tags,
+      os: opened.config.os,
+      architecture: opened.config.architecture,
+    },
+    sizeBytes: layers.reduce((sum, layer) => sum + layer.size, 0),
+    layers,
+    wastedBytes,
+    efficiency,
+    findings,
+    missingLibraries,
+    sharedObjectsChecked,
+  };
+  return { report, tree };
+}
