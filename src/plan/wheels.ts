@@ -70,7 +70,7 @@ export function availability(files: { file: string }[], minor: number, arch: Arc
   // Wheels for other platforms (psycopg2 locks Windows wheels only) do not make a Linux build possible.
   const wheels = files
     .map((f) => wheelTags(f.file))
-    .filter((t): t is WheelTags => t !== undefined && t.platform.some((p) => platformFits(p, arch)));
+    .filter((t): t is WheelTags => t?.platform.some((p) => platformFits(p, arch)) === true);
   if (wheels.length === 0) return "source-only";
   return wheels.some((tags) => wheelFits(tags, minor, arch)) ? "wheel" : "no-wheel-for-python";
 }
