@@ -1,6 +1,6 @@
 // `[tool.couplet]` in pyproject.toml: the user's settings for couplet, type-checked with messages that point at them.
 import { normalizeName } from "./names.js";
-import { get, type TomlDoc } from "./toml.js";
+import { get, setOwn, type TomlDoc } from "./toml.js";
 import type { CoupletConfig, NativeNeed } from "./types.js";
 
 const KEYS = ["cmd", "extras", "with", "expose", "copy", "native", "lint"];
@@ -60,7 +60,7 @@ function readNative(doc: TomlDoc, value: unknown): Record<string, NativeNeed> {
     if (note !== undefined) need.note = note;
     const withWheel = doc.boolean(get(entry, "runtime-with-wheel"), `${where}.runtime-with-wheel`);
     if (withWheel !== undefined) need.runtimeWithWheel = withWheel;
-    out[normalizeName(name)] = need;
+    setOwn(out, normalizeName(name), need);
   }
   return out;
 }

@@ -48,7 +48,7 @@ export function deriveGroups(
         const pkg = packages[index] as LockedPackage;
         const wanted = new Set<string>();
         for (const extra of extras)
-          for (const spec of pkg.extras[extra] ?? []) {
+          for (const spec of Object.hasOwn(pkg.extras, extra) ? (pkg.extras[extra] ?? []) : []) {
             const name = extraRequirementName(spec);
             if (name) wanted.add(name);
           }

@@ -1,7 +1,7 @@
 // poetry.lock reader for lock-versions 1.x, 2.0 and 2.1 (and headerless pre-1.0 locks of the same shape).
 import { UserError } from "../errors.js";
 import { normalizeName } from "./names.js";
-import { get, isTable, parseToml, TomlDoc } from "./toml.js";
+import { get, isTable, parseToml, setOwn, TomlDoc } from "./toml.js";
 import type { Lock, LockedFile, LockedPackage } from "./types.js";
 
 export const SUPPORTED_LOCK_VERSIONS = ["1.0", "1.1", "2.0", "2.1"] as const;
@@ -116,7 +116,7 @@ function readMarkers(
     const out: Record<string, string> = {};
     for (const [group, marker] of Object.entries(value)) {
       if (typeof marker !== "string") doc.fail("markers", `${where}: markers.${group} must be a string`);
-      out[group] = marker;
+      setOwn(out, group, marker);
     }
     return out;
   }
@@ -156,7 +156,7 @@ function readExtras(doc: TomlDoc, value: unknown, where: string): Record<string,
   if (!table) return out;
   for (const [extra, specs] of Object.entries(table)) {
     const list = doc.strings(specs, `${where}: extras.${extra}`) ?? [];
-    out[normalizeName(extra)] = list;
+    setOwn(out, normalizeName(extra), list);
   }
   return out;
 }

@@ -35,9 +35,11 @@ export function nativeNeedFor(
   debian: DebianRelease = "bookworm",
 ): NativeNeed | undefined {
   const name = normalizeName(packageName);
-  const own = project?.couplet.native[name];
+  const own =
+    project && Object.hasOwn(project.couplet.native, name) ? project.couplet.native[name] : undefined;
   if (own) return { ...own, note: own.note ?? "from [tool.couplet.native] in pyproject.toml" };
-  const entry = nativeTable().packages[name];
+  const packages = nativeTable().packages;
+  const entry = Object.hasOwn(packages, name) ? packages[name] : undefined;
   if (!entry) return undefined;
   const release = entry.debian?.[debian];
   const need: NativeNeed = {

@@ -3,7 +3,7 @@ import { UserError } from "../errors.js";
 import { readCoupletConfig } from "./couplet-config.js";
 import type { DirectDependency, GroupRoots } from "./groups.js";
 import { normalizeName, parseRequirement } from "./names.js";
-import { get, type Table, type TomlDoc } from "./toml.js";
+import { get, setOwn, type Table, type TomlDoc } from "./toml.js";
 import type { DependencyGroup, Project } from "./types.js";
 
 /** What pyproject.toml alone says; analyze() adds the lock and the file system facts. */
@@ -81,12 +81,16 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
       doc.strings(specs, `project.optional-dependencies.${extra}`) ?? [],
       "project.optional-dependencies",
     );
-    extras[extra] = deps.map((d) => d.name);
+    setOwn(
+      extras,
+      extra,
+      deps.map((d) => d.name),
+    );
     main.push(...deps);
   }
   const poetryExtras = doc.table(get(poetry, "extras"), "tool.poetry.extras") ?? {};
   for (const [extra, names] of Object.entries(poetryExtras))
-    extras[extra] = (doc.strings(names, `tool.poetry.extras.${extra}`) ?? []).map(normalizeName);
+    setOwn(extras, extra, (doc.strings(names, `tool.poetry.extras.${extra}`) ?? []).map(normalizeName));
 
   const groupRoots: GroupRoots[] = [{ name: "main", dependencies: main }];
   const groups: DependencyGroup[] = [{ name: "main", optional: false, dependencies: unique(main) }];
@@ -220,7 +224,9 @@ function readUrls(doc: TomlDoc, project: Table | undefined, poetry: Table): Proj
     docs: "documentation",
   };
   for (const [label, url] of Object.entries(projectUrls)) {
-    const key = aliases[label.toLowerCase().replace(/[\s_]+/g, "-")];
+    const key = get(aliases, label.toLowerCase().replace(/[\s_]+/g, "-")) as
+      | keyof Project["urls"]
+      | undefined;
     const text = doc.string(url, `project.urls.${label}`);
     if (key && text !== undefined && urls[key] === undefined) urls[key] = text;
   }
@@ -256,11 +262,11 @@ function readScripts(doc: TomlDoc, project: Table | undefined, poetry: Table): R
   const scripts: Record<string, string> = {};
   const projectScripts = project ? (doc.table(get(project, "scripts"), "project.scripts") ?? {}) : {};
   for (const [name, target] of Object.entries(projectScripts))
-    scripts[name] = doc.string(target, `project.scripts.${name}`) as string;
+    setOwn(scripts, name, doc.string(target, `project.scripts.${name}`) as string);
   const poetryScripts = doc.table(get(poetry, "scripts"), "tool.poetry.scripts") ?? {};
   for (const [name, target] of Object.entries(poetryScripts)) {
     const where = `tool.poetry.scripts.${name}`;
-    if (typeof target === "string") scripts[name] = target;
+    if (typeof target === "string") setOwn(scripts, name, target);
     else {
       const t = doc.table(target, where) ?? {};
       // `type = "file"` scripts are copied files, not module:function console scripts.
@@ -268,7 +274,7 @@ function readScripts(doc: TomlDoc, project: Table | undefined, poetry: Table): R
       const reference =
         doc.string(get(t, "reference"), `${where}.reference`) ??
         doc.string(get(t, "callable"), `${where}.callable`);
-      if (type === "console" && reference !== undefined) scripts[name] = reference;
+      if (type === "console" && reference !== undefined) setOwn(scripts, name, reference);
     }
   }
   return scripts;
@@ -283,10 +289,10 @@ function readPlugins(
   const add = (table: Table, where: string) => {
     for (const [group, entries] of Object.entries(table)) {
       const t = doc.table(entries, `${where}.${group}`) ?? {};
-      const out: Record<string, string> = plugins[group] ?? {};
-      plugins[group] = out;
+      const out: Record<string, string> = (get(plugins, group) as Record<string, string> | undefined) ?? {};
+      setOwn(plugins, group, out);
       for (const [name, target] of Object.entries(t))
-        out[name] = doc.string(target, `${where}.${group}.${name}`) as string;
+        setOwn(out, name, doc.string(target, `${where}.${group}.${name}`) as string);
     }
   };
   if (project) {

@@ -29,6 +29,11 @@ export function get(t: Table, key: string): unknown {
   return Object.hasOwn(t, key) ? t[key] : undefined;
 }
 
+/** Set an own property even for keys like `__proto__` that plain assignment would turn into a prototype change. */
+export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Where a dotted key is written, best effort (line of its table header or `key =`), for error messages. */
 export function locate(text: string, file: string, dotted: string): Location {
   const parts = dotted.split(".");

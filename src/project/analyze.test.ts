@@ -1,0 +1,255 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { UserError } from "../errors.js";
+import { analyze } from "./analyze.js";
+import type { Project } from "./types.js";
+
+const FIXTURES = fileURLToPath(new URL("../../test/fixtures/projects/", import.meta.url));
+const fixture = (name: string) => join(FIXTURES, name);
+const groupsOf = (project: Project, name: string) =>
+  project.lock.packages.find((p) => p.name === name)?.groups;
+
+const scratch: string[] = [];
+afterAll(async () => {
+  await Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** A copy of a fixture whose pyproject.toml (or lock) the test may edit. */
+async function copyOf(name: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `couplet-${name}-`));
+  scratch.push(dir);
+  await cp(fixture(name), dir, { recursive: true });
+  return dir;
+}
+
+async function edit(dir: string, file: string, change: (text: string) => string): Promise<void> {
+  const path = join(dir, file);
+  const before = await readFile(path, "utf8");
+  const after = change(before);
+  expect(after).not.toBe(before);
+  await writeFile(path, after);
+}
+
+async function userError(promise: Promise<unknown>): Promise<UserError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(UserError);
+  return error as UserError;
+}
+
+describe("analyze on real Poetry projects", () => {
+  it("reads a Poetry 1.x project locked by Poetry 1.8 (lock 2.0): legacy dev group, groups derived from the graph", async () => {
+    const p = await analyze(fixture("poetry1-groups"));
+    expect(p.metadataFormat).toBe("tool.poetry");
+    expect(p.lock).toMatchObject({ lockVersion: "2.0", generatedBy: "1.8.5" });
+    expect(p.lockFresh).toBe(true);
+    expect(p.python).toEqual({ constraint: "^3.11", source: "tool.poetry.dependencies.python" });
+    expect(p.groups.map((g) => [g.name, g.optional])).toEqual([
+      ["main", false],
+      ["dev", false],
+      ["test", false],
+      ["docs", true],
+    ]);
+    expect(groupsOf(p, "uwsgi")).toEqual(["main"]);
+    expect(groupsOf(p, "black")).toEqual(["dev"]);
+    expect(groupsOf(p, "pytest")).toEqual(["test"]);
+    expect(groupsOf(p, "mkdocs")).toEqual(["docs"]);
+    // click is both Flask's (main) and black's (dev) dependency.
+    expect(groupsOf(p, "click")).toEqual(expect.arrayContaining(["main", "dev"]));
+    // uWSGI is published as an sdist only, and the lock says so.
+    expect(
+      p.lock.packages.find((x) => x.name === "uwsgi")?.files.every((f) => f.file.endsWith(".tar.gz")),
+    ).toBe(true);
+    expect(p.sourcePaths).toEqual(["poetry1_groups"]);
+    expect(p.readme).toEqual(["README.md"]);
+    expect(p.scripts).toEqual({ serve: "poetry1_groups.app:main" });
+    expect(p.authors).toEqual(["Ada Lovelace <ada@example.org>"]);
+    expect(p.urls.homepage).toBe("https://example.org/poetry1-groups");
+  });
+
+  it("reads a lock-version 1.1 lock by Poetry 1.1 (categories, [metadata.files], no header)", async () => {
+    const p = await analyze(fixture("poetry11"));
+    expect(p.lock.lockVersion).toBe("1.1");
+    expect(p.lock.generatedBy).toBeUndefined();
+    expect(p.lockFresh).toBe(true);
+    expect(groupsOf(p, "requests")).toEqual(["main"]);
+    expect(groupsOf(p, "pytest")).toEqual(["dev"]);
+    const pyyaml = p.lock.packages.find((x) => x.name === "pyyaml");
+    expect(pyyaml?.files.some((f) => f.file.endsWith(".whl"))).toBe(true);
+    expect(pyyaml?.source).toMatchObject({ type: "legacy", reference: "pypi-simple" });
+  });
+
+  it("reads a Poetry 2 PEP 621 project: requires-python, optional dependencies as extras, scripts and entry points", async () => {
+    const p = await analyze(fixture("pep621"));
+    expect(p.metadataFormat).toBe("project");
+    expect(p.lock).toMatchObject({ lockVersion: "2.1", generatedBy: "2.2.1" });
+    expect(p.lockFresh).toBe(true);
+    expect(p.name).toBe("pep621-app");
+    expect(p.version).toBe("1.2.3");
+    expect(p.license).toBe("Apache-2.0");
+    expect(p.authors).toEqual(["Grace Hopper <grace@example.org>"]);
+    expect(p.python).toEqual({ constraint: ">=3.11,<3.14", source: "project.requires-python" });
+    expect(p.extras).toEqual({ yaml: ["pyyaml"] });
+    expect(p.lock.packages.find((x) => x.name === "pyyaml")?.optional).toBe(true);
+    expect(p.scripts).toEqual({ "pep621-app": "pep621_app.cli:main" });
+    expect(p.plugins).toEqual({ "pep621_app.plugins": { builtin: "pep621_app.plugins:builtin" } });
+    expect(p.urls).toEqual({
+      homepage: "https://example.org/pep621",
+      repository: "https://example.org/pep621.git",
+    });
+    expect(p.groups.find((g) => g.name === "main")?.dependencies).toEqual([
+      "httpx",
+      "pydantic",
+      "lxml",
+      "pyyaml",
+    ]);
+  });
+
+  it("reads package-mode = false: no root package, name from the folder when absent, [tool.couplet] settings", async () => {
+    const p = await analyze(fixture("package-mode-false"));
+    expect(p.packageMode).toBe(false);
+    expect(p.sourcePaths).toEqual([]);
+    expect(p.name).toBe("fastapi-service");
+    expect(p.version).toBeUndefined();
+    expect(p.couplet.cmd).toEqual(["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]);
+    expect(p.couplet.expose).toEqual([8000]);
+    expect(p.lockFresh).toBe(true);
+  });
+
+  it("reads a src layout from `packages`, a readme list, scripts and plugins", async () => {
+    const p = await analyze(fixture("src-layout"));
+    expect(p.sourcePaths).toEqual(["src/srccli"]);
+    expect(p.readme).toEqual(["README.md", "CHANGELOG.md"]);
+    expect(p.scripts).toEqual({ srccli: "srccli.main:cli" });
+    expect(p.plugins).toEqual({ "srccli.formats": { json: "srccli.formats:json_format" } });
+    expect(p.lockFresh).toBe(true);
+  });
+
+  it("reads dynamic dependencies kept in [tool.poetry.dependencies], Poetry extras, an optional group and native overrides", async () => {
+    const p = await analyze(fixture("extras-dynamic"));
+    expect(p.groups.find((g) => g.name === "main")?.dependencies).toEqual(["requests", "pillow", "numpy"]);
+    expect(p.groups.find((g) => g.name === "lint")).toMatchObject({ optional: true, dependencies: ["mypy"] });
+    expect(p.extras).toEqual({ images: ["pillow"], science: ["numpy"] });
+    expect(p.couplet.extras).toEqual(["images"]);
+    expect(p.couplet.copy).toEqual(["data/"]);
+    expect(p.couplet.native.pillow).toEqual({
+      build: ["libwebp-dev"],
+      runtime: ["libwebp7"],
+      note: "we rebuild pillow against the system libwebp",
+    });
+    expect(p.python.source).toBe("project.requires-python");
+    expect(p.lockFresh).toBe(true);
+  });
+});
+
+describe("lock freshness (Poetry's content-hash)", () => {
+  const cases: [string, (t: string) => string][] = [
+    ["poetry1-groups", (t) => t.replace('flask = "^3.0"', 'flask = "^3.1"')],
+    ["poetry11", (t) => t.replace('requests = "^2.31"', 'requests = "^2.32"')],
+    ["pep621", (t) => t.replace('"lxml>=5"', '"lxml>=5.3"')],
+    ["package-mode-false", (t) => t.replace('pytest = "^8.0"', 'pytest = "^8.1"')],
+    ["src-layout", (t) => t.replace('rich = "^13.7"', 'rich = "^13.8"')],
+    ["extras-dynamic", (t) => t.replace('science = ["numpy"]', 'science = ["numpy", "pillow"]')],
+  ];
+  for (const [name, change] of cases) {
+    it(`${name}: a dependency edit makes the lock stale`, async () => {
+      const dir = await copyOf(name);
+      await edit(dir, "pyproject.toml", change);
+      expect((await analyze(dir)).lockFresh).toBe(false);
+    });
+    it(`${name}: a description edit or a comment keeps it fresh`, async () => {
+      const dir = await copyOf(name);
+      await edit(
+        dir,
+        "pyproject.toml",
+        (t) => `# cosmetic\n${t.replace(/description = "[^"]*"/, 'description = "Ünïcode"')}`,
+      );
+      expect((await analyze(dir)).lockFresh).toBe(true);
+    });
+  }
+
+  it("a non-ASCII dependency value changes the hash the way Python's ensure_ascii does (stays stale, no crash)", async () => {
+    const dir = await copyOf("pep621");
+    await edit(dir, "pyproject.toml", (t) =>
+      t.replace('"lxml>=5"', '"lxml>=5; platform_machine != \\"ü\\""'),
+    );
+    expect((await analyze(dir)).lockFresh).toBe(false);
+  });
+});
+
+describe("bad input is a UserError naming the file", () => {
+  it("missing folder", async () => {
+    const e = await userError(analyze(join(FIXTURES, "does-not-exist")));
+    expect(e.message).toMatch(/no such project folder/);
+  });
+
+  it("missing pyproject.toml", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "couplet-empty-"));
+    scratch.push(dir);
+    const e = await userError(analyze(dir));
+    expect(e.location?.file).toBe(join(dir, "pyproject.toml"));
+  });
+
+  it("not a Poetry project", async () => {
+    const dir = await copyOf("pep621");
+    await writeFile(
+      join(dir, "pyproject.toml"),
+      '[project]\nname = "x"\n[build-system]\nbuild-backend = "hatchling.build"\n',
+    );
+    const e = await userError(analyze(dir));
+    expect(e.message).toMatch(/not a Poetry project/);
+  });
+
+  it("missing poetry.lock says how to make one", async () => {
+    const dir = await copyOf("src-layout");
+    await rm(join(dir, "poetry.lock"));
+    const e = await userError(analyze(dir));
+    expect(e.location?.file).toBe(join(dir, "poetry.lock"));
+    expect(e.hint).toMatch(/poetry lock/);
+  });
+
+  it("invalid TOML gives line and column", async () => {
+    const dir = await copyOf("src-layout");
+    await edit(dir, "pyproject.toml", (t) => t.replace('click = "^8.1"', 'click = "^8.1'));
+    const e = await userError(analyze(dir));
+    const line =
+      (await readFile(join(dir, "pyproject.toml"), "utf8"))
+        .split("\n")
+        .findIndex((l) => l.startsWith("click")) + 1;
+    expect(e.location).toMatchObject({ file: join(dir, "pyproject.toml"), line });
+    expect(e.location?.column).toBeGreaterThan(0);
+    expect(e.message).not.toContain("\n");
+  });
+
+  it("an unknown lock-version names the supported ones", async () => {
+    const dir = await copyOf("pep621");
+    await edit(dir, "poetry.lock", (t) => t.replace('lock-version = "2.1"', 'lock-version = "3.0"'));
+    const e = await userError(analyze(dir));
+    expect(e.message).toMatch(/unsupported lock-version "3.0".*1\.1, 2\.0, 2\.1/);
+    expect(e.location?.line).toBeGreaterThan(1);
+  });
+
+  it("a lock without lock-version (pre-1.0 shape) is read, its freshness checked with the 1.x schemes", async () => {
+    const dir = await copyOf("poetry11");
+    await edit(dir, "poetry.lock", (t) => t.replace('lock-version = "1.1"\n', ""));
+    const p = await analyze(dir);
+    expect(p.lock.lockVersion).toBeUndefined();
+    expect(p.lockFresh).toBe(true);
+  });
+
+  it("[tool.couplet] with a wrong type or an unknown key points at it", async () => {
+    const dir = await copyOf("package-mode-false");
+    await edit(dir, "pyproject.toml", (t) => t.replace("expose = 8000", 'expose = "8000"'));
+    const e = await userError(analyze(dir));
+    expect(e.message).toMatch(/tool.couplet.expose/);
+    await edit(dir, "pyproject.toml", (t) => t.replace('expose = "8000"', "exposed = 8000"));
+    const e2 = await userError(analyze(dir));
+    expect(e2.message).toMatch(/unknown setting tool.couplet.exposed/);
+    expect(e2.location?.line).toBeGreaterThan(1);
+  });
+});
