@@ -205,7 +205,7 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
   if (project.lockFresh === false) {
     throw new UserError("poetry.lock is out of date with pyproject.toml (its content-hash does not match)", {
       location: { file: project.lock.path },
-      hint: "run `poetry lock` (Poetry 1.x: `poetry lock --no-update`) and commit the result",
+      hint: `run \`${project.lock.generatedBy?.startsWith("1.") ? "poetry lock --no-update" : "poetry lock"}\` and commit the result`,
     });
   }
   const features = {

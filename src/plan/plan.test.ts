@@ -1,0 +1,162 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { UserError } from "../errors.js";
+import { analyze } from "../project/analyze.js";
+import type { Project } from "../project/types.js";
+import { plan } from "./plan.js";
+
+const root = new URL("../..", import.meta.url).pathname;
+const load = (path: string) => analyze(join(root, path));
+
+function userError(fn: () => unknown): UserError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof UserError) return error;
+    throw error;
+  }
+  throw new Error("expected a UserError");
+}
+
+describe("choosing the interpreter", () => {
+  it("passes over CPython versions for which a pinned package has no wheel, and says why", async () => {
+    const result = plan(await load("examples/fastapi-app"));
+    expect(result.python.version).toBe("3.13");
+    expect(result.python.debian).toBe("trixie");
+    expect(result.baseImage.runtime).toBe("python:3.13-slim-trixie");
+    const rejected = result.python.rejected.map((r) => r.version);
+    expect(rejected).toContain("3.14");
+    expect(result.python.rejected.find((r) => r.version === "3.14")?.reason).toMatch(
+      /pydantic-core .* no x86_64 wheel/,
+    );
+    expect(result.native.compile).toEqual([]);
+  });
+
+  it("takes the newest allowed version when the constraint is narrow", async () => {
+    const result = plan(await load("examples/flask-uwsgi"));
+    expect(result.python.version).toBe("3.11");
+    expect(result.python.reason).toMatch(/newest release allowed by "~3.11"/);
+  });
+
+  it("honours --python, and says what it will compile", async () => {
+    const result = plan(await load("examples/fastapi-app"), { python: "3.14" });
+    expect(result.python.version).toBe("3.14");
+    expect(result.python.reason).toMatch(/pydantic-core .* compiled from source/);
+    expect(result.native.compile.map((c) => c.name)).toContain("pydantic-core");
+  });
+
+  it("refuses --python outside the constraint, naming pyproject.toml and its line", async () => {
+    const project = await load("examples/flask-uwsgi");
+    const error = userError(() => plan(project, { python: "3.12" }));
+    expect(error.message).toMatch(/--python 3\.12 is outside the project's python constraint "~3\.11"/);
+    expect(error.location?.file).toBe(project.pyprojectPath);
+    expect(project.pyprojectText.split("\n")[(error.location?.line ?? 0) - 1]).toMatch(/python/);
+  });
+
+  it("refuses a constraint that no CPython release satisfies", async () => {
+    const project: Project = {
+      ...(await load("examples/cli-tool")),
+      python: { constraint: ">=3.99", source: "project.requires-python" },
+    };
+    expect(userError(() => plan(project)).message).toMatch(/admits no CPython release/);
+  });
+});
+
+describe("native needs", () => {
+  it("compiles the seed's sdists with their build packages, and ships only the runtime libraries", async () => {
+    const result = plan(await load("examples/flask-uwsgi"));
+    expect(result.native.compile.map((c) => c.name)).toEqual(["psycopg2", "uwsgi"]);
+    expect(result.native.buildPackages).toEqual(expect.arrayContaining(["gcc", "libpcre3-dev", "libpq-dev"]));
+    expect(result.native.runtimePackages).toEqual(expect.arrayContaining(["libpcre3", "libpq5"]));
+    expect(result.native.runtimePackages.some((name) => name.endsWith("-dev") || name === "gcc")).toBe(false);
+  });
+
+  it("uses the Debian release's own package names", async () => {
+    const project: Project = {
+      ...(await load("examples/flask-uwsgi")),
+      python: { constraint: ">=3.11,<3.14", source: "x" },
+    };
+    const result = plan(project);
+    expect(result.python.debian).toBe("trixie");
+    expect(result.native.buildPackages).not.toContain("libpcre3-dev");
+    expect(result.native.runtimePackages).not.toContain("libpcre3");
+  });
+
+  it("needs nothing when every package has a wheel", async () => {
+    const result = plan(await load("examples/cli-tool"));
+    expect(result.native).toEqual({ compile: [], buildPackages: [], runtimePackages: [] });
+  });
+});
+
+describe("groups, extras and Poetry", () => {
+  it("keeps every non-main group out of production and puts them in development", async () => {
+    const result = plan(await load("test/fixtures/projects/poetry1-groups"));
+    expect(result.install.groups).toEqual(["main"]);
+    expect(result.install.excludedGroups.sort()).toEqual(["dev", "docs", "test"]);
+    expect(result.install.developmentGroups.sort()).toEqual(["dev", "docs", "test"]);
+  });
+
+  it("installs every non-optional group in the seed's variants, as they did", async () => {
+    const result = plan(await load("test/fixtures/projects/poetry1-groups"), { strategy: "slim" });
+    expect(result.install.groups.sort()).toEqual(["dev", "main", "test"]);
+  });
+
+  it("adds the optional groups named in [tool.couplet] with, and rejects unknown ones", async () => {
+    const project = await load("test/fixtures/projects/poetry1-groups");
+    const withDocs = { ...project, couplet: { ...project.couplet, with: ["docs"] } };
+    expect(plan(withDocs).install.groups).toEqual(["main", "docs"]);
+    const unknown = { ...project, couplet: { ...project.couplet, with: ["nope"] } };
+    expect(userError(() => plan(unknown)).message).toMatch(/with names the group "nope"/);
+  });
+
+  it("installs the extras named in [tool.couplet] extras", async () => {
+    const result = plan(await load("test/fixtures/projects/extras-dynamic"));
+    expect(result.install.extras).toEqual(["images"]);
+  });
+
+  it("pins Poetry to the lock's header, the option, or the 1.1 series for lock-version 1.1", async () => {
+    expect(plan(await load("examples/flask-uwsgi")).poetry).toEqual({
+      version: "1.8.5",
+      source: "the @generated header of poetry.lock",
+    });
+    expect(plan(await load("examples/flask-uwsgi"), { poetryVersion: "1.8.4" }).poetry.version).toBe("1.8.4");
+    expect(plan(await load("test/fixtures/projects/poetry11")).poetry.version).toBe("1.1.15");
+  });
+
+  it("refuses a stale lock", async () => {
+    const project = { ...(await load("examples/flask-uwsgi")), lockFresh: false };
+    const error = userError(() => plan(project));
+    expect(error.location?.file).toMatch(/poetry\.lock$/);
+    expect(error.hint).toContain("poetry lock --no-update");
+  });
+});
+
+describe("the command and the code", () => {
+  it("uses a console script as the entrypoint", async () => {
+    expect(plan(await load("examples/cli-tool")).entrypoint).toMatchObject({
+      command: ["yamlstat"],
+      form: "entrypoint",
+    });
+  });
+
+  it("prefers --cmd, then [tool.couplet] cmd", async () => {
+    const project = await load("examples/fastapi-app");
+    expect(plan(project).entrypoint).toMatchObject({ form: "cmd", source: "[tool.couplet] cmd" });
+    expect(plan(project, { cmd: ["python", "-m", "app"] }).entrypoint?.command).toEqual([
+      "python",
+      "-m",
+      "app",
+    ]);
+  });
+
+  it("copies the whole context when package-mode is false and nothing else is said", async () => {
+    const result = plan(await load("test/fixtures/projects/package-mode-false"));
+    expect(result.project.packageMode).toBe(false);
+    expect(result.project.sourcePaths).toEqual(["."]);
+  });
+
+  it("is plain JSON: it survives a round trip unchanged", async () => {
+    const result = plan(await load("examples/flask-uwsgi"));
+    expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+  });
+});
