@@ -16,6 +16,10 @@ ruleTable(rule, {
       name: "the seed's VIRTUAL_ENV copy",
       code: "FROM python:3.11 AS b\nENV VIRTUAL_ENV=/venv\nRUN python -m venv $VIRTUAL_ENV\nFROM python:3.11-slim\nENV VIRTUAL_ENV=/venv\nCOPY --from=b ${VIRTUAL_ENV} ${VIRTUAL_ENV}\n",
     },
+    {
+      name: "the whole workdir with its .venv, as couplet init writes it",
+      code: "FROM python:3.13-slim AS builder\nWORKDIR /app\nENV POETRY_VIRTUALENVS_IN_PROJECT=true\nRUN poetry install --only main --no-root\nFROM python:3.13-slim\nCOPY --from=builder /app /app\n",
+    },
   ],
   invalid: [
     {

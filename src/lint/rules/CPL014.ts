@@ -23,7 +23,7 @@ export const rule: Rule = {
           const src = joinPath("/", source);
           for (const venv of venvs) {
             if (!within(venv, src)) continue;
-            const landed = joinPath(copy.destAbs, venv.slice(src.length));
+            const landed = joinPath(copy.destAbs, `.${venv.slice(src.length)}`);
             if (landed === venv) continue;
             report({
               range: copy.instruction.getRange(),

@@ -1,0 +1,82 @@
+// What a Dockerfile is linted with: the Poetry project beside it (via analyze), its [tool.couplet.lint], the .dockerignore.
+import { existsSync, readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { isUserError } from "../errors.js";
+import { analyze } from "../project/analyze.js";
+import { type DebianRelease, nativeNeedFor } from "../project/native.js";
+import type { Project } from "../project/types.js";
+import { EMPTY_CONFIG, type LintConfig, readConfig } from "./config.js";
+import { RULES } from "./rules/index.js";
+import type { DockerignoreFile, LintProject, NativeRuntime } from "./types.js";
+
+export interface LintContext {
+  project: LintProject | undefined;
+  config: LintConfig;
+  dockerignore: DockerignoreFile | undefined;
+  /** Said to the user on stderr (e.g. why there is no project context) */
+  notes: string[];
+}
+
+/** The facts lint needs from a Project. */
+export function lintProject(project: Project, debian: DebianRelease): LintProject {
+  const nativeRuntime: NativeRuntime[] = [];
+  for (const pkg of project.lock.packages) {
+    if (!pkg.groups.includes("main")) continue;
+    const need = nativeNeedFor(pkg.name, project, debian);
+    if (!need?.runtime.length) continue;
+    nativeRuntime.push({
+      name: pkg.name,
+      version: pkg.version,
+      runtime: need.runtime,
+      runtimeWithWheel: need.runtimeWithWheel ?? false,
+      files: pkg.files,
+    });
+  }
+  return {
+    lockPoetryVersion: project.lock.generatedBy,
+    devGroups: project.groups
+      .filter((g) => g.name !== "main")
+      .map((g) => ({ name: g.name, optional: g.optional })),
+    packageMode: project.packageMode,
+    nativeRuntime,
+  };
+}
+
+/** BuildKit reads `<Dockerfile>.dockerignore` first, then the context's `.dockerignore`. */
+export function findDockerignore(dockerfile: string, contextDir: string): DockerignoreFile | undefined {
+  for (const path of [`${dockerfile}.dockerignore`, join(contextDir, ".dockerignore")]) {
+    if (existsSync(path)) return { path, text: readFileSync(path, "utf8") };
+  }
+  return undefined;
+}
+
+export async function loadContext(
+  dockerfile: string,
+  text: string,
+  options: { project?: boolean } = {},
+): Promise<LintContext> {
+  const dir = dirname(dockerfile);
+  const notes: string[] = [];
+  const dockerignore = findDockerignore(dockerfile, dir);
+  if (options.project === false || !existsSync(join(dir, "pyproject.toml"))) {
+    return { project: undefined, config: EMPTY_CONFIG, dockerignore, notes };
+  }
+  let project: Project;
+  try {
+    project = await analyze(dir);
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    notes.push(
+      `${basename(dockerfile)}: linting without project context (${error.message}); rules that need poetry.lock are skipped`,
+    );
+    return { project: undefined, config: EMPTY_CONFIG, dockerignore, notes };
+  }
+  // Config errors are the user's to fix: they stop the run rather than being skipped.
+  const config = readConfig(
+    project.couplet.lint,
+    RULES.map((r) => r.meta.id),
+    { file: project.pyprojectPath, text: project.pyprojectText },
+  );
+  const debian: DebianRelease = /trixie/.test(text) ? "trixie" : "bookworm";
+  return { project: lintProject(project, debian), config, dockerignore, notes };
+}
