@@ -242,6 +242,18 @@ describe("bad input is a UserError naming the file", () => {
     expect(p.lockFresh).toBe(true);
   });
 
+  it("[tool.couplet.lint] is handed on as plain JSON data (integers as numbers, not bigint)", async () => {
+    const dir = await copyOf("package-mode-false");
+    await edit(
+      dir,
+      "pyproject.toml",
+      (t) => `${t}\n[tool.couplet.lint]\nignore = ["CPL001"]\nlevels = { CPL002 = 3 }\n`,
+    );
+    const p = await analyze(dir);
+    expect(p.couplet.lint).toEqual({ ignore: ["CPL001"], levels: { CPL002: 3 } });
+    expect(JSON.stringify(p.couplet.lint)).toBe('{"ignore":["CPL001"],"levels":{"CPL002":3}}');
+  });
+
   it("[tool.couplet] with a wrong type or an unknown key points at it", async () => {
     const dir = await copyOf("package-mode-false");
     await edit(dir, "pyproject.toml", (t) => t.replace("expose = 8000", 'expose = "8000"'));

@@ -25,8 +25,17 @@ export function readCoupletConfig(doc: TomlDoc, value: unknown): CoupletConfig {
     expose: readPorts(doc, get(t, "expose")),
     native: readNative(doc, get(t, "native")),
     copy: doc.strings(get(t, "copy"), "tool.couplet.copy") ?? [],
-    lint: doc.table(get(t, "lint"), "tool.couplet.lint"),
+    lint: plainNumbers(doc.table(get(t, "lint"), "tool.couplet.lint")),
   };
+}
+
+/** The document is parsed with integers as bigint (for Poetry's hash); raw tables handed on get plain numbers. */
+function plainNumbers<T>(value: T): T {
+  if (typeof value === "bigint") return Number(value) as T;
+  if (Array.isArray(value)) return value.map(plainNumbers) as T;
+  if (value !== null && typeof value === "object" && !(value instanceof Date))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainNumbers(v)])) as T;
+  return value;
 }
 
 function readPorts(doc: TomlDoc, value: unknown): number[] {
