@@ -22,6 +22,7 @@ export function buildahEngine(options: BuildahOptions = {}): Engine {
   const globals = options.storageDriver ? ["--storage-driver", options.storageDriver] : [];
   return {
     name: "buildah",
+    program,
     label: options.storageDriver ? `buildah (${options.storageDriver} storage)` : "buildah",
     features: { cacheMounts: true, secrets: true, cacheTo: true },
     warnings: [],

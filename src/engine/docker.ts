@@ -13,6 +13,7 @@ export function dockerEngine(options: { buildx: boolean; program?: string }): En
   const buildx = options.buildx;
   return {
     name: "docker",
+    program,
     label: buildx ? "docker (BuildKit via buildx)" : "docker (legacy builder)",
     features: { cacheMounts: buildx, secrets: buildx, cacheTo: buildx },
     warnings: buildx ? [] : [LEGACY_BUILDER_WARNING],

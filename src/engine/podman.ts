@@ -8,6 +8,7 @@ export function podmanEngine(options: { storageDriver?: string; program?: string
   const globals = options.storageDriver ? ["--storage-driver", options.storageDriver] : [];
   return {
     name: "podman",
+    program,
     label: "podman",
     features: { cacheMounts: true, secrets: true, cacheTo: true },
     warnings: [],

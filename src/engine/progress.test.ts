@@ -53,6 +53,28 @@ describe("buildah output", () => {
   });
 });
 
+describe("docker legacy builder output", () => {
+  it("lists steps and marks the dependency step cached after a source-only change", () => {
+    const cold = replay("docker", "docker-legacy-multistage-cold.log");
+    expect(cold.steps).toHaveLength(8);
+    expect(cold.cacheHits).toBe(0);
+    const code = replay("docker", "docker-legacy-multistage-code-change.log");
+    expect(code.steps.filter((s) => s.cached).map((s) => s.label)).toEqual(["3/8"]);
+    expect(code.createdLayers).not.toContain("c5a5a0d27d64");
+    // The FROM step prints the base image's id: never count it as ours (bench removes what it created).
+    expect(cold.createdLayers).not.toContain("e2a6a3c2b90b");
+    expect(code.createdLayers).toContain("cb57d63c4be8");
+  });
+
+  it("names the failing step despite the colour codes around the step's output", () => {
+    const t = replay("docker", "docker-legacy-failing-step.log");
+    expect(t.failure?.step?.label).toBe("5/6");
+    expect(t.failure?.message).toBe(
+      `/bin/sh -c python -c "import nonexistent_module_xyz" returned a non-zero code: 1`,
+    );
+  });
+});
+
 describe("BuildKit plain progress", () => {
   it("tracks interleaved steps by their vertex number", () => {
     // BuildKit's format, as documented by `--progress plain`; no BuildKit runs on these machines to record one.

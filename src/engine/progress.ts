@@ -19,6 +19,8 @@ export type BuildEvent =
   | { kind: "layer"; id: string }
   | { kind: "error"; message: string; key?: string };
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escape sequences is the point
+const ANSI = /\x1b\[[0-9;]*m/g;
 const BUILDAH_STEP = /^(?:\[(\d+\/\d+)\] )?STEP (\d+\/\d+): (.*)$/;
 const BUILDAH_ERROR = /^Error: building at STEP "(.*)": (.*)$/;
 const LEGACY_STEP = /^Step (\d+\/\d+) : (.*)$/;
@@ -28,7 +30,9 @@ const BUILDKIT_STEP = /^#(\d+) \[([^\]]*?)(\d+\/\d+)\] (.*)$/;
 const BUILDKIT_STATE = /^#(\d+) (CACHED|DONE [\d.]+s|ERROR: .*|CANCELED)$/;
 
 /** One line of output to an event, or undefined for lines that are the steps' own output. */
-export function parseLine(engine: EngineName, line: string): BuildEvent | undefined {
+export function parseLine(engine: EngineName, raw: string): BuildEvent | undefined {
+  // The legacy builder colours RUN output red and resets at the start of the next line.
+  const line = raw.replace(ANSI, "");
   if (engine === "buildah" || engine === "podman") {
     let m = BUILDAH_STEP.exec(line);
     if (m) {
@@ -118,8 +122,10 @@ export class BuildTracker {
         break;
       case "layer": {
         const step = this.current;
-        // The id printed after "Using cache" is the reused layer, which this build did not create.
-        if (!step?.cached || step.endedAt !== undefined) this.createdLayers.push(event.id);
+        // The id printed after "Using cache" is the reused layer, and the one after FROM (legacy docker)
+        // is the base image: this build created neither, so neither may be removed as ours.
+        const reused = step?.cached === true || /^FROM\s/i.test(step?.instruction ?? "");
+        if (step && step.endedAt === undefined && !reused) this.createdLayers.push(event.id);
         this.finish(step, at);
         break;
       }

@@ -45,6 +45,8 @@ export interface EngineFeatures {
 
 export interface Engine {
   readonly name: EngineName;
+  /** The executable, for `--version` and messages */
+  readonly program: string;
   /** Human description for messages, e.g. "docker (legacy builder)" */
   readonly label: string;
   readonly features: EngineFeatures;

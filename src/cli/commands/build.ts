@@ -1,4 +1,183 @@
-// PLACEHOLDER: `couplet build` is not registered yet; its owner replaces this file.
+// `couplet build [DIR]`: generate (or take) a Dockerfile and build it on a real engine, showing each step live.
+import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Command } from "commander";
+import { BuildFailed, buildImage, imageSize } from "../../engine/build.js";
+import { detectEngine } from "../../engine/detect.js";
+import { formatSeconds, LiveBuildDisplay } from "../../engine/display.js";
+import { prepareBuild } from "../../engine/project-build.js";
+import type { BuildRequest, Engine } from "../../engine/types.js";
+import { UserError } from "../../errors.js";
+import { addPlanOptions, type PlanFlags, planOptions } from "../options.js";
+import { action } from "../run.js";
 
-export function register(_program: Command): void {}
+export interface EngineFlags {
+  engine?: string;
+  storageDriver?: string;
+  buildArg: string[];
+  secret: string[];
+  platform?: string;
+  cacheFrom: string[];
+  cacheTo: string[];
+  network?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Engine choice and the flags passed through to it (shared with `couplet bench`). */
+export function addEngineOptions(command: Command): Command {
+  return command
+    .option("--engine <name>", "docker, buildah or podman (default: the first that works, in that order)")
+    .option("--storage-driver <driver>", "buildah/podman storage driver (default: overlay as root)")
+    .option(
+      "--build-arg <NAME=VALUE>",
+      "build argument, repeatable (e.g. PYTHON_IMAGE=python:3.12-slim)",
+      collect,
+      [],
+    )
+    .option("--secret <spec>", "build secret, repeatable (id=NAME,src=PATH)", collect, [])
+    .option("--platform <os/arch>", "target platform")
+    .option("--cache-from <ref>", "registry cache to read, repeatable", collect, [])
+    .option("--cache-to <ref>", "registry cache to write, repeatable", collect, [])
+    .option(
+      "--network <mode>",
+      "network for RUN steps (host where build containers have no network of their own)",
+    );
+}
+
+export function parseBuildArgs(values: string[]): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const value of values) {
+    const eq = value.indexOf("=");
+    if (eq <= 0) throw new UserError(`--build-arg must be NAME=VALUE, got "${value}"`);
+    args[value.slice(0, eq)] = value.slice(eq + 1);
+  }
+  return args;
+}
+
+export function requestFlags(flags: EngineFlags): Partial<BuildRequest> {
+  return {
+    buildArgs: parseBuildArgs(flags.buildArg),
+    secrets: flags.secret,
+    cacheFrom: flags.cacheFrom,
+    cacheTo: flags.cacheTo,
+    ...(flags.platform ? { platform: flags.platform } : {}),
+    ...(flags.network ? { network: flags.network } : {}),
+  };
+}
+
+export function engineFromFlags(flags: EngineFlags): Promise<Engine> {
+  return detectEngine({
+    ...(flags.engine ? { engine: flags.engine } : {}),
+    ...(flags.storageDriver ? { storageDriver: flags.storageDriver } : {}),
+  });
+}
+
+/** Aborts on the first Ctrl-C (the engine runs in its own process group and is stopped by us). */
+export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSigint = () => {
+    process.stderr.write("\ncouplet: stopping (Ctrl-C)…\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigint);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off("SIGINT", onSigint);
+      process.off("SIGTERM", onSigint);
+    },
+  };
+}
+
+export function logPath(name: string): string {
+  const dir = join(tmpdir(), "couplet-logs");
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  return join(dir, `${name.replace(/[^a-zA-Z0-9._-]+/g, "-")}-${stamp}.log`);
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+export function register(program: Command): void {
+  addEngineOptions(
+    addPlanOptions(
+      program
+        .command("build")
+        .description(
+          "generate a Dockerfile for the project in DIR (or take --dockerfile) and build it, showing each step",
+        )
+        .argument("[dir]", "project folder (the build context)", ".")
+        .option("--dockerfile <file>", "build this Dockerfile instead of generating one")
+        .option("-t, --tag <ref>", "image reference (default: couplet/<project name>:latest)")
+        .option("--target <stage>", "stage to build (generated Dockerfiles: production or development)")
+        .option("--no-cache", "ignore cached layers")
+        .option(
+          "--log <file>",
+          "where to keep the engine's full output (default: a file under the temp folder)",
+        ),
+    ),
+  ).action(
+    action(
+      async (
+        dir: string,
+        flags: PlanFlags &
+          EngineFlags & { dockerfile?: string; tag?: string; target?: string; cache: boolean; log?: string },
+      ) => {
+        const engine = await engineFromFlags(flags);
+        for (const warning of engine.warnings) process.stderr.write(`couplet: warning: ${warning}\n`);
+        const prepared = await prepareBuild(engine, dir, {
+          planOptions: planOptions(flags),
+          ...(flags.dockerfile ? { dockerfile: flags.dockerfile } : {}),
+          ...(flags.tag ? { tag: flags.tag } : {}),
+          request: {
+            ...requestFlags(flags),
+            ...(flags.target ? { target: flags.target } : {}),
+            ...(flags.cache === false ? { noCache: true } : {}),
+          },
+        });
+        const interrupt = interruptSignal();
+        const logFile = flags.log ?? logPath(prepared.plan?.project.name ?? "build");
+        const err = process.stderr;
+        err.write(`couplet: building ${prepared.request.tag} with ${engine.label} (log: ${logFile})\n`);
+        let display: LiveBuildDisplay | undefined;
+        try {
+          const outcome = await buildImage(engine, prepared.request, {
+            logFile,
+            signal: interrupt.signal,
+            onEvent: (_event, tracker) => {
+              display ??= new LiveBuildDisplay(tracker, {
+                write: (t) => err.write(t),
+                isTTY: err.isTTY,
+                columns: err.columns,
+              });
+              display.update();
+            },
+          });
+          display?.stop();
+          const size = await imageSize(engine, outcome.imageId);
+          const steps = outcome.tracker.steps.length;
+          process.stdout.write(
+            `${outcome.tag} ${outcome.imageId.replace(/^sha256:/, "").slice(0, 12)} ${formatBytes(size)}, built in ${formatSeconds(outcome.seconds)} (${outcome.tracker.cacheHits} of ${steps} steps from cache)\n`,
+          );
+          return 0;
+        } catch (error) {
+          display?.stop();
+          if (error instanceof BuildFailed) {
+            err.write(
+              `couplet: last lines of the ${engine.name} log:\n${error.tail.map((l) => `  | ${l}`).join("\n")}\n`,
+            );
+          }
+          throw error;
+        } finally {
+          interrupt.dispose();
+          await prepared.cleanup();
+        }
+      },
+    ),
+  );
+}

@@ -1,0 +1,89 @@
+// Runs one build on an engine and reports what happened: image id, time, steps, cache hits, or the failing step.
+import { readFile } from "node:fs/promises";
+import { UserError } from "../errors.js";
+import { capture, run } from "./exec.js";
+import { type BuildEvent, BuildTracker } from "./progress.js";
+import type { BuildRequest, Engine } from "./types.js";
+
+export interface BuildOutcome {
+  imageId: string;
+  tag: string;
+  seconds: number;
+  tracker: BuildTracker;
+  logFile: string;
+}
+
+export interface BuildRunOptions {
+  logFile: string;
+  signal?: AbortSignal;
+  onEvent?: (event: BuildEvent, tracker: BuildTracker) => void;
+  /** Lines of the log shown with a failure */
+  tailLines?: number;
+}
+
+/** Stopped by the user (Ctrl-C): not a failure of the build. */
+export class BuildAborted extends UserError {
+  constructor() {
+    super("build stopped", { exitCode: 130 });
+  }
+}
+
+export class BuildFailed extends UserError {
+  constructor(
+    message: string,
+    readonly tail: string[],
+    readonly logFile: string,
+  ) {
+    super(message, { exitCode: 1, hint: `full log: ${logFile}` });
+  }
+}
+
+export async function buildImage(
+  engine: Engine,
+  request: BuildRequest,
+  options: BuildRunOptions,
+): Promise<BuildOutcome> {
+  if (!request.iidFile) throw new Error("buildImage needs request.iidFile to learn the image id");
+  const command = engine.buildCommand(request);
+  const tracker = new BuildTracker(engine.name);
+  const tail: string[] = [];
+  const keep = options.tailLines ?? 25;
+  const started = performance.now();
+  const result = await run(command, {
+    logFile: options.logFile,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onLine: (line) => {
+      tail.push(line);
+      if (tail.length > keep) tail.shift();
+      const event = tracker.feed(line);
+      if (event) options.onEvent?.(event, tracker);
+    },
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") throw new UserError(`${command.program} is not installed or not on PATH`);
+    throw error;
+  });
+  tracker.end();
+  const seconds = (performance.now() - started) / 1000;
+  if (result.aborted) throw new BuildAborted();
+  if (result.code !== 0) {
+    const failed = tracker.failure?.step;
+    const where = failed ? ` at step ${failed.label} (${failed.instruction})` : "";
+    const why = tracker.failure?.message ?? `${engine.name} exited with ${result.code ?? result.signal}`;
+    throw new BuildFailed(`build failed${where}: ${why}`, tail, options.logFile);
+  }
+  const imageId = (await readFile(request.iidFile, "utf8")).trim();
+  return { imageId, tag: request.tag, seconds, tracker, logFile: options.logFile };
+}
+
+export function imageSize(engine: Engine, ref: string): Promise<number> {
+  return engine.imageSize(ref, (command) => capture(command));
+}
+
+/** Removes images, ignoring ones already gone; never throws (used on the way out of failures too). */
+export async function removeImages(engine: Engine, refs: string[]): Promise<void> {
+  if (refs.length === 0) return;
+  await capture(engine.removeImagesCommand(refs)).catch(async () => {
+    // One missing ref fails the whole call on some engines: retry one by one.
+    for (const ref of refs) await capture(engine.removeImagesCommand([ref])).catch(() => undefined);
+  });
+}
