@@ -84,6 +84,16 @@ describe("analyze on real Poetry projects", () => {
     expect(pyyaml?.source).toMatchObject({ type: "legacy", reference: "pypi-simple" });
   });
 
+  it('reads a headerless lock-version 1.1 by Poetry 1.2, whose `category = "dev"` covers every non-main group', async () => {
+    const p = await analyze(fixture("poetry12-groups"));
+    expect(p.lock).toMatchObject({ lockVersion: "1.1", generatedBy: undefined });
+    expect(p.lockFresh).toBe(true);
+    expect(groupsOf(p, "click")).toEqual(["main"]);
+    expect(groupsOf(p, "pytest")).toEqual(["test"]);
+    expect(groupsOf(p, "markdown")).toEqual(["docs"]);
+    expect(p.groups.find((g) => g.name === "docs")?.optional).toBe(true);
+  });
+
   it("reads a Poetry 2 PEP 621 project: requires-python, optional dependencies as extras, scripts and entry points", async () => {
     const p = await analyze(fixture("pep621"));
     expect(p.metadataFormat).toBe("project");
@@ -154,6 +164,7 @@ describe("lock freshness (Poetry's content-hash)", () => {
     ["pep621", (t) => t.replace('"lxml>=5"', '"lxml>=5.3"')],
     ["package-mode-false", (t) => t.replace('pytest = "^8.0"', 'pytest = "^8.1"')],
     ["src-layout", (t) => t.replace('rich = "^13.7"', 'rich = "^13.8"')],
+    ["poetry12-groups", (t) => t.replace('markdown = "^3.6"', 'markdown = "^3.7"')],
     ["extras-dynamic", (t) => t.replace('science = ["numpy"]', 'science = ["numpy", "pillow"]')],
   ];
   for (const [name, change] of cases) {
