@@ -313,7 +313,7 @@ function runStep(
   if (json.length && first.getValue().startsWith("[")) {
     const argv: Word[] = json.map((s) => {
       const r = s.getRange();
-      return { value: s.getValue(), start: offsetAt(r.start), end: offsetAt(r.end), quoted: true };
+      return { value: s.getJSONValue(), start: offsetAt(r.start), end: offsetAt(r.end), quoted: true };
     });
     step.execForm = true;
     step.commands = [{ assignments: [], argv, start, end, after: undefined }];

@@ -83,7 +83,11 @@ export function parseShell(script: Script): ShellCommand[] {
   let after: string | undefined;
 
   const flush = (operator: string | undefined): void => {
-    if (words.length) commands.push(makeCommand(words, after));
+    if (words.length) {
+      const command = makeCommand(words, after);
+      // A lone `fi`/`done` closes a compound command: nothing runs there.
+      if (command.argv.length || command.assignments.length) commands.push(command);
+    }
     words = [];
     after = operator;
   };
