@@ -245,6 +245,26 @@ describe("bad input is a UserError naming the file", () => {
     expect(e.location?.line).toBeGreaterThan(1);
   });
 
+  it("a malformed [[package]] names the package and points at its `name =` line", async () => {
+    const dir = await copyOf("pep621");
+    await edit(dir, "poetry.lock", (t) =>
+      t.replace(/(name = "httpx"\n(?:.*\n)*?)groups = \[[^\]]*\]/, '$1groups = "main"'),
+    );
+    const e = await userError(analyze(dir));
+    const lockText = await readFile(join(dir, "poetry.lock"), "utf8");
+    expect(e.message).toMatch(/^package httpx: `groups` must be an array/);
+    expect(e.location).toEqual({
+      file: join(dir, "poetry.lock"),
+      line: lockText.split("\n").indexOf('name = "httpx"') + 1,
+      column: 1,
+    });
+  });
+
+  it("accepts the path of pyproject.toml itself", async () => {
+    const p = await analyze(join(fixture("src-layout"), "pyproject.toml"));
+    expect(p.dir).toBe(fixture("src-layout").replace(/\/$/, ""));
+  });
+
   it("a lock without lock-version (pre-1.0 shape) is read, its freshness checked with the 1.x schemes", async () => {
     const dir = await copyOf("poetry11");
     await edit(dir, "poetry.lock", (t) => t.replace('lock-version = "1.1"\n', ""));

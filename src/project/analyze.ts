@@ -1,6 +1,6 @@
 // Read a Poetry project folder once (pyproject.toml, poetry.lock, a few file checks) into a Project.
 import { readFile, stat } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { isLockFresh } from "./content-hash.js";
 import { deriveGroups } from "./groups.js";
@@ -10,9 +10,11 @@ import { parseToml, TomlDoc } from "./toml.js";
 import type { Project } from "./types.js";
 
 export async function analyze(dir: string): Promise<Project> {
-  const absolute = resolve(dir);
+  let absolute = resolve(dir);
   const info = await stat(absolute).catch(() => undefined);
-  if (!info?.isDirectory())
+  // Pointing at the project's pyproject.toml is as good as pointing at its folder.
+  if (info?.isFile() && basename(absolute) === "pyproject.toml") absolute = dirname(absolute);
+  else if (!info?.isDirectory())
     throw new UserError(`no such project folder: ${dir}`, { location: { file: dir } });
 
   const pyprojectPath = join(absolute, "pyproject.toml");

@@ -1,7 +1,7 @@
 // poetry.lock reader for lock-versions 1.x, 2.0 and 2.1 (and headerless pre-1.0 locks of the same shape).
-import { UserError } from "../errors.js";
+import { type Location, UserError } from "../errors.js";
 import { normalizeName } from "./names.js";
-import { get, isTable, parseToml, setOwn, TomlDoc } from "./toml.js";
+import { get, isTable, parseToml, setOwn, type Table, TomlDoc } from "./toml.js";
 import type { Lock, LockedFile, LockedPackage } from "./types.js";
 
 export const SUPPORTED_LOCK_VERSIONS = ["1.0", "1.1", "2.0", "2.1"] as const;
@@ -62,37 +62,60 @@ export function parseLockWithEdges(text: string, path: string): ParsedLock {
     if (!isTable(raw)) doc.fail("package", "every [[package]] must be a table");
     const displayName = doc.string(get(raw, "name"), "package.name");
     if (displayName === undefined) doc.fail("package", "a [[package]] has no name");
-    const where = `package ${displayName}`;
-    const version = doc.string(get(raw, "version"), "version");
-    if (version === undefined) doc.fail("package", `${where} has no version`);
-    const name = normalizeName(displayName);
-    const groups = doc.strings(get(raw, "groups"), "groups") ?? [];
-    const category = doc.string(get(raw, "category"), "category");
-    if (groups.length === 0 && category !== undefined) groups.push(category);
-    const files =
-      get(raw, "files") !== undefined
-        ? readFiles(doc, get(raw, "files"), `files of ${where}`)
-        : (metadataFiles.get(name) ?? []);
-    const { names, list } = readDependencies(doc, get(raw, "dependencies"), where);
-    packages.push({
-      name,
-      displayName,
-      version,
-      groups,
-      optional: doc.boolean(get(raw, "optional"), "optional") ?? false,
-      markers: readMarkers(doc, get(raw, "markers"), where),
-      pythonVersions: doc.string(get(raw, "python-versions"), "python-versions"),
-      files,
-      dependencies: names,
-      extras: readExtras(doc, get(raw, "extras"), where),
-      source: readSource(doc, get(raw, "source"), where),
-    });
-    edges.push(list);
+    try {
+      const read = readPackage(doc, raw, displayName, metadataFiles);
+      packages.push(read.pkg);
+      edges.push(read.edges);
+    } catch (error) {
+      // Field names repeat in every [[package]]: point at this package's `name = ` line instead.
+      if (!(error instanceof UserError)) throw error;
+      const location = packageLocation(text, path, displayName);
+      const message = `package ${displayName}: ${error.message}`;
+      throw new UserError(message, error.hint ? { location, hint: error.hint } : { location });
+    }
   }
   return {
     lock: { path, lockVersion, generatedBy, contentHash, pythonVersions, packages },
     edges,
   };
+}
+
+function packageLocation(text: string, file: string, displayName: string): Location {
+  const index = text.split("\n").indexOf(`name = ${JSON.stringify(displayName)}`);
+  return index < 0 ? { file } : { file, line: index + 1, column: 1 };
+}
+
+function readPackage(
+  doc: TomlDoc,
+  raw: Table,
+  displayName: string,
+  metadataFiles: Map<string, LockedFile[]>,
+): { pkg: LockedPackage; edges: LockEdge[] } {
+  const version = doc.string(get(raw, "version"), "version");
+  if (version === undefined) doc.fail("package", "no version");
+  const name = normalizeName(displayName);
+  const groups = doc.strings(get(raw, "groups"), "groups") ?? [];
+  const category = doc.string(get(raw, "category"), "category");
+  if (groups.length === 0 && category !== undefined) groups.push(category);
+  const files =
+    get(raw, "files") !== undefined
+      ? readFiles(doc, get(raw, "files"), "files")
+      : (metadataFiles.get(name) ?? []);
+  const { names, list } = readDependencies(doc, get(raw, "dependencies"));
+  const pkg: LockedPackage = {
+    name,
+    displayName,
+    version,
+    groups,
+    optional: doc.boolean(get(raw, "optional"), "optional") ?? false,
+    markers: readMarkers(doc, get(raw, "markers")),
+    pythonVersions: doc.string(get(raw, "python-versions"), "python-versions"),
+    files,
+    dependencies: names,
+    extras: readExtras(doc, get(raw, "extras")),
+    source: readSource(doc, get(raw, "source")),
+  };
+  return { pkg, edges: list };
 }
 
 function readFiles(doc: TomlDoc, value: unknown, where: string): LockedFile[] {
@@ -106,28 +129,20 @@ function readFiles(doc: TomlDoc, value: unknown, where: string): LockedFile[] {
   });
 }
 
-function readMarkers(
-  doc: TomlDoc,
-  value: unknown,
-  where: string,
-): string | Record<string, string> | undefined {
+function readMarkers(doc: TomlDoc, value: unknown): string | Record<string, string> | undefined {
   if (value === undefined || typeof value === "string") return value;
   if (isTable(value)) {
     const out: Record<string, string> = {};
     for (const [group, marker] of Object.entries(value)) {
-      if (typeof marker !== "string") doc.fail("markers", `${where}: markers.${group} must be a string`);
+      if (typeof marker !== "string") doc.fail("markers", `markers.${group} must be a string`);
       setOwn(out, group, marker);
     }
     return out;
   }
-  doc.fail("markers", `${where}: markers must be a string or a table of strings`);
+  doc.fail("markers", "markers must be a string or a table of strings");
 }
 
-function readDependencies(
-  doc: TomlDoc,
-  value: unknown,
-  where: string,
-): { names: string[]; list: LockEdge[] } {
+function readDependencies(doc: TomlDoc, value: unknown): { names: string[]; list: LockEdge[] } {
   const table = doc.table(value, "package.dependencies");
   if (!table) return { names: [], list: [] };
   const list: LockEdge[] = [];
@@ -143,30 +158,30 @@ function readDependencies(
         if (doc.boolean(get(one, "optional"), `${rawName}.optional`) !== true) optional = false;
         for (const extra of doc.strings(get(one, "extras"), `${rawName}.extras`) ?? [])
           extras.add(normalizeName(extra));
-      } else doc.fail("package.dependencies", `${where}: dependency ${rawName} must be a string or a table`);
+      } else doc.fail("package.dependencies", `dependency ${rawName} must be a string or a table`);
     }
     list.push({ name, optional: specs.length > 0 && optional, extras: [...extras] });
   }
   return { names: list.map((e) => e.name), list };
 }
 
-function readExtras(doc: TomlDoc, value: unknown, where: string): Record<string, string[]> {
+function readExtras(doc: TomlDoc, value: unknown): Record<string, string[]> {
   const table = doc.table(value, "package.extras");
   const out: Record<string, string[]> = {};
   if (!table) return out;
   for (const [extra, specs] of Object.entries(table)) {
-    const list = doc.strings(specs, `${where}: extras.${extra}`) ?? [];
+    const list = doc.strings(specs, `extras.${extra}`) ?? [];
     setOwn(out, normalizeName(extra), list);
   }
   return out;
 }
 
-function readSource(doc: TomlDoc, value: unknown, where: string): LockedPackage["source"] {
+function readSource(doc: TomlDoc, value: unknown): LockedPackage["source"] {
   const table = doc.table(value, "package.source");
   if (!table) return undefined;
-  const type = doc.string(get(table, "type"), `${where}: source.type`) ?? "";
-  const url = doc.string(get(table, "url"), `${where}: source.url`) ?? "";
-  const reference = doc.string(get(table, "reference"), `${where}: source.reference`);
+  const type = doc.string(get(table, "type"), "source.type") ?? "";
+  const url = doc.string(get(table, "url"), "source.url") ?? "";
+  const reference = doc.string(get(table, "reference"), "source.reference");
   return reference === undefined ? { type, url } : { type, url, reference };
 }
 
