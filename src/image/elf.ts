@@ -45,7 +45,8 @@ class Retained {
   private chunks: { offset: number; data: Buffer }[] = [];
 
   add(offset: number, data: Buffer): void {
-    this.chunks.push({ offset, data });
+    // Copied: the caller's buffer is reused after push() returns.
+    this.chunks.push({ offset, data: Buffer.from(data) });
   }
 
   get size(): number {

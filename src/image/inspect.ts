@@ -1,6 +1,5 @@
 // Inspect an opened image: stream every layer once, in order, and report layers, waste, findings and missing libraries.
 import path from "node:path";
-import type { Readable } from "node:stream";
 import { UserError } from "../errors.js";
 import type { Project } from "../project/types.js";
 import type { OpenedImage } from "./archive.js";
@@ -9,6 +8,7 @@ import { type Finding, findingsFor } from "./findings.js";
 import { FsTree, OPAQUE_MARKER, WHITEOUT_PREFIX } from "./fs-tree.js";
 import { type Compression, readLayer } from "./layer.js";
 import { type MissingLibrary, missingFor, parseLdConfig, sitePackagesOf } from "./libraries.js";
+import type { EntrySink } from "./tar-parser.js";
 import { WasteCounter } from "./waste.js";
 
 export interface SizedPath {
@@ -65,12 +65,6 @@ function wantsElf(entryPath: string, size: number): boolean {
     SHARED_OBJECT.test(entryPath) &&
     (sitePackagesOf(entryPath) !== undefined || /\.libs\//.test(entryPath))
   );
-}
-
-async function readText(content: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of content) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Keeps the N largest items seen so far. */
@@ -131,13 +125,24 @@ export async function scanImage(
   const history = (opened.config.history ?? []).filter((h) => !h.empty_layer);
   const layers: LayerReport[] = [];
 
-  const scanElf = async (file: string, size: number, content: Readable) => {
+  const elfSink = (file: string, size: number): EntrySink => {
     const scanner = new ElfScanner(size);
-    // Read to the end even once the scanner is done: tar-stream needs the entry drained, not destroyed.
-    for await (const chunk of content) scanner.push(chunk as Buffer);
-    const info = scanner.finish();
-    if (info) elves.set(file, info);
-    else elves.delete(file);
+    return {
+      data: (chunk) => scanner.push(chunk),
+      end: () => {
+        const info = scanner.finish();
+        if (info) elves.set(file, info);
+        else elves.delete(file);
+      },
+    };
+  };
+  const textSink = (file: string): EntrySink => {
+    const chunks: Buffer[] = [];
+    return {
+      // Chunks may be views of a buffer the parser reuses: copy.
+      data: (chunk) => chunks.push(Buffer.from(chunk)),
+      end: () => texts.set(file, Buffer.concat(chunks).toString("utf8")),
+    };
   };
 
   for (const [index, blob] of opened.layers.entries()) {
@@ -148,7 +153,7 @@ export async function scanImage(
     const folders = new Map<string, number>();
     let compression: Compression;
     try {
-      compression = await readLayer(opened.source.open(blob.blob), (entry, content) => {
+      compression = await readLayer(opened.source.chunks(blob.blob), (entry) => {
         const base = path.posix.basename(entry.path);
         const dir = path.posix.dirname(entry.path);
         files += 1;
@@ -173,12 +178,10 @@ export async function scanImage(
             folders.set(at, (folders.get(at) ?? 0) + entry.size);
         }
         if (entry.kind !== "file") return;
-        // Only these entries are read; for all others the handler stays synchronous (cheaper per entry).
-        if (wantsElf(entry.path, entry.size)) return scanElf(entry.path, entry.size, content);
+        if (wantsElf(entry.path, entry.size)) return elfSink(entry.path, entry.size);
         if ((RECORD_FILE.test(entry.path) || SMALL_TEXT.test(entry.path)) && entry.size <= MAX_TEXT)
-          return readText(content).then((text) => {
-            texts.set(entry.path, text);
-          });
+          return textSink(entry.path);
+        return undefined;
       });
     } catch (error) {
       if (error instanceof UserError) throw error;

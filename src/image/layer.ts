@@ -1,10 +1,9 @@
 // Stream one layer blob (plain, gzip or zstd tar, told apart by its first bytes) entry by entry, without touching disk.
 import path from "node:path";
-import { type Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { pipeline, Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { Decompress } from "fzstd";
-import tar from "tar-stream";
+import { type EntrySink, TarParser } from "./tar-parser.js";
 
 export type EntryKind = "file" | "directory" | "symlink" | "link" | "other";
 
@@ -19,11 +18,8 @@ export interface LayerEntry {
   mode: number;
 }
 
-/**
- * Called once per entry in tar order. To read the content, consume `content` fully before the returned promise
- * settles; content left unread is skipped.
- */
-export type EntryHandler = (entry: LayerEntry, content: Readable) => Promise<void> | void;
+/** Called once per entry in tar order; return a sink to receive the entry's content (synchronously, in order). */
+export type EntryHandler = (entry: LayerEntry) => EntrySink | undefined;
 
 export type Compression = "gzip" | "zstd" | "none";
 
@@ -61,33 +57,14 @@ export function createZstdDecompress(): Transform {
   return transform;
 }
 
-/** Wait for the first bytes of a stream and put them back, so the stream can still be piped from its start. */
-function peek(stream: Readable): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      stream.off("readable", onReadable);
-      stream.off("end", onEnd);
-      stream.off("error", onError);
-    };
-    const onReadable = () => {
-      const chunk = stream.read() as Buffer | null;
-      if (chunk === null) return;
-      cleanup();
-      stream.unshift(chunk);
-      resolve(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.alloc(0));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    stream.on("readable", onReadable);
-    stream.on("end", onEnd);
-    stream.on("error", onError);
-  });
+/** The chunks again, copied: decompressors hold on to their input, and the reader reuses its buffers. */
+async function* copied(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield Buffer.from(first);
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield Buffer.from(next.value);
+  }
 }
 
 export function normalizeEntryPath(name: string): string {
@@ -95,67 +72,58 @@ export function normalizeEntryPath(name: string): string {
   return clean.length > 1 && clean.endsWith("/") ? clean.slice(0, -1) : clean;
 }
 
-function kindOf(type: string | null | undefined): EntryKind {
-  switch (type) {
-    case "file":
-    case "contiguous-file":
+function kindOf(typeflag: string): EntryKind {
+  switch (typeflag) {
+    case "0":
+    case "7":
       return "file";
-    case "directory":
+    case "5":
       return "directory";
-    case "symlink":
+    case "2":
       return "symlink";
-    case "link":
+    case "1":
       return "link";
     default:
       return "other";
   }
 }
 
-/** Read every entry of a layer blob. Rejects with a message naming the layer when the data is corrupt or truncated. */
-export async function readLayer(blob: Readable, onEntry: EntryHandler): Promise<Compression> {
-  const head = await peek(blob);
-  const compression = detectCompression(head);
-  if (head.length === 0) return compression;
-  const extract = tar.extract();
-  const stages: NodeJS.ReadWriteStream[] = [];
-  if (compression === "gzip") stages.push(createGunzip());
-  if (compression === "zstd") stages.push(createZstdDecompress());
-  // The 'entry' event API: tar-stream's async iterator costs about three times as much per entry.
-  extract.on("entry", (header, entry, next) => {
+/** Read every entry of a layer blob. Rejects when the data is corrupt or truncated. */
+export async function readLayer(blob: AsyncIterable<Buffer>, onEntry: EntryHandler): Promise<Compression> {
+  const iterator = blob[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) return "none";
+  const compression = detectCompression(first.value);
+  const decoded: AsyncIterable<Buffer> =
+    compression === "none"
+      ? (async function* () {
+          yield first.value;
+          for (;;) {
+            const next = await iterator.next();
+            if (next.done) return;
+            yield next.value;
+          }
+        })()
+      : pipeline(
+          Readable.from(copied(first.value, iterator)),
+          compression === "gzip" ? createGunzip() : createZstdDecompress(),
+          noop,
+        );
+  const parser = new TarParser((header) => {
     const name = normalizeEntryPath(header.name);
-    const kind = kindOf(header.type);
-    const layerEntry: LayerEntry = {
+    if (name === "/") return undefined;
+    const kind = kindOf(header.typeflag);
+    return onEntry({
       path: name,
       kind,
       size: kind === "file" ? header.size : 0,
-      linkname: kind === "link" ? normalizeEntryPath(header.linkname ?? "") : (header.linkname ?? ""),
-      mode: header.mode ?? 0,
-    };
-    // Move on once the handler is done and the entry has ended (the handler may have read it to the end).
-    let handlerDone = false;
-    let ended = false;
-    let moved = false;
-    const go = () => {
-      if (moved) return;
-      moved = true;
-      next();
-    };
-    entry.once("end", () => {
-      ended = true;
-      if (handlerDone) go();
+      linkname: kind === "link" ? normalizeEntryPath(header.linkname) : header.linkname,
+      mode: header.mode,
     });
-    const handled = name === "/" ? undefined : onEntry(layerEntry, entry as unknown as Readable);
-    const finish = () => {
-      handlerDone = true;
-      // Skip whatever the handler left unread.
-      entry.resume();
-      if (ended) go();
-    };
-    if (handled instanceof Promise) handled.then(finish, (error: Error) => extract.destroy(error));
-    else finish();
   });
-  // tar-stream's extract is a streamx Writable, which Node's pipeline accepts but its types do not name.
-  const piping = pipeline([blob, ...stages, extract as unknown as NodeJS.WritableStream]);
-  await piping;
+  for await (const chunk of decoded) parser.push(chunk);
+  parser.end();
   return compression;
 }
+
+function noop(): void {}

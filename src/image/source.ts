@@ -1,6 +1,6 @@
 // One way to read the files of an image archive, whether it is a tar (read in place by offset) or a directory.
 import { createReadStream } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { indexTar, type TarEntry } from "./tar-index.js";
@@ -12,6 +12,39 @@ export interface BlobSource {
   size(name: string): Promise<number>;
   readText(name: string): Promise<string>;
   open(name: string): Readable;
+  /**
+   * The blob's bytes in large chunks read ahead into two reused buffers: a chunk is only valid until the next one
+   * is requested, so copy what must be kept. This avoids a fresh buffer per read, whose garbage-collection cost
+   * showed up as a quarter of the run time on a 1.2 GB image.
+   */
+  chunks(name: string): AsyncIterable<Buffer>;
+}
+
+const CHUNK = 4 * 1024 * 1024;
+
+export async function* readChunks(file: string, start: number, length: number): AsyncGenerator<Buffer> {
+  const handle = await open(file, "r");
+  try {
+    const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    const end = start + length;
+    let pos = start;
+    let which = 0;
+    const readInto = (index: number) =>
+      handle.read(buffers[index] as Buffer, 0, Math.min(CHUNK, end - pos), pos);
+    let pending = pos < end ? readInto(which) : undefined;
+    while (pending) {
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) throw new Error(`${file} ended early`);
+      const current = (buffers[which] as Buffer).subarray(0, bytesRead);
+      pos += bytesRead;
+      which ^= 1;
+      // Start the next read before handing this chunk over, so reading and parsing overlap.
+      pending = pos < end ? readInto(which) : undefined;
+      yield current;
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Files inside a tar, found through its header index; symlinks and hardlinks between entries are followed. */
@@ -60,6 +93,12 @@ export class TarSource implements BlobSource {
     return Buffer.concat(chunks).toString("utf8");
   }
 
+  chunks(name: string): AsyncIterable<Buffer> {
+    const entry = this.resolve(name);
+    if (!entry) throw new Error(`${name} is not in ${this.label}`);
+    return readChunks(this.file, entry.offset, entry.size);
+  }
+
   open(name: string): Readable {
     const entry = this.resolve(name);
     if (!entry) throw new Error(`${name} is not in ${this.label}`);
@@ -104,5 +143,12 @@ export class DirSource implements BlobSource {
 
   open(name: string): Readable {
     return createReadStream(this.full(name), { highWaterMark: 1 << 20 });
+  }
+
+  chunks(name: string): AsyncIterable<Buffer> {
+    const file = this.full(name);
+    return (async function* () {
+      yield* readChunks(file, 0, (await stat(file)).size);
+    })();
   }
 }

@@ -1,5 +1,8 @@
 // Index an outer image tar (docker save, OCI archive) by reading only its headers, so blobs can be streamed in any order.
 import { open } from "node:fs/promises";
+import { BLOCK, checksumOk, cstring, decodeHeader, octal, parsePax, TarFormatError } from "./tar-header.js";
+
+export { TarFormatError };
 
 /** Where one regular file's bytes sit inside the tar. */
 export interface TarEntry {
@@ -9,53 +12,6 @@ export interface TarEntry {
   /** "file", "symlink", "link", "directory", ... (only files and links are indexed) */
   type: "file" | "symlink" | "link";
   linkname: string;
-}
-
-/** Raised for anything that is not a well-formed tar; the caller turns it into one line for the user. */
-export class TarFormatError extends Error {}
-
-const BLOCK = 512;
-
-function cstring(buf: Buffer, start: number, length: number): string {
-  const end = buf.indexOf(0, start);
-  return buf.toString("utf8", start, end === -1 || end > start + length ? start + length : end);
-}
-
-function octal(buf: Buffer, start: number, length: number): number {
-  // GNU base-256 for sizes over 8 GiB: high bit of the first byte set.
-  if ((buf[start] ?? 0) & 0x80) {
-    let value = (buf[start] ?? 0) & 0x7f;
-    for (let i = start + 1; i < start + length; i++) value = value * 256 + (buf[i] ?? 0);
-    return value;
-  }
-  const text = cstring(buf, start, length).trim();
-  if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) throw new TarFormatError(`bad octal number ${JSON.stringify(text)}`);
-  return Number.parseInt(text, 8);
-}
-
-function checksumOk(header: Buffer): boolean {
-  const stored = octal(header, 148, 8);
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (header[i] ?? 0);
-  return sum === stored;
-}
-
-/** Parse pax extended header records: "<len> <key>=<value>\n" repeated. */
-export function parsePax(data: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let pos = 0;
-  while (pos < data.length) {
-    const space = data.indexOf(0x20, pos);
-    if (space === -1) break;
-    const len = Number.parseInt(data.toString("ascii", pos, space), 10);
-    if (!Number.isFinite(len) || len <= 0) throw new TarFormatError("bad pax record");
-    const record = data.toString("utf8", space + 1, pos + len - 1);
-    const eq = record.indexOf("=");
-    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1);
-    pos += len;
-  }
-  return out;
 }
 
 function normalize(name: string): string {
@@ -106,13 +62,9 @@ export async function indexTar(path: string): Promise<Map<string, TarEntry>> {
       } else if (typeflag === "K") {
         longLink = cstring(await readData(dataAt, size), 0, size);
       } else {
-        const isUstar = header.toString("ascii", 257, 262) === "ustar";
-        const prefix = isUstar ? cstring(header, 345, 155) : "";
-        const base = cstring(header, 0, 100);
-        const name = normalize(
-          pax.path ?? globalPax.path ?? longName ?? (prefix ? `${prefix}/${base}` : base),
-        );
-        const linkname = pax.linkpath ?? longLink ?? cstring(header, 157, 100);
+        const raw = decodeHeader(header);
+        const name = normalize(pax.path ?? globalPax.path ?? longName ?? raw.name);
+        const linkname = pax.linkpath ?? longLink ?? raw.linkname;
         const type =
           typeflag === "0" || typeflag === "\0" || typeflag === "7"
             ? "file"
