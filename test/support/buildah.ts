@@ -235,7 +235,8 @@ export async function startServer(image: string, command?: string[]): Promise<Se
     async stop() {
       const group = child.pid;
       if (group !== undefined && child.exitCode === null) {
-        signalGroup(group, "SIGTERM");
+        // SIGINT, not SIGTERM: uWSGI takes SIGTERM as "reload" and keeps running.
+        signalGroup(group, "SIGINT");
         const timer = setTimeout(() => signalGroup(group, "SIGKILL"), 5000);
         await exited;
         clearTimeout(timer);
