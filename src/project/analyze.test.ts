@@ -120,6 +120,26 @@ describe("analyze on real Poetry projects", () => {
     ]);
   });
 
+  it("reads PEP 735 [dependency-groups] with include-group, optional from [tool.poetry.group]", async () => {
+    const p = await analyze(fixture("pep735-groups"));
+    expect(p.groups).toEqual([
+      { name: "main", optional: false, dependencies: ["idna"] },
+      { name: "lint", optional: true, dependencies: ["ruff"] },
+      { name: "test", optional: false, dependencies: ["pytest"] },
+      { name: "dev", optional: false, dependencies: ["pytest", "ruff", "coverage"] },
+    ]);
+    expect(p.lockFresh).toBe(true);
+  });
+
+  it("refuses a PEP 735 include cycle", async () => {
+    const dir = await copyOf("pep735-groups");
+    await edit(dir, "pyproject.toml", (t) =>
+      t.replace('test = ["pytest>=8"]', 'test = ["pytest>=8", { include-group = "dev" }]'),
+    );
+    const e = await userError(analyze(dir));
+    expect(e.message).toMatch(/includes itself/);
+  });
+
   it("reads package-mode = false: no root package, name from the folder when absent, [tool.couplet] settings", async () => {
     const p = await analyze(fixture("package-mode-false"));
     expect(p.packageMode).toBe(false);

@@ -26,6 +26,7 @@ const WRITERS: [string, string, HashScheme][] = [
   ["pep621", "2.2.1", "2"],
   ["package-mode-false", "2.2.1", "2"],
   ["extras-dynamic", "2.2.1", "2"],
+  ["pep735-groups", "2.2.1", "2"],
 ];
 
 describe("contentHash reproduces the hash real Poetry wrote", () => {

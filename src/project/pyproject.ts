@@ -118,11 +118,31 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
   }
   // PEP 735 [dependency-groups] (Poetry 2.2+); `optional` for them still lives in [tool.poetry.group.X].
   const pep735 = doc.table(get(root, "dependency-groups"), "dependency-groups") ?? {};
-  for (const [groupName, raw] of Object.entries(pep735)) {
-    const items = doc.array(raw, `dependency-groups.${groupName}`) ?? [];
-    const specs = items.filter((item): item is string => typeof item === "string");
-    addGroup(groupName, false, requirements(doc, specs, `dependency-groups.${groupName}`));
-  }
+  // `{include-group = "other"}` entries pull in another group's requirements (PEP 735), cycles refused.
+  const pep735Specs = (groupName: string, trail: string[]): string[] => {
+    const where = `dependency-groups.${groupName}`;
+    if (trail.includes(groupName))
+      doc.fail("dependency-groups", `${where} includes itself (${[...trail, groupName].join(" -> ")})`);
+    const items = doc.array(get(pep735, groupName), where);
+    if (items === undefined)
+      doc.fail("dependency-groups", `${trail.at(-1) ?? groupName} includes unknown group "${groupName}"`);
+    return items.flatMap((item) => {
+      if (typeof item === "string") return [item];
+      const include = doc.string(
+        get(doc.table(item, where) ?? {}, "include-group"),
+        `${where}.include-group`,
+      );
+      if (include === undefined)
+        doc.fail("dependency-groups", `${where}: an entry must be a requirement or {include-group = ...}`);
+      return pep735Specs(include, [...trail, groupName]);
+    });
+  };
+  for (const groupName of Object.keys(pep735))
+    addGroup(
+      groupName,
+      false,
+      requirements(doc, pep735Specs(groupName, []), `dependency-groups.${groupName}`),
+    );
 
   return {
     name,
