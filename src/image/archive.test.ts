@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UserError } from "../errors.js";
 import { openImageArchive } from "./archive.js";
 import { scanImage } from "./inspect.js";
+import { type TarEntryHeader, TarParser } from "./tar-parser.js";
 
 // --- archive builders (layer tars with tar-stream's pack; zstd with Debian's zstd CLI) ---
 interface TarItem {
@@ -380,5 +381,39 @@ describe("bad archives", () => {
     const file = path.join(dir, "plain.tar");
     await writeFile(file, await makeTar([{ name: "hello.txt", body: "hi" }]));
     await expectUserError(openImageArchive(file), /neither a docker-archive/);
+  });
+});
+
+describe("TarParser", () => {
+  function parse(data: Buffer, chunkSize: number): { header: TarEntryHeader; content: string }[] {
+    const out: { header: TarEntryHeader; content: string }[] = [];
+    const parser = new TarParser((header) => {
+      const parts: Buffer[] = [];
+      return {
+        data: (chunk) => parts.push(Buffer.from(chunk)),
+        end: () => out.push({ header, content: Buffer.concat(parts).toString("latin1") }),
+      };
+    });
+    for (let at = 0; at < data.length; at += chunkSize) parser.push(data.subarray(at, at + chunkSize));
+    parser.end();
+    return out;
+  }
+
+  it("gives the same entries whatever the chunk boundaries", async () => {
+    for (const layer of [await layer1(), await layer2()]) {
+      const whole = parse(layer, layer.length);
+      expect(whole.length).toBeGreaterThan(5);
+      for (const size of [1, 7, 511, 513, 4096]) expect(parse(layer, size)).toEqual(whole);
+    }
+  });
+
+  it("stops at the end-of-archive marker and ignores what follows", async () => {
+    const layer = Buffer.concat([await layer3(), Buffer.from("trailing junk after the end marker")]);
+    expect(parse(layer, 100).map((e) => e.header.name)).toEqual(["app/.wh.old.bin"]);
+  });
+
+  it("says a layer cut inside an entry is truncated", async () => {
+    const layer = await layer1();
+    expect(() => parse(layer.subarray(0, 512 + 5), 64)).toThrow(/unexpected end of data/);
   });
 });
