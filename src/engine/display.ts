@@ -48,14 +48,17 @@ export class LiveBuildDisplay {
     for (const step of this.tracker.steps) {
       if (step.endedAt === undefined || this.printed.has(step)) continue;
       this.printed.add(step);
-      this.out.write(`  ${step.cached ? "↺" : "✓"} ${formatStep(step, this.now(), this.width)}\n`);
+      const failed = this.tracker.failure?.step === step;
+      const line = formatStep(step, this.now(), this.width).replace(/ done$/, failed ? " failed" : " done");
+      this.out.write(`  ${failed ? "✗" : step.cached ? "↺" : "✓"} ${line}\n`);
     }
     this.status();
   }
 
-  stop(): void {
+  /** Ends the display; `printRemaining` false after a stop by the user (the last step did not finish). */
+  stop(printRemaining = true): void {
     clearInterval(this.timer);
-    this.update();
+    if (printRemaining) this.update();
     this.clearStatus();
   }
 

@@ -33,6 +33,7 @@ interface BenchFlags extends PlanFlags, EngineFlags {
   pythonImage?: string;
   fullPythonImage?: string;
   fromJson?: string;
+  note: string[];
 }
 
 export function parseStrategies(text: string): StrategyName[] {
@@ -75,7 +76,13 @@ export function register(program: Command): void {
         )
         .option("--python-image <ref>", "PYTHON_IMAGE for the strategies built on the slim image")
         .option("--full-python-image <ref>", "PYTHON_IMAGE for the `full` strategy (the full python image)")
-        .option("--from-json <file>", "render a saved JSON report again instead of building"),
+        .option("--from-json <file>", "render a saved JSON report again instead of building")
+        .option(
+          "--note <text>",
+          "a note to add to the report (e.g. how the base images differ), repeatable",
+          (v: string, p: string[]) => [...p, v],
+          [],
+        ),
     ),
   ).action(
     action(async (dir: string, flags: BenchFlags) => {
@@ -133,6 +140,10 @@ export function register(program: Command): void {
           interrupt.dispose();
         }
       }
+      report = {
+        ...report,
+        notes: [...report.notes, ...flags.note.filter((n) => !report.notes.includes(n))],
+      };
       const text = renderReport(report, flags.format);
       if (flags.output) await writeFile(resolve(flags.output), text);
       else process.stdout.write(text);

@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { BuildFailed, buildImage, imageSize } from "../../engine/build.js";
+import { BuildAborted, BuildFailed, buildImage, imageSize } from "../../engine/build.js";
 import { detectEngine } from "../../engine/detect.js";
 import { formatSeconds, LiveBuildDisplay } from "../../engine/display.js";
 import { prepareBuild } from "../../engine/project-build.js";
@@ -166,7 +166,7 @@ export function register(program: Command): void {
           );
           return 0;
         } catch (error) {
-          display?.stop();
+          display?.stop(!(error instanceof BuildAborted));
           if (error instanceof BuildFailed) {
             err.write(
               `couplet: last lines of the ${engine.name} log:\n${error.tail.map((l) => `  | ${l}`).join("\n")}\n`,
