@@ -121,6 +121,7 @@ describe("groups, extras and Poetry", () => {
     });
     expect(plan(await load("examples/flask-uwsgi"), { poetryVersion: "1.8.4" }).poetry.version).toBe("1.8.4");
     expect(plan(await load("test/fixtures/projects/poetry11")).poetry.version).toBe("1.1.15");
+    expect(plan(await load("test/fixtures/projects/poetry12-groups")).poetry.version).toBe("1.2.2");
   });
 
   it("refuses a stale lock", async () => {

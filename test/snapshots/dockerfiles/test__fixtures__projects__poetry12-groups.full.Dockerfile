@@ -3,7 +3,7 @@
 # `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.
 
 ARG PYTHON_IMAGE=python:3.15-trixie
-ARG POETRY_VERSION=1.1.15
+ARG POETRY_VERSION=1.2.2
 
 FROM ${PYTHON_IMAGE} AS production
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,9 +17,9 @@ ARG POETRY_VERSION
 RUN pip install "poetry==$POETRY_VERSION"
 WORKDIR /app
 COPY pyproject.toml poetry.lock ./
-RUN poetry install --no-root
+RUN poetry install --with test --no-root
 COPY poetry12_groups ./poetry12_groups
-RUN poetry install
+RUN poetry install --with test
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 LABEL org.opencontainers.image.title="poetry12-groups" \

@@ -3,7 +3,7 @@
 # `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.
 
 ARG PYTHON_IMAGE=python:3.15-slim-trixie
-ARG POETRY_VERSION=1.1.15
+ARG POETRY_VERSION=1.2.2
 
 # base: the interpreter and settings every stage shares.
 FROM ${PYTHON_IMAGE} AS base
@@ -21,15 +21,15 @@ ENV POETRY_NO_INTERACTION=1 \
 ARG POETRY_VERSION
 RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 COPY pyproject.toml poetry.lock ./
-RUN poetry install --no-dev --no-root \
+RUN poetry install --only main --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 COPY poetry12_groups ./poetry12_groups
-RUN poetry install --no-dev \
+RUN poetry install --only main \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 
 # development: adds the test, docs group(s); build it with --target development.
 FROM builder AS development
-RUN poetry install \
+RUN poetry install --with test,docs \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"

@@ -4,7 +4,7 @@
 # `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.
 
 ARG PYTHON_IMAGE=python:3.15-slim-trixie
-ARG POETRY_VERSION=1.1.15
+ARG POETRY_VERSION=1.2.2
 
 # base: the interpreter and settings every stage shares.
 FROM ${PYTHON_IMAGE} AS base
@@ -46,16 +46,16 @@ FROM poetry AS builder
 # Only what the lock resolves to: a new description, version or comment in pyproject.toml keeps this layer.
 COPY --from=lock /deps/ ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
-    poetry install --no-dev --no-root
+    poetry install --only main --no-root
 COPY pyproject.toml poetry.lock ./
 COPY poetry12_groups ./poetry12_groups
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
-    poetry install --no-dev
+    poetry install --only main
 
 # development: adds the test, docs group(s); build it with --target development.
 FROM builder AS development
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
-    poetry install
+    poetry install --with test,docs
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 CMD ["python"]

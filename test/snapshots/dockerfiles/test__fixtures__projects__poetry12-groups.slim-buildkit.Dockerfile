@@ -4,7 +4,7 @@
 # `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.
 
 ARG PYTHON_IMAGE=python:3.15-slim-trixie
-ARG POETRY_VERSION=1.1.15
+ARG POETRY_VERSION=1.2.2
 
 FROM ${PYTHON_IMAGE} AS production
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -20,10 +20,10 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
-    poetry install --no-root
+    poetry install --with test --no-root
 COPY poetry12_groups ./poetry12_groups
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
-    poetry install
+    poetry install --with test
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 LABEL org.opencontainers.image.title="poetry12-groups" \

@@ -3,7 +3,7 @@
 # `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.
 
 ARG PYTHON_IMAGE=python:3.15-slim-trixie
-ARG POETRY_VERSION=1.1.15
+ARG POETRY_VERSION=1.2.2
 
 FROM ${PYTHON_IMAGE} AS production
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,10 +17,10 @@ ARG POETRY_VERSION
 RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 WORKDIR /app
 COPY pyproject.toml poetry.lock ./
-RUN poetry install --no-root \
+RUN poetry install --with test --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 COPY poetry12_groups ./poetry12_groups
-RUN poetry install \
+RUN poetry install --with test \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
