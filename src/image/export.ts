@@ -1,5 +1,6 @@
 // Turn an engine image name into a docker-archive file in a private temporary folder (removed by the caller's dispose).
 import { execFile } from "node:child_process";
+import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -68,7 +69,18 @@ export async function exportImage(image: string, only?: EngineName): Promise<Exp
     );
   const dir = await mkdtemp(path.join(tmpdir(), "couplet-inspect-"));
   const file = path.join(dir, "image.tar");
-  const dispose = () => rm(dir, { recursive: true, force: true });
+  // Ctrl-C during the export or the inspection: remove the export before leaving.
+  const onInterrupt = () => {
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once("SIGINT", onInterrupt);
+  process.once("SIGTERM", onInterrupt);
+  const dispose = async () => {
+    process.off("SIGINT", onInterrupt);
+    process.off("SIGTERM", onInterrupt);
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
     for (const engine of present) {
       const commands = engineCommands(engine, image, file);
