@@ -36,6 +36,11 @@ ruleTable(rule, {
         "FROM debian:bookworm\nRUN apt-get update \\\n    && apt-get install -y gcc && rm -rf /var/lib/apt/lists/*\nRUN rm -rf /var/lib/apt/lists/*\n",
     },
     {
+      name: "trailing semicolon: reported, not fixed",
+      code: "FROM debian:bookworm\nRUN apt-get update; apt-get install -y gcc;\n",
+      lines: [2],
+    },
+    {
       name: "heredoc: reported, not fixed",
       code: "FROM debian:bookworm\nRUN <<EOF\napt-get update\napt-get install -y gcc\nEOF\n",
       lines: [3],

@@ -23,8 +23,11 @@ export const rule: Rule = {
           message:
             "the package lists fetched by apt-get update (tens of MB) stay in this layer; end the same RUN with rm -rf /var/lib/apt/lists/* (or mount /var/lib/apt/lists as a cache)",
         };
-        if (!step.heredoc && !step.execForm)
-          r.fix = [{ start: step.end, end: step.end, text: " && rm -rf /var/lib/apt/lists/*" }];
+        // Appending after a trailing `;`, `&` or `|` would not be valid shell: leave those to a human.
+        const tail = model.text.slice(step.start, step.end).trimEnd();
+        const at = step.start + tail.length;
+        if (!step.heredoc && !step.execForm && !/[;&|\\]$/.test(tail))
+          r.fix = [{ start: at, end: at, text: " && rm -rf /var/lib/apt/lists/*" }];
         report(r);
       }
     }
