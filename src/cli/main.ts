@@ -2,15 +2,22 @@
 // couplet's command line: parse arguments, call the library, print; nothing else lives here.
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
-import { register as bench } from "./commands/bench.js";
-import { register as build } from "./commands/build.js";
-import { register as explain } from "./commands/explain.js";
-import { register as init } from "./commands/init.js";
-import { register as inspect } from "./commands/inspect.js";
-import { register as lint } from "./commands/lint.js";
-import { register as plan } from "./commands/plan.js";
-import { register as rules } from "./commands/rules.js";
 import { reportError } from "./run.js";
+
+type Register = (program: Command) => void;
+
+// Each command is loaded only when it runs (all of them for --help): `couplet init` should not pay
+// for parsing the lint rules, the engines and the image readers at start-up.
+const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
+  init: () => import("./commands/init.js"),
+  plan: () => import("./commands/plan.js"),
+  lint: () => import("./commands/lint.js"),
+  rules: () => import("./commands/rules.js"),
+  explain: () => import("./commands/explain.js"),
+  build: () => import("./commands/build.js"),
+  bench: () => import("./commands/bench.js"),
+  inspect: () => import("./commands/inspect.js"),
+};
 
 const program = new Command("couplet")
   .description("Lean, fast-rebuilding, reproducible container images for Poetry projects")
@@ -18,7 +25,12 @@ const program = new Command("couplet")
   .showHelpAfterError("(run couplet --help for usage)")
   .exitOverride();
 
-for (const register of [init, plan, lint, rules, explain, build, bench, inspect]) register(program);
+const invoked = process.argv.slice(2).find((arg) => !arg.startsWith("-"));
+const selected = invoked && invoked in COMMANDS ? [invoked] : Object.keys(COMMANDS);
+for (const name of selected) {
+  const load = COMMANDS[name];
+  if (load) (await load()).register(program);
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -70,9 +70,17 @@ export function admits(alternatives: Pep440Alternatives, version: string): boole
 
 /** Does the constraint admit some release of this CPython minor version ("3.11")? */
 export function admitsMinor(alternatives: Pep440Alternatives, minor: string): boolean {
-  // Patch releases of one minor line rarely pass 30; checking each covers ">=3.11.4" and "<3.11.5" alike.
-  for (let patch = 0; patch <= 30; patch++) {
-    if (admits(alternatives, `${minor}.${patch}`)) return true;
+  // A constraint's truth over 3.11.x can only change at the patch numbers it names, so checking
+  // those, their neighbours, .0 and a high patch covers ">=3.11.4" and "<3.11.5" alike.
+  const patches = new Set([0, 99]);
+  const prefix = `${minor}.`;
+  for (const set of alternatives) {
+    for (const match of set.matchAll(/(\d+(?:\.\d+)+)/g)) {
+      const version = match[1] ?? "";
+      if (!version.startsWith(prefix)) continue;
+      const patch = Number(version.slice(prefix.length).split(".")[0]);
+      if (Number.isFinite(patch)) for (const p of [patch - 1, patch, patch + 1]) if (p >= 0) patches.add(p);
+    }
   }
-  return false;
+  return [...patches].some((patch) => admits(alternatives, `${minor}.${patch}`));
 }

@@ -8,8 +8,18 @@ export interface WheelTags {
   platform: string[];
 }
 
+/** The planner asks about each file once per candidate interpreter: parse each name once. */
+const parsed = new Map<string, WheelTags | undefined>();
+
 /** Parse `name-version(-build)?-python-abi-platform.whl`; undefined for anything else (sdists). */
 export function wheelTags(filename: string): WheelTags | undefined {
+  if (parsed.has(filename)) return parsed.get(filename);
+  const tags = parseWheelTags(filename);
+  parsed.set(filename, tags);
+  return tags;
+}
+
+function parseWheelTags(filename: string): WheelTags | undefined {
   if (!filename.endsWith(".whl")) return undefined;
   const parts = filename.slice(0, -4).split("-");
   if (parts.length !== 5 && parts.length !== 6) return undefined;
