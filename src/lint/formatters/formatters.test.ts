@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import Ajv from "ajv-draft-04";
+import AjvDraft04 from "ajv-draft-04";
 import { describe, expect, it } from "vitest";
 import { lintText } from "../engine.js";
 import { formatJson } from "./json.js";
@@ -13,6 +13,8 @@ import { formatStylish } from "./stylish.js";
 const require = createRequire(import.meta.url);
 const schemaPath = require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
 const schema = JSON.parse(readFileSync(schemaPath, "utf8"));
+// CommonJS with `exports.default`: under NodeNext the default import is the module object.
+const Ajv = AjvDraft04.default;
 
 const text = "FROM python\nRUN mount=type=cache,target=/root/.cache pip install poetry\nCMD run app\n";
 const findings = lintText(text, "dir/Dockerfile");
