@@ -27,6 +27,8 @@ export interface FindingContext {
   records: Map<string, string>;
   env: Record<string, string>;
   project: Project | undefined;
+  /** How many test folders to name */
+  top: number;
 }
 
 interface Summary {
@@ -357,7 +359,14 @@ function testsAndBytecode(context: FindingContext): Finding[] {
       });
   }
   tests.sort((a, b) => b.bytes - a.bytes);
-  return [...findings, ...tests];
+  const named = tests.slice(0, context.top);
+  const rest = tests.slice(context.top);
+  const last = named.at(-1);
+  if (last && rest.length > 0) {
+    const bytes = rest.reduce((sum, t) => sum + t.bytes, 0);
+    last.message += `; ${rest.length} smaller test folders hold ${formatBytes(bytes)} more`;
+  }
+  return [...findings, ...named];
 }
 
 export function findingsFor(context: FindingContext): Finding[] {

@@ -225,7 +225,7 @@ export async function scanImage(
         message: `${now ? "overwritten" : "deleted"} by a later layer; ${item.count} layers hold it`,
       };
     });
-  findings.push(...findingsFor({ tree, records, env, project: options.project }));
+  findings.push(...findingsFor({ tree, records, env, project: options.project, top }));
 
   const missingLibraries: MissingLibrary[] = [];
   let sharedObjectsChecked = 0;
