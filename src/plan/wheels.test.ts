@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { availability, wheelFits, wheelTags } from "./wheels.js";
+import { availability, wheelTags } from "./wheels.js";
 
 function fits(file: string, minor: number, arch: "x86_64" | "aarch64" = "x86_64"): boolean {
-  const tags = wheelTags(file);
-  if (!tags) throw new Error(`not a wheel: ${file}`);
-  return wheelFits(tags, minor, arch);
+  if (!wheelTags(file)) throw new Error(`not a wheel: ${file}`);
+  return availability([{ file }], minor, arch) === "wheel";
 }
 
 describe("wheel compatibility", () => {

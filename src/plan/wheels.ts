@@ -44,30 +44,6 @@ function platformFits(platform: string, arch: Arch): boolean {
   );
 }
 
-/** Can this wheel be installed on CPython 3.<minor> for this architecture? */
-export function wheelFits(tags: WheelTags, minor: number, arch: Arch): boolean {
-  if (!tags.platform.some((platform) => platformFits(platform, arch))) return false;
-  for (const python of tags.python) {
-    for (const abi of tags.abi) {
-      if (abi === "none") {
-        // Pure or ABI-free: py3, py3X with X <= minor, cp3X with X == minor.
-        if (python === "py3") return true;
-        const py = /^py3(\d+)$/.exec(python);
-        if (py?.[1] && Number(py[1]) <= minor) return true;
-        if (cpythonMinor(python) === minor) return true;
-      } else if (abi === "abi3") {
-        // The stable ABI: built for 3.Y, works on every 3.X with X >= Y.
-        const built = cpythonMinor(python);
-        if (built !== undefined && built <= minor) return true;
-      } else {
-        const built = cpythonMinor(python);
-        if (built === minor && (abi === `cp3${minor}` || abi === `cp3${minor}m`)) return true;
-      }
-    }
-  }
-  return false;
-}
-
 export type Availability =
   /** A wheel fits this interpreter */
   | "wheel"
@@ -76,11 +52,47 @@ export type Availability =
   /** Wheels exist, but none for this interpreter: choosing it forces a compile */
   | "no-wheel-for-python";
 
+/** CPython minor versions up to which a stable-ABI or pure wheel is assumed to keep working. */
+const NEWEST_MINOR = 99;
+
+/** Which CPython minors (3.<minor>) some Linux wheel of this arch serves; computed once per files list. */
+interface Coverage {
+  linuxWheels: boolean;
+  /** [from, to] ranges of minors, inclusive */
+  ranges: [number, number][];
+}
+
+const coverage = new WeakMap<object, Map<Arch, Coverage>>();
+
+function coverageOf(files: { file: string }[], arch: Arch): Coverage {
+  let byArch = coverage.get(files);
+  if (!byArch) coverage.set(files, (byArch = new Map()));
+  const known = byArch.get(arch);
+  if (known) return known;
+  const result: Coverage = { linuxWheels: false, ranges: [] };
+  for (const { file } of files) {
+    const tags = wheelTags(file);
+    // Wheels for other platforms (psycopg2 locks Windows wheels only) do not make a Linux build possible.
+    if (!tags?.platform.some((p) => platformFits(p, arch))) continue;
+    result.linuxWheels = true;
+    for (const python of tags.python) {
+      for (const abi of tags.abi) {
+        const built = cpythonMinor(python);
+        const py = /^py3(\d*)$/.exec(python);
+        if (abi === "none" && py) result.ranges.push([py[1] ? Number(py[1]) : 0, NEWEST_MINOR]);
+        else if (abi === "none" && built !== undefined) result.ranges.push([built, built]);
+        else if (abi === "abi3" && built !== undefined) result.ranges.push([built, NEWEST_MINOR]);
+        else if (built !== undefined && (abi === `cp3${built}` || abi === `cp3${built}m`))
+          result.ranges.push([built, built]);
+      }
+    }
+  }
+  byArch.set(arch, result);
+  return result;
+}
+
 export function availability(files: { file: string }[], minor: number, arch: Arch): Availability {
-  // Wheels for other platforms (psycopg2 locks Windows wheels only) do not make a Linux build possible.
-  const wheels = files
-    .map((f) => wheelTags(f.file))
-    .filter((t): t is WheelTags => t?.platform.some((p) => platformFits(p, arch)) === true);
-  if (wheels.length === 0) return "source-only";
-  return wheels.some((tags) => wheelFits(tags, minor, arch)) ? "wheel" : "no-wheel-for-python";
+  const { linuxWheels, ranges } = coverageOf(files, arch);
+  if (!linuxWheels) return "source-only";
+  return ranges.some(([from, to]) => from <= minor && minor <= to) ? "wheel" : "no-wheel-for-python";
 }
