@@ -1,5 +1,6 @@
 // Which dependency groups each locked package belongs to, for locks that do not say (lock-version 2.0 and 1.x).
-import { extraRequirementName, type LockEdge } from "./lock.js";
+import type { LockEdge } from "./lock.js";
+import { parseRequirement } from "./names.js";
 import type { LockedPackage } from "./types.js";
 
 /** A group's direct dependency as pyproject.toml declares it. */
@@ -46,16 +47,39 @@ export function deriveGroups(
         if (!fresh && newExtras.length === 0) continue;
         for (const e of newExtras) extras.add(e);
         const pkg = packages[index] as LockedPackage;
-        const wanted = new Set<string>();
-        for (const extra of extras)
-          for (const spec of Object.hasOwn(pkg.extras, extra) ? (pkg.extras[extra] ?? []) : []) {
-            const name = extraRequirementName(spec);
-            if (name) wanted.add(name);
-          }
-        for (const edge of edges[index] ?? [])
-          if (!edge.optional || wanted.has(edge.name)) queue.push({ name: edge.name, extras: edge.extras });
+        const wanted = extraRequirements(pkg, extras);
+        for (const edge of edges[index] ?? []) {
+          const viaExtra = wanted.get(edge.name);
+          if (!edge.optional || viaExtra)
+            queue.push({ name: edge.name, extras: [...edge.extras, ...(viaExtra ?? [])] });
+        }
       }
     }
   }
   return result;
+}
+
+/**
+ * What a package's active extras ask for: requirement name -> extras requested of it. An extra may name the
+ * package itself with more extras (dask's `complete = ["dask[array,dataframe,...]", ...]`): those are activated
+ * too, in `active`, until nothing new appears.
+ */
+function extraRequirements(pkg: LockedPackage, active: Set<string>): Map<string, string[]> {
+  const wanted = new Map<string, string[]>();
+  const pending = [...active];
+  for (let extra = pending.pop(); extra !== undefined; extra = pending.pop()) {
+    const specs = Object.hasOwn(pkg.extras, extra) ? (pkg.extras[extra] ?? []) : [];
+    for (const spec of specs) {
+      const req = parseRequirement(spec);
+      if (!req) continue;
+      if (req.name === pkg.name) {
+        for (const e of req.extras)
+          if (!active.has(e)) {
+            active.add(e);
+            pending.push(e);
+          }
+      } else wanted.set(req.name, [...(wanted.get(req.name) ?? []), ...req.extras]);
+    }
+  }
+  return wanted;
 }

@@ -184,9 +184,3 @@ function readSource(doc: TomlDoc, value: unknown): LockedPackage["source"] {
   const reference = doc.string(get(table, "reference"), "source.reference");
   return reference === undefined ? { type, url } : { type, url, reference };
 }
-
-/** The requirement names a `[package.extras]` entry pulls in (`"foo (>=1)"` or `"foo[bar] >=1"`). */
-export function extraRequirementName(spec: string): string | undefined {
-  const match = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(spec);
-  return match?.[1] ? normalizeName(match[1]) : undefined;
-}
