@@ -1,10 +1,7 @@
 // `couplet lint [FILE...]`: report (and optionally fix) what keeps a Dockerfile from the optimized image.
-import { copyFile, open, readFile, rename, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 import { type Command, Option } from "commander";
-import { formatUserError, isUserError, UserError } from "../../errors.js";
-import { loadContext } from "../../lint/context.js";
-import { checkInput, fixText, lintText, MAX_BYTES } from "../../lint/engine.js";
+import { formatUserError, isUserError } from "../../errors.js";
+import { lintFile } from "../../lint/file.js";
 import { FORMATS, FORMATTERS, type FormatName } from "../../lint/formatters/index.js";
 import { type Finding, SEVERITIES, type Severity, severityRank } from "../../lint/types.js";
 import { action } from "../run.js";
@@ -15,66 +12,6 @@ interface LintFlags {
   fix?: boolean;
   target?: string;
   project: boolean;
-}
-
-async function readDockerfile(file: string): Promise<string> {
-  const info = await stat(file).catch(() => undefined);
-  if (!info)
-    throw new UserError("no such file", {
-      location: { file },
-      hint: "pass the Dockerfile's path: couplet lint path/to/Dockerfile",
-    });
-  if (!info.isFile()) throw new UserError("not a file", { location: { file } });
-  // Refuse huge files before reading them whole.
-  if (info.size > MAX_BYTES)
-    throw new UserError(
-      `refusing to lint a ${(info.size / 1024 / 1024).toFixed(1)} MiB file: a Dockerfile is far smaller`,
-      {
-        location: { file },
-      },
-    );
-  return checkInput(await readFile(file), file);
-}
-
-/** Replace a file without ever leaving it half-written: write a sibling temp file, flush, rename over. */
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const temp = join(dirname(file), `.${basename(file)}.couplet-${process.pid}.tmp`);
-  const handle = await open(temp, "w", (await stat(file)).mode);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-}
-
-async function lintOne(file: string, flags: LintFlags, say: (line: string) => void): Promise<Finding[]> {
-  const text = await readDockerfile(file);
-  const context = await loadContext(file, text, { project: flags.project });
-  for (const note of context.notes) say(note);
-  const options = {
-    project: context.project,
-    dockerignore: context.dockerignore,
-    config: context.config,
-    target: flags.target,
-  };
-  if (!flags.fix) return lintText(text, file, options);
-  const result = fixText(text, file, options);
-  if (result.text !== text) {
-    await copyFile(file, `${file}.bak`);
-    await writeAtomically(file, result.text);
-  }
-  const left = result.remaining.length;
-  say(
-    `${file}: ${result.fixed ? `fixed ${result.fixed} problem(s) (original kept as ${file}.bak)` : "nothing could be fixed automatically"}${left ? `; ${left} left that need a manual change (listed below)` : ""}`,
-  );
-  return result.remaining;
 }
 
 export function register(program: Command): void {
@@ -98,7 +35,13 @@ export function register(program: Command): void {
         const say = (line: string) => process.stderr.write(`couplet: ${line}\n`);
         for (const file of files) {
           try {
-            findings.push(...(await lintOne(file, flags, say)));
+            const result = await lintFile(file, {
+              fix: flags.fix,
+              target: flags.target,
+              project: flags.project,
+            });
+            for (const note of result.notes) say(note);
+            findings.push(...result.findings);
           } catch (error) {
             // One bad file is reported on one line; the others are still linted.
             if (!isUserError(error) || error.exitCode !== 2 || error.location?.file !== file) throw error;
