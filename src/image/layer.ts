@@ -106,7 +106,7 @@ export async function readLayer(blob: AsyncIterable<Buffer>, onEntry: EntryHandl
         })()
       : pipeline(
           Readable.from(copied(first.value, iterator)),
-          compression === "gzip" ? createGunzip() : createZstdDecompress(),
+          compression === "gzip" ? createGunzip({ chunkSize: 1 << 20 }) : createZstdDecompress(),
           noop,
         );
   const parser = new TarParser((header) => {

@@ -59,6 +59,11 @@ export function register(program: Command): void {
           await exported?.dispose();
         }
         if (exported) report.image.source = `${target} (${exported.engine})`;
+        // `couplet inspect IMG | head` closes the pipe early: that is not an error worth a stack trace.
+        process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+          if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+          throw error;
+        });
         process.stdout.write(
           flags.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report),
         );
