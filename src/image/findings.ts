@@ -5,6 +5,7 @@ import type { FsNode, FsTree } from "./fs-tree.js";
 
 export type FindingKind =
   | "waste"
+  | "deleted-folder"
   | "cache"
   | "toolchain"
   | "dev-dependency"

@@ -79,17 +79,24 @@ class Top {
   }
 }
 
-/** Folders worth naming: the largest ones that are not a mere pass-through to one dominant subfolder. */
+/**
+ * Folders worth naming: the largest ones, skipping a folder whose bytes are mostly those of a larger folder
+ * already named (its ancestor or its descendant), so that /usr, /usr/lib and /usr/lib/x86_64-linux-gnu do not
+ * crowd out everything else.
+ */
 function largestFolders(totals: Map<string, number>, n: number): SizedPath[] {
-  const largestChild = new Map<string, number>();
-  for (const [dir, size] of totals) {
-    const parent = path.posix.dirname(dir);
-    if (size > (largestChild.get(parent) ?? 0)) largestChild.set(parent, size);
+  const sorted = [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const chosen: SizedPath[] = [];
+  for (const [dir, size] of sorted) {
+    if (chosen.length >= n) break;
+    const overlaps = chosen.some(
+      (c) =>
+        (dir.startsWith(`${c.path}/`) || c.path.startsWith(`${dir}/`)) &&
+        Math.min(size, c.size) > 0.5 * Math.max(size, c.size),
+    );
+    if (!overlaps) chosen.push({ path: dir, size });
   }
-  const top = new Top(n);
-  for (const [dir, size] of totals)
-    if ((largestChild.get(dir) ?? 0) < 0.9 * size) top.add({ path: dir, size });
-  return top.items;
+  return chosen;
 }
 
 function envOf(opened: OpenedImage): Record<string, string> {
@@ -124,6 +131,7 @@ export async function scanImage(
   const texts = new Map<string, string>();
   const history = (opened.config.history ?? []).filter((h) => !h.empty_layer);
   const layers: LayerReport[] = [];
+  const deletedFolders: { path: string; bytes: number; layer: number }[] = [];
 
   const elfSink = (file: string, size: number): EntrySink => {
     const scanner = new ElfScanner(size);
@@ -164,7 +172,9 @@ export async function scanImage(
         if (base.startsWith(WHITEOUT_PREFIX)) {
           const target = path.posix.join(dir, base.slice(WHITEOUT_PREFIX.length));
           const previous = tree.get(target);
-          waste.leaf(target, previous?.kind === "directory" ? tree.sizeOf(previous) : 0);
+          const deleted = previous?.kind === "directory" ? tree.sizeOf(previous) : 0;
+          waste.leaf(target, deleted);
+          if (deleted > 0) deletedFolders.push({ path: target, bytes: deleted, layer: index });
           tree.remove(target);
           return;
         }
@@ -224,6 +234,15 @@ export async function scanImage(
         bytes: item.cumulative,
         message: `${now ? "overwritten" : "deleted"} by a later layer; ${item.count} layers hold it`,
       };
+    });
+  // dive counts a deleted folder as one leaf seen once, so not as waste; its bytes still ship in a lower layer.
+  for (const folder of deletedFolders.sort((a, b) => b.bytes - a.bytes).slice(0, top))
+    findings.push({
+      kind: "deleted-folder",
+      path: folder.path,
+      bytes: folder.bytes,
+      layer: folder.layer,
+      message: "deleted by this layer but still stored in a lower one (delete it in the RUN that created it)",
     });
   findings.push(...findingsFor({ tree, records, env, project: options.project, top }));
 
