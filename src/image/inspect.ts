@@ -1,12 +1,13 @@
 // Inspect an opened image: stream every layer once, in order, and report layers, waste, findings and missing libraries.
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import type { Project } from "../project/types.js";
-import type { OpenedImage } from "./archive.js";
+import type { LayerBlob, OpenedImage } from "./archive.js";
 import { type ElfInfo, ElfScanner } from "./elf.js";
 import { type Finding, findingsFor } from "./findings.js";
 import { FsTree, OPAQUE_MARKER, WHITEOUT_PREFIX } from "./fs-tree.js";
-import { type Compression, readLayer } from "./layer.js";
+import { type Compression, type LayerEntry, readLayer } from "./layer.js";
 import { type MissingLibrary, missingFor, parseLdConfig, sitePackagesOf } from "./libraries.js";
 import type { EntrySink } from "./tar-parser.js";
 import { WasteCounter } from "./waste.js";
@@ -119,6 +120,56 @@ export async function inspectImage(
   return (await scanImage(opened, options)).report;
 }
 
+interface ParsedLayer {
+  compression: Compression;
+  entries: LayerEntry[];
+  /** ELF files of this layer that have a dynamic section */
+  elves: Map<string, ElfInfo>;
+  texts: Map<string, string>;
+}
+
+/** Read one layer: its entries in order, and the contents worth keeping (ELF dynamic sections, small texts). */
+async function parseLayer(opened: OpenedImage, index: number, blob: LayerBlob): Promise<ParsedLayer> {
+  const entries: LayerEntry[] = [];
+  const elves = new Map<string, ElfInfo>();
+  const texts = new Map<string, string>();
+  const elfSink = (file: string, size: number): EntrySink => {
+    const scanner = new ElfScanner(size);
+    return {
+      data: (chunk) => scanner.push(chunk),
+      end: () => {
+        const info = scanner.finish();
+        if (info) elves.set(file, info);
+      },
+    };
+  };
+  const textSink = (file: string): EntrySink => {
+    const chunks: Buffer[] = [];
+    return {
+      // Chunks may be views of a buffer the parser reuses: copy.
+      data: (chunk) => chunks.push(Buffer.from(chunk)),
+      end: () => texts.set(file, Buffer.concat(chunks).toString("utf8")),
+    };
+  };
+  try {
+    const compression = await readLayer(opened.source.chunks(blob.blob), (entry) => {
+      entries.push(entry);
+      if (entry.kind !== "file") return undefined;
+      if (wantsElf(entry.path, entry.size)) return elfSink(entry.path, entry.size);
+      if ((RECORD_FILE.test(entry.path) || SMALL_TEXT.test(entry.path)) && entry.size <= MAX_TEXT)
+        return textSink(entry.path);
+      return undefined;
+    });
+    return { compression, entries, elves, texts };
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(
+      `${opened.source.label}: layer ${index + 1} (${blob.blob}) is corrupt or truncated: ${(error as Error).message}`,
+      { exitCode: 2 },
+    );
+  }
+}
+
 /** The report and the final filesystem it was computed from. */
 export async function scanImage(
   opened: OpenedImage,
@@ -133,73 +184,60 @@ export async function scanImage(
   const layers: LayerReport[] = [];
   const deletedFolders: { path: string; bytes: number; layer: number }[] = [];
 
-  const elfSink = (file: string, size: number): EntrySink => {
-    const scanner = new ElfScanner(size);
-    return {
-      data: (chunk) => scanner.push(chunk),
-      end: () => {
-        const info = scanner.finish();
-        if (info) elves.set(file, info);
-        else elves.delete(file);
-      },
-    };
+  // Layers are read and decompressed ahead, two at a time (zlib works on other threads), and applied in order.
+  const ahead = Math.max(1, Math.min(2, availableParallelism()));
+  const parsing: Promise<ParsedLayer>[] = [];
+  const start = (i: number) => {
+    const blob = opened.layers[i];
+    if (!blob) return;
+    const promise = parseLayer(opened, i, blob);
+    // Awaited in order below; a later layer's failure must not surface as unhandled meanwhile.
+    promise.catch(() => undefined);
+    parsing[i] = promise;
   };
-  const textSink = (file: string): EntrySink => {
-    const chunks: Buffer[] = [];
-    return {
-      // Chunks may be views of a buffer the parser reuses: copy.
-      data: (chunk) => chunks.push(Buffer.from(chunk)),
-      end: () => texts.set(file, Buffer.concat(chunks).toString("utf8")),
-    };
-  };
+  for (let i = 0; i < ahead; i++) start(i);
 
   for (const [index, blob] of opened.layers.entries()) {
     options.onLayer?.(index, opened.layers.length);
+    const parsed = await (parsing[index] as Promise<ParsedLayer>);
+    delete parsing[index];
+    start(index + ahead);
     let size = 0;
-    let files = 0;
     const largest = new Top(top);
     const folders = new Map<string, number>();
-    let compression: Compression;
-    try {
-      compression = await readLayer(opened.source.chunks(blob.blob), (entry) => {
-        const base = path.posix.basename(entry.path);
-        const dir = path.posix.dirname(entry.path);
-        files += 1;
-        if (base === OPAQUE_MARKER) {
-          tree.makeOpaque(dir, index);
-          return;
-        }
-        if (base.startsWith(WHITEOUT_PREFIX)) {
-          const target = path.posix.join(dir, base.slice(WHITEOUT_PREFIX.length));
-          const previous = tree.get(target);
-          const deleted = previous?.kind === "directory" ? tree.sizeOf(previous) : 0;
-          waste.leaf(target, deleted);
-          if (deleted > 0) deletedFolders.push({ path: target, bytes: deleted, layer: index });
-          tree.remove(target);
-          return;
-        }
-        size += entry.size;
-        if (entry.kind === "directory") waste.directory(entry.path);
-        else waste.leaf(entry.path, entry.size);
-        tree.set(entry.path, entry.kind, entry.size, entry.linkname, index);
-        if (entry.kind === "file" && entry.size > 0) {
-          largest.add({ path: entry.path, size: entry.size });
-          for (let at = dir; at !== "/"; at = path.posix.dirname(at))
-            folders.set(at, (folders.get(at) ?? 0) + entry.size);
-        }
-        if (entry.kind !== "file") return;
-        if (wantsElf(entry.path, entry.size)) return elfSink(entry.path, entry.size);
-        if ((RECORD_FILE.test(entry.path) || SMALL_TEXT.test(entry.path)) && entry.size <= MAX_TEXT)
-          return textSink(entry.path);
-        return undefined;
-      });
-    } catch (error) {
-      if (error instanceof UserError) throw error;
-      throw new UserError(
-        `${opened.source.label}: layer ${index + 1} (${blob.blob}) is corrupt or truncated: ${(error as Error).message}`,
-        { exitCode: 2 },
-      );
+    for (const entry of parsed.entries) {
+      const base = path.posix.basename(entry.path);
+      const dir = path.posix.dirname(entry.path);
+      if (base === OPAQUE_MARKER) {
+        tree.makeOpaque(dir, index);
+        continue;
+      }
+      if (base.startsWith(WHITEOUT_PREFIX)) {
+        const target = path.posix.join(dir, base.slice(WHITEOUT_PREFIX.length));
+        const previous = tree.get(target);
+        const deleted = previous?.kind === "directory" ? tree.sizeOf(previous) : 0;
+        waste.leaf(target, deleted);
+        if (deleted > 0) deletedFolders.push({ path: target, bytes: deleted, layer: index });
+        tree.remove(target);
+        continue;
+      }
+      size += entry.size;
+      if (entry.kind === "directory") waste.directory(entry.path);
+      else {
+        waste.leaf(entry.path, entry.size);
+        // A later layer's file replaces whatever an earlier one said about this path.
+        elves.delete(entry.path);
+        texts.delete(entry.path);
+      }
+      tree.set(entry.path, entry.kind, entry.size, entry.linkname, index);
+      if (entry.kind === "file" && entry.size > 0) {
+        largest.add({ path: entry.path, size: entry.size });
+        for (let at = dir; at !== "/"; at = path.posix.dirname(at))
+          folders.set(at, (folders.get(at) ?? 0) + entry.size);
+      }
     }
+    for (const [file, info] of parsed.elves) elves.set(file, info);
+    for (const [file, text] of parsed.texts) texts.set(file, text);
     waste.endLayer();
     layers.push({
       index,
@@ -207,8 +245,8 @@ export async function scanImage(
       createdBy: history[index]?.created_by ?? "",
       size,
       storedSize: blob.storedSize,
-      compression,
-      files,
+      compression: parsed.compression,
+      files: parsed.entries.length,
       largestFiles: largest.items,
       largestFolders: largestFolders(folders, Math.min(top, 5)),
     });

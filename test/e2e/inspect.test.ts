@@ -9,8 +9,9 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InspectReport } from "../../src/image/inspect.js";
-import { ensureBaseImage } from "../support/base-image.js";
+import { ensureBaseImage, ensureBaseTarball } from "../support/base-image.js";
 import { build, buildah, removeImages } from "../support/buildah.js";
+import { importImage, startDockerd } from "../support/dockerd.js";
 
 const execFileP = promisify(execFile);
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -232,5 +233,47 @@ describe("agreement with dive", () => {
       0.01 * diveImage.efficiencyScore,
     );
     expect(report.sizeBytes).toBe(diveImage.sizeBytes);
+  });
+});
+
+describe("couplet inspect on Docker's images", () => {
+  it("reads `docker save` output and exports through the docker engine", async () => {
+    const dockerd = await startDockerd();
+    try {
+      const base = await importImage(
+        dockerd,
+        await ensureBaseTarball({ debian: "bookworm", flavor: "slim" }),
+        "couplet-inspect-base:e2e",
+      );
+      const context = join(dir, "docker");
+      await mkdir(context, { recursive: true });
+      await writeFile(
+        join(context, "Dockerfile"),
+        `FROM ${base}\nRUN head -c 1500000 /dev/urandom > /opt/gone.bin\nRUN rm /opt/gone.bin\n`,
+      );
+      const docker = (args: string[]) =>
+        execFileP("docker", args, { env: dockerd.env, maxBuffer: 64 * 1024 * 1024, timeout: 10 * 60_000 });
+      await docker(["build", "--network", "host", "-t", "couplet-inspect-docker:e2e", context]);
+      const saved = join(dir, "docker-save.tar");
+      await docker(["save", "-o", saved, "couplet-inspect-docker:e2e"]);
+      const fromSave = await inspectJson([saved]);
+      expect(fromSave.result.code).toBe(0);
+      expect(fromSave.report.findings).toContainEqual(
+        expect.objectContaining({ kind: "waste", path: "/opt/gone.bin", bytes: 1_500_000 }),
+      );
+      expect(fromSave.report.layers.at(-1)?.createdBy).toContain("rm /opt/gone.bin");
+      // The image name, exported by couplet through the same daemon.
+      const result = await execFileP(
+        "node",
+        [cli, "inspect", "couplet-inspect-docker:e2e", "--engine", "docker", "--format", "json"],
+        { env: dockerd.env, maxBuffer: 256 * 1024 * 1024 },
+      );
+      const byName = JSON.parse(result.stdout) as InspectReport;
+      expect(byName.image.source).toContain("(docker)");
+      expect(byName.wastedBytes).toBe(fromSave.report.wastedBytes);
+      expect(byName.layers.map((l) => l.size)).toEqual(fromSave.report.layers.map((l) => l.size));
+    } finally {
+      await dockerd.stop();
+    }
   });
 });
