@@ -49,7 +49,7 @@ function randomValue(rand: () => number, depth: number): unknown {
     case 1:
       return BigInt(Math.floor((rand() - 0.5) * 1e12));
     case 2: {
-      const floats = [0.1, 1.0, -2.5, 1e-7, 1.5e16, 123456789.125, 1e22, 3.14159, 0.0001, 1e-5, 2 ** 60];
+      const floats = [0.1, 1.0, -2.5, 1e-7, 1.5e16, 123456789.125, 1e22, 2.71875, 0.0001, 1e-5, 2 ** 60];
       return floats[Math.floor(rand() * floats.length)];
     }
     case 3:
