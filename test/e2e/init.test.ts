@@ -193,7 +193,10 @@ for (const example of examples) {
         "-c",
         `grep -rl 'e2e source edit marker ${runId}' /app`,
       ]);
-      expect(grep.stdout.trim(), grep.stderr).not.toBe("");
+      expect(
+        grep.stdout.trim(),
+        `${grep.stderr}\n${await readFile(join(dir, "Dockerfile"), "utf8")}\n${result.log}`,
+      ).not.toBe("");
       await example.check(tags[1] ?? "", plan);
     });
 
