@@ -162,9 +162,10 @@ describe.sequential("couplet lint --fix, then a real build (flask-uwsgi, seed-st
       "utf8",
     );
     await writeFile(join(dir, "Dockerfile"), original);
+    await writeFile(join(dir, "unfixed.Dockerfile"), original);
   });
   afterAll(async () => {
-    await removeImages(tag);
+    await removeImages(tag, `${tag}:unfixed`);
   });
 
   it("fixes the safe findings in place, keeps a .bak, and reports what is left", async () => {
@@ -214,5 +215,19 @@ describe.sequential("couplet lint --fix, then a real build (flask-uwsgi, seed-st
       "ls -A /root/.cache/pypoetry 2>/dev/null | wc -l; ls -A /var/lib/apt/lists | wc -l",
     ]);
     expect(probe.stdout.trim().split("\n")).toEqual(["0", "0"]);
+  });
+
+  it("the control: the unfixed file builds too, and its `mount=` typo leaves Poetry's cache in the image", async () => {
+    const base = await ensureBaseImage({ debian: "bookworm", flavor: "slim" });
+    const result = await build({
+      context: dir,
+      dockerfile: join(dir, "unfixed.Dockerfile"),
+      tag: `${tag}:unfixed`,
+      buildArgs: { PYTHON_IMAGE: base },
+    });
+    expect(result.code, result.log).toBe(0);
+    const probe = await runInImage(`${tag}:unfixed`, ["sh", "-c", "du -sk /root/.cache/pypoetry | cut -f1"]);
+    console.log(`Poetry cache left in the unfixed image: ${probe.stdout.trim()} KiB`);
+    expect(Number(probe.stdout.trim())).toBeGreaterThan(1000);
   });
 });
