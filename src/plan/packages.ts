@@ -1,4 +1,5 @@
 // Which locked packages end up in an environment, given the groups and extras it installs.
+import { linuxCPython, packageApplies } from "../project/markers.js";
 import type { LockedPackage, Project } from "../project/types.js";
 
 /** Packages reachable from the selected extras through the lock's dependency graph. */
@@ -22,4 +23,12 @@ export function packagesFor(project: Project, groups: string[], extras: string[]
     if (pkg.optional && !fromExtras.has(pkg.name)) return false;
     return pkg.groups.some((group) => wanted.has(group)) || fromExtras.has(pkg.name);
   });
+}
+
+/**
+ * Is the package installed on Linux CPython 3.<minor>? Its markers decide (pywinpty is Windows-only,
+ * PyPyDispatcher is PyPy-only); a marker that cannot be decided keeps the package, the safe side.
+ */
+export function installedOn(pkg: LockedPackage, minor: string, groups: string[]): boolean {
+  return packageApplies(pkg, linuxCPython(minor, "x86_64"), groups) !== false;
 }

@@ -82,6 +82,16 @@ describe("native needs", () => {
     expect(result.native.runtimePackages).not.toContain("libpcre3");
   });
 
+  it("skips packages whose markers leave them out on Linux CPython", async () => {
+    const project = await load("test/fixtures/projects/large");
+    const names = project.lock.packages.map((pkg) => pkg.name);
+    expect(names).toEqual(expect.arrayContaining(["pywinpty", "pypydispatcher"]));
+    const compiled = plan(project).native.compile.map((c) => c.name);
+    expect(compiled).not.toContain("pywinpty");
+    expect(compiled).not.toContain("pypydispatcher");
+    expect(compiled).toEqual(["psycopg2", "uwsgi"]);
+  });
+
   it("needs nothing when every package has a wheel", async () => {
     const result = plan(await load("examples/cli-tool"));
     expect(result.native).toEqual({ compile: [], buildPackages: [], runtimePackages: [] });

@@ -1,9 +1,9 @@
 // Turn a Project into a Plan: every decision the Dockerfile embodies, with the reason for it.
 import { valid } from "@renovatebot/pep440";
 import { UserError } from "../errors.js";
-import { type DebianRelease, nativeNeedFor } from "../project/native.js";
+import { type DebianRelease, defaultNativeNeed, nativeNeedFor } from "../project/native.js";
 import type { LockedPackage, Project } from "../project/types.js";
-import { packagesFor } from "./packages.js";
+import { installedOn, packagesFor } from "./packages.js";
 import { choosePython } from "./python.js";
 import { fullImage, minorNumber, slimImage } from "./pythons.js";
 import { STRATEGY_TABLE } from "./strategies.js";
@@ -139,7 +139,7 @@ function nativePackages(
     const need = nativeNeedFor(pkg.name, project, debian);
     if (compiled.has(pkg.name)) {
       // Unknown source builds get a C toolchain: the common case, and harmless in a builder stage.
-      for (const name of need?.build ?? ["gcc", "libc6-dev"]) build.add(name);
+      for (const name of (need ?? defaultNativeNeed()).build) build.add(name);
       for (const name of need?.runtime ?? []) runtime.add(name);
     } else if (need?.runtimeWithWheel) {
       for (const name of need.runtime) runtime.add(name);
@@ -216,8 +216,9 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
     cacheMounts: table.features.cacheMounts && options.cacheMounts !== false,
   };
   const install = chooseGroups(project, features.excludeDevGroups);
-  const production = packagesFor(project, install.groups, install.extras);
-  const python = choosePython(project, production, options.python);
+  const candidates = packagesFor(project, install.groups, install.extras);
+  const python = choosePython(project, candidates, install.groups, options.python);
+  const production = candidates.filter((pkg) => installedOn(pkg, python.release.minor, install.groups));
   const compile = compileList(production, minorNumber(python.release.minor));
   const native = nativePackages(project, production, compile, python.release.debian);
   const poetry = poetryVersion(project, options.poetryVersion);

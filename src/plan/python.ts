@@ -2,6 +2,7 @@
 import { UserError } from "../errors.js";
 import type { LockedPackage, Project } from "../project/types.js";
 import { admitsMinor, toPep440 } from "./constraint.js";
+import { installedOn } from "./packages.js";
 import { CPYTHON_RELEASES, type CPythonRelease, minorNumber } from "./pythons.js";
 import { type Arch, availability } from "./wheels.js";
 
@@ -12,9 +13,16 @@ export interface PythonChoice {
 }
 
 /** Packages that have wheels, but none for this interpreter: choosing it would compile them. */
-function forcedCompiles(packages: LockedPackage[], minor: string, arch: Arch): LockedPackage[] {
+function forcedCompiles(
+  packages: LockedPackage[],
+  minor: string,
+  arch: Arch,
+  groups: string[],
+): LockedPackage[] {
   return packages.filter(
-    (pkg) => availability(pkg.files, minorNumber(minor), arch) === "no-wheel-for-python",
+    (pkg) =>
+      installedOn(pkg, minor, groups) &&
+      availability(pkg.files, minorNumber(minor), arch) === "no-wheel-for-python",
   );
 }
 
@@ -38,6 +46,7 @@ function constraintError(project: Project, message: string, hint: string): UserE
 export function choosePython(
   project: Project,
   production: LockedPackage[],
+  groups: string[],
   forced: string | undefined,
   arch: Arch = "x86_64",
 ): PythonChoice {
@@ -67,7 +76,7 @@ export function choosePython(
         `choose one of ${allowed.map((r) => r.minor).join(", ") || "none"} or change the constraint`,
       );
     }
-    const compiles = forcedCompiles(production, release.minor, arch);
+    const compiles = forcedCompiles(production, release.minor, arch, groups);
     return {
       release,
       reason: `CPython ${release.minor} was asked for with --python${
@@ -88,7 +97,7 @@ export function choosePython(
   const rejected: { version: string; reason: string }[] = [];
   let best: { release: CPythonRelease; compiles: LockedPackage[] } | undefined;
   for (const release of allowed) {
-    const compiles = forcedCompiles(production, release.minor, arch);
+    const compiles = forcedCompiles(production, release.minor, arch, groups);
     if (compiles.length === 0) {
       best = { release, compiles };
       break;

@@ -12,7 +12,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
-# builder: compilers and headers for psycopg2, pypydispatcher, pywinpty, uwsgi; dependencies before code.
+# builder: compilers and headers for psycopg2, uwsgi; dependencies before code.
 FROM base AS builder
 ENV POETRY_NO_INTERACTION=1 \
     POETRY_VIRTUALENVS_CREATE=true \

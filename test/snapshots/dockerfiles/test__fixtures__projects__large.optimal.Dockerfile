@@ -41,7 +41,7 @@ RUN mkdir -p /deps \
       out.update({"dependency-groups": doc["dependency-groups"]} if "dependency-groups" in doc else {}); \
       open("/deps/pyproject.toml", "w").write(tomlkit.dumps(out))'
 
-# builder: compilers and headers for psycopg2, pypydispatcher, pywinpty, uwsgi; dependencies before code.
+# builder: compilers and headers for psycopg2, uwsgi; dependencies before code.
 FROM poetry AS builder
 RUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
     rm -f /etc/apt/apt.conf.d/docker-clean \
