@@ -64,7 +64,8 @@ describe("test base image (bookworm slim)", () => {
 describe("harness Dockerfile on buildah", () => {
   let base: string;
   let dir: string;
-  const tags = ["couplet-e2e-harness-1", "couplet-e2e-harness-2", "couplet-e2e-harness-3"];
+  // Per-run names: a concurrent run of this file must not retag our images.
+  const tags = [1, 2, 3].map((n) => `couplet-e2e-harness-${process.pid}-${n}`);
 
   beforeAll(async () => {
     base = await ensureBaseImage({ debian: "bookworm", flavor: "slim" });

@@ -20,8 +20,8 @@ import {
 } from "../support/buildah.js";
 
 const run = promisify(execFile);
-// Edits carry this run's id: buildah's layer cache outlives the test, and an edit it has seen in an
-// earlier run would hit the cache whatever the Dockerfile keys its layers on.
+// Image names and edits carry this run's id. Edits, because buildah's layer cache outlives the test and
+// an edit it has seen in an earlier run would hit the cache whatever the Dockerfile keys its layers on.
 const runId = `${process.pid}${Date.now() % 100_000}`;
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const cli = join(repo, "dist/cli/main.js");
@@ -132,8 +132,10 @@ for (const example of examples) {
     let dir: string;
     let plan: Plan;
     let base: string;
-    const tag = `couplet-e2e-${example.name}`;
-    const tags = [tag, `${tag}:source-edit`, `${tag}:cosmetic-edit`, `${tag}:development`];
+    // Per-run names: another process running this same test at the same time must not retag our images.
+    const repoName = `couplet-e2e-${example.name}-${runId}`;
+    const tag = `${repoName}:production`;
+    const tags = [tag, `${repoName}:source-edit`, `${repoName}:cosmetic-edit`, `${repoName}:development`];
     const buildTag = (t: string, target?: string) =>
       build({ context: dir, tag: t, target, buildArgs: { PYTHON_IMAGE: base } });
 
