@@ -1,6 +1,5 @@
 // poetry.lock reader for lock-versions 1.x, 2.0 and 2.1 (and headerless pre-1.0 locks of the same shape).
 import { type Location, UserError } from "../errors.js";
-import { parseLockToml } from "./lock-toml.js";
 import { normalizeName } from "./names.js";
 import { get, isTable, parseToml, setOwn, type Table, TomlDoc } from "./toml.js";
 import type { Lock, LockedFile, LockedPackage } from "./types.js";
@@ -29,7 +28,7 @@ export function parseLock(text: string, path: string): Lock {
 }
 
 export function parseLockWithEdges(text: string, path: string): ParsedLock {
-  const doc: TomlDoc = new TomlDoc(text, path, parseLockToml(text) ?? parseToml(text, path));
+  const doc: TomlDoc = new TomlDoc(text, path, parseToml(text, path));
   const generatedBy = HEADER.exec(text.slice(0, 300))?.[1];
   const metadata = doc.table(get(doc.root, "metadata"), "metadata");
   if (metadata === undefined)
