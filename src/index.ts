@@ -6,5 +6,8 @@ export { plan } from "./plan/plan.js";
 export type { Plan, PlanOptions, RenderedFiles, StrategyName } from "./plan/types.js";
 export { STRATEGIES } from "./plan/types.js";
 export { analyze } from "./project/analyze.js";
+export { parseLock } from "./project/lock.js";
+export { evaluateMarker, linuxCPython, packageApplies } from "./project/markers.js";
+export { defaultNativeNeed, nativeNeedFor } from "./project/native.js";
 export type { Lock, LockedPackage, Project } from "./project/types.js";
 export { VERSION } from "./version.js";
