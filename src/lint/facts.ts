@@ -1,5 +1,5 @@
 // What the commands of a RUN do, in Poetry/pip/apt terms: the shared vocabulary of the rules.
-import { expand, joinPath, type Model, type RunStep, type Stage, type Step } from "./model.js";
+import { expand, joinPath, type RunStep, type Stage, type Step } from "./model.js";
 import {
   argValues,
   hasOption,
@@ -317,7 +317,7 @@ export function isFullPythonImage(image: string): boolean {
 }
 
 /** Venvs a stage created or uses: `python -m venv X`, `virtualenv X`, VIRTUAL_ENV, Poetry's in-project `.venv`. */
-export function venvsOf(stage: Stage, steps: Step[]): string[] {
+export function venvsOf(steps: Step[]): string[] {
   const venvs = new Set<string>();
   for (const step of steps) {
     const env = step.env;
@@ -346,7 +346,6 @@ export function venvsOf(stage: Stage, steps: Step[]): string[] {
         venvs.add(joinPath(step.workdir, ".venv"));
     }
   }
-  void stage;
   return [...venvs];
 }
 
@@ -377,19 +376,6 @@ export function configSet(stage: Stage, name: string, until?: Step, untilCommand
     }
   }
   return values;
-}
-
-/** Range of a word, for reports. */
-export function wordRange(model: Model, word: { start: number; end: number }) {
-  return model.rangeOf(word.start, word.end);
-}
-
-export function instructionRange(step: {
-  instruction: {
-    getRange(): { start: { line: number; character: number }; end: { line: number; character: number } };
-  };
-}) {
-  return step.instruction.getRange();
 }
 
 export { hasOption, optionValues };

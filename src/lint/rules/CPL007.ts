@@ -1,5 +1,4 @@
 // CPL007: the legacy `--no-dev` on a Poetry that has dependency groups.
-import { runs } from "../model.js";
 import type { Rule } from "../types.js";
 import { atLeast, poetryInstalls, poetryVersionOf } from "./common.js";
 
@@ -26,7 +25,6 @@ export const rule: Rule = {
             : version === undefined
               ? "--no-dev is deprecated since Poetry 1.2 and removed in 2.0"
               : `--no-dev is deprecated since Poetry 1.2 (this is ${version}) and removed in 2.0`;
-        void runs;
         report({
           range: model.rangeOf(word.start, word.end),
           message: `${what}; use --only main`,

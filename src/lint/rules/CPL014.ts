@@ -18,7 +18,7 @@ export const rule: Rule = {
     for (const stage of contributors(model.target)) {
       for (const copy of copies(stage.steps)) {
         if (!copy.fromStage) continue;
-        const venvs = venvsOf(copy.fromStage, chainSteps(copy.fromStage));
+        const venvs = venvsOf(chainSteps(copy.fromStage));
         for (const source of copy.sources) {
           const src = joinPath("/", source);
           for (const venv of venvs) {

@@ -1,7 +1,6 @@
 // CPL027: `virtualenvs.create false` makes Poetry install into the image's system interpreter.
 
 import { commandEnv, configSet, falsy } from "../facts.js";
-import { runs } from "../model.js";
 import type { Rule } from "../types.js";
 import { poetryInstalls } from "./common.js";
 
@@ -23,7 +22,6 @@ export const rule: Rule = {
           falsy(env.get("POETRY_VIRTUALENVS_CREATE")) ||
           configSet(stage, "virtualenvs.create", call.step, call.command).some((v) => falsy(v));
         if (!off) continue;
-        void runs;
         report({
           range: model.rangeOf(call.command.start, call.command.end),
           message:
