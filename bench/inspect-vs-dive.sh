@@ -89,7 +89,7 @@ lines = [
  row("`dive --ci --json out.json docker-archive://image.tar`", "dive"),
  row("`couplet inspect image-oci.tar` (gzip layers; dive cannot read OCI archives)", "couplet-oci"),
  "",
- f"couplet takes {stats('couplet')[0] / stats('dive')[0] * 100:.0f}% of dive's median time on the same archive. dive hashes every file's content (for its diff view) and keeps a tree per layer; couplet reads only the headers of most entries, and the contents of shared objects (for the DT_NEEDED check), dist-info RECORDs and os-release. The OCI archive holds the same files with gzip-compressed layers: what it costs beyond the docker-archive's time is decompressing 0.5 GB back to 1.2 GB with node:zlib, one layer after another.",
+ f"couplet takes {stats('couplet')[0] / stats('dive')[0] * 100:.0f}% of dive's median time on the same archive. dive hashes every file's content (for its diff view) and keeps a tree per layer; couplet reads only the headers of most entries, and the contents of shared objects (for the DT_NEEDED check), dist-info RECORDs and os-release. The OCI archive holds the same files with gzip-compressed layers: what it costs beyond the docker-archive's time is decompressing 0.5 GB back to 1.2 GB with node:zlib (two layers decompressing at a time while the previous one is applied).",
  "",
  "## Agreement",
  "",
