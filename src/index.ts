@@ -1,6 +1,8 @@
 // couplet's library API: analyze a project, plan a build, render the Dockerfile.
 export { formatUserError, isUserError, UserError } from "./errors.js";
 export { render, renderDockerfile, renderDockerignore } from "./generate/render.js";
+export type { InspectOptions, InspectReport } from "./image/inspect.js";
+export { inspectImage } from "./image/inspect.js";
 export { explainPlan } from "./plan/explain.js";
 export { plan } from "./plan/plan.js";
 export type { Plan, PlanOptions, RenderedFiles, StrategyName } from "./plan/types.js";
