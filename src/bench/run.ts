@@ -2,7 +2,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, platform, release, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { buildImage, imageSize, removeImages } from "../engine/build.js";
+import { BuildFailed, type BuildOutcome, buildImage, imageSize, removeImages } from "../engine/build.js";
 import { copyTree } from "../engine/context.js";
 import { capture } from "../engine/exec.js";
 import type { BuildRequest, Engine } from "../engine/types.js";
@@ -109,21 +109,23 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           const tag = `couplet-bench/${planned.project.name.toLowerCase().replace(/[^a-z0-9._-]+/g, "-")}-${strategy}:run${run}-${scenario.toLowerCase()}`;
           tags.push(tag);
           options.onProgress?.({ done, total, strategy, run, scenario });
-          const outcome = await buildImage(
-            options.engine,
-            {
-              ...options.request,
-              buildArgs,
-              context: work,
-              dockerfile: join(work, "Dockerfile"),
-              tag,
-              iidFile: join(tmpdir(), `couplet-bench-iid-${process.pid}`),
-              ...(scenario === "cold" ? { noCache: true } : {}),
-            },
-            {
-              logFile: join(options.logDir, `${strategy}-run${run}-${scenario}.log`),
-              ...(options.signal ? { signal: options.signal } : {}),
-            },
+          const outcome = await buildOnce(() =>
+            buildImage(
+              options.engine,
+              {
+                ...options.request,
+                buildArgs,
+                context: work,
+                dockerfile: join(work, "Dockerfile"),
+                tag,
+                iidFile: join(tmpdir(), `couplet-bench-iid-${process.pid}`),
+                ...(scenario === "cold" ? { noCache: true } : {}),
+              },
+              {
+                logFile: join(options.logDir, `${strategy}-run${run}-${scenario}.log`),
+                ...(options.signal ? { signal: options.signal } : {}),
+              },
+            ),
           );
           layers.push(...outcome.tracker.createdLayers);
           finalImage = outcome.imageId;
@@ -171,6 +173,19 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     results,
     notes,
   };
+}
+
+/**
+ * Retries a build once when the engine itself failed before any step did (buildah on a storage shared
+ * with other builds can lose a race with a concurrent `rmi`: "layer not known"); a failing step is final.
+ */
+async function buildOnce(build: () => Promise<BuildOutcome>): Promise<BuildOutcome> {
+  try {
+    return await build();
+  } catch (error) {
+    if (!(error instanceof BuildFailed) || error.failedStep) throw error;
+    return build();
+  }
 }
 
 function round(seconds: number): number {

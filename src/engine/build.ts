@@ -33,6 +33,8 @@ export class BuildFailed extends UserError {
     message: string,
     readonly tail: string[],
     readonly logFile: string,
+    /** The step that failed; undefined when the engine failed outside any step */
+    readonly failedStep?: string,
   ) {
     super(message, { exitCode: 1, hint: `full log: ${logFile}` });
   }
@@ -69,7 +71,7 @@ export async function buildImage(
     const failed = tracker.failure?.step;
     const where = failed ? ` at step ${failed.label} (${failed.instruction})` : "";
     const why = tracker.failure?.message ?? `${engine.name} exited with ${result.code ?? result.signal}`;
-    throw new BuildFailed(`build failed${where}: ${why}`, tail, options.logFile);
+    throw new BuildFailed(`build failed${where}: ${why}`, tail, options.logFile, failed?.label);
   }
   const imageId = (await readFile(request.iidFile, "utf8")).trim();
   return { imageId, tag: request.tag, seconds, tracker, logFile: options.logFile };

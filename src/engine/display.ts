@@ -62,8 +62,9 @@ export class LiveBuildDisplay {
     this.clearStatus();
   }
 
+  /** A terminal line's width; a log (no terminal) keeps each instruction whole. */
   private get width(): number {
-    return Math.max(40, this.out.columns ?? 100);
+    return this.out.isTTY ? Math.max(40, this.out.columns ?? 100) : Number.POSITIVE_INFINITY;
   }
 
   private status(): void {

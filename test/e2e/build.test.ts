@@ -1,6 +1,5 @@
-// End to end: `couplet build` on a real engine (buildah; docker's legacy builder on a private dockerd), asserting measured facts.
+// End to end: `couplet build` on a real engine (buildah), asserting measured facts.
 import { execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { appendFile, cp, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,9 +8,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildahDefaults, buildahEngine } from "../../src/engine/buildah.js";
 import { capture } from "../../src/engine/exec.js";
-import { ensureBaseImage, ensureBaseTarball } from "../support/base-image.js";
+import { ensureBaseImage } from "../support/base-image.js";
 import { removeImages } from "../support/buildah.js";
-import { importImage, type PrivateDockerd, startDockerd } from "../support/dockerd.js";
 
 const exec = promisify(execFile);
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -184,58 +182,5 @@ describe("couplet build with buildah", () => {
       /^couplet: no container engine found \(looked for docker, podman, buildah: .*\) \(install one: /,
     );
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
-  });
-});
-
-// CI installs docker.io; elsewhere without dockerd this part cannot run.
-const hasDockerd = (process.env.PATH ?? "").split(":").some((dir) => existsSync(join(dir, "dockerd")));
-
-describe.skipIf(!hasDockerd)("couplet build with docker's legacy builder", () => {
-  let dockerd: PrivateDockerd;
-  let work: string;
-  beforeAll(async () => {
-    dockerd = await startDockerd();
-    await importImage(
-      dockerd,
-      await ensureBaseTarball({ debian: "bookworm", flavor: "slim" }),
-      "couplet-python:bookworm-slim",
-    );
-    work = await mkdtemp(join(tmpdir(), "couplet-e2e-docker-"));
-    await cp(example, work, { recursive: true, filter: (src) => !src.includes(".venv") });
-  });
-  afterAll(async () => {
-    await dockerd?.stop();
-    await rm(work, { recursive: true, force: true });
-  });
-
-  it("warns that cache mounts need BuildKit and builds a Dockerfile without them", async () => {
-    const result = await couplet(
-      [
-        "build",
-        work,
-        "--engine",
-        "docker",
-        "--network",
-        "host",
-        "--build-arg",
-        "PYTHON_IMAGE=couplet-python:bookworm-slim",
-        "--tag",
-        "couplet-e2e/docker:1",
-      ],
-      dockerd.env,
-    );
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(
-      /warning: docker has no buildx plugin: using the legacy builder.*cache mounts/,
-    );
-    expect(result.stderr).not.toMatch(/--mount=type=cache/);
-    const size = Number(
-      (
-        await exec("docker", ["image", "inspect", "--format", "{{.Size}}", "couplet-e2e/docker:1"], {
-          env: dockerd.env,
-        })
-      ).stdout,
-    );
-    expect(result.stdout).toContain(` ${(size / 1e6).toFixed(1)} MB,`);
   });
 });

@@ -1,0 +1,131 @@
+// End to end: `couplet bench` on a real engine (buildah) with two strategies, asserting what it measured and that it cleaned up.
+import { execFile } from "node:child_process";
+import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BenchReport } from "../../src/bench/types.js";
+import { ensureBaseImage } from "../support/base-image.js";
+
+const exec = promisify(execFile);
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+const cli = join(repo, "dist/cli/main.js");
+
+async function listing(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true })).map(String).sort();
+}
+
+describe("couplet bench with buildah", () => {
+  let work: string;
+  let out: string;
+  let before: string[];
+  let report: BenchReport;
+  let stderr: string;
+
+  beforeAll(async () => {
+    const slim = await ensureBaseImage({ debian: "bookworm", flavor: "slim" });
+    work = await mkdtemp(join(tmpdir(), "couplet-e2e-bench-"));
+    out = await mkdtemp(join(tmpdir(), "couplet-e2e-bench-out-"));
+    await cp(join(repo, "examples/flask-uwsgi"), work, {
+      recursive: true,
+      filter: (src) => !src.includes(".venv"),
+    });
+    before = await listing(work);
+    const result = await exec(
+      process.execPath,
+      [
+        cli,
+        "bench",
+        work,
+        "--engine",
+        "buildah",
+        "--network",
+        "host",
+        "--python-image",
+        slim,
+        "--strategies",
+        "optimal,slim",
+        "--runs",
+        "1",
+        "--format",
+        "json",
+        "--output",
+        join(out, "r.json"),
+        "--dep-change",
+        join(repo, "test/fixtures/bench/flask-uwsgi"),
+      ],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    stderr = result.stderr;
+    report = JSON.parse(await readFile(join(out, "r.json"), "utf8")) as BenchReport;
+  });
+
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it("measures every scenario for each strategy, in seconds and bytes", () => {
+    expect(report.results.map((r) => r.strategy)).toEqual(["optimal", "slim"]);
+    for (const r of report.results) {
+      expect(r.sizeBytes).toBeGreaterThan(r.bytesAboveBase);
+      expect(r.bytesAboveBase).toBeGreaterThan(0);
+      for (const scenario of ["cold", "depChange", "realDepChange", "codeChange"] as const)
+        expect(r[scenario]).toBeGreaterThan(0);
+    }
+    expect(report.engine.name).toBe("buildah");
+    expect(report.engine.version).toMatch(/buildah version \d/);
+  });
+
+  it("finds the optimal image smaller than the slim one, and its source-only rebuild reusing the dependency layer", () => {
+    const [optimal, slim] = report.results;
+    expect(optimal?.sizeBytes).toBeLessThan(slim?.sizeBytes as number);
+    const code = optimal?.runs[0]?.builds.codeChange;
+    expect(code?.cacheHits).toBeGreaterThan(0);
+    expect(optimal?.codeChange).toBeLessThan(optimal?.cold as number);
+    // After adding a dependency the dependency layer is rebuilt: fewer steps come from the cache than after a source edit.
+    expect(optimal?.runs[0]?.builds.realDepChange?.cacheHits).toBeLessThan(code?.cacheHits as number);
+  });
+
+  it("shows one progress line per build across the whole run", () => {
+    const lines = stderr.split("\n").filter((l) => /^\[[█░]+\] \d+\/8 /.test(l));
+    expect(lines).toHaveLength(8);
+    expect(lines.at(-1)).toMatch(/^\[█+\] 8\/8 slim run 1: rebuild after a source edit/);
+  });
+
+  it("removes its images and leaves the project folder as it was", async () => {
+    const { stdout } = await exec("buildah", [
+      "--storage-driver",
+      "overlay",
+      "images",
+      "--format",
+      "{{.Name}}",
+    ]);
+    expect(stdout.split("\n").filter((name) => name.includes("couplet-bench/"))).toEqual([]);
+    expect(await listing(work)).toEqual(before);
+  });
+
+  it("renders the saved report as Markdown and as a self-contained HTML page", async () => {
+    const md = await exec(process.execPath, [
+      cli,
+      "bench",
+      "--from-json",
+      join(out, "r.json"),
+      "--format",
+      "table",
+    ]);
+    expect(md.stdout).toMatch(/^\| `optimal` \| \d+ MB \| \d+ MB \| [\d.]+ s \|/m);
+    const html = await exec(process.execPath, [
+      cli,
+      "bench",
+      "--from-json",
+      join(out, "r.json"),
+      "--format",
+      "html",
+    ]);
+    expect(html.stdout.match(/<svg /g)?.length).toBe(6);
+    expect(html.stdout).not.toMatch(/<script|src=|href=/);
+  });
+});
