@@ -1,54 +1,62 @@
+// Runtime libraries from real locks (made by real Poetry): examples/flask-uwsgi (psycopg2 and uWSGI, sdists only)
+// and the large fixture (lxml, whose wheels bundle libxml2/libxslt up to CPython 3.15).
+import { analyze } from "../../project/analyze.js";
+import { lintProject } from "../context.js";
 import { rule } from "./CPL015.js";
-import { project, ruleTable } from "./tester.js";
+import { ruleTable } from "./tester.js";
 
-// Files as a real poetry.lock lists them (psycopg2 2.9.10 and uWSGI 2.0.28 ship only sdists).
-const psycopg2 = {
-  name: "psycopg2",
-  version: "2.9.10",
-  runtime: ["libpq5"],
-  runtimeWithWheel: false,
-  files: [{ file: "psycopg2-2.9.10.tar.gz" }],
-};
-const binary = {
-  name: "psycopg2-binary",
-  version: "2.9.10",
-  runtime: ["libpq5"],
-  runtimeWithWheel: false,
-  files: [{ file: "psycopg2_binary-2.9.10-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl" }],
-};
-const multi = "FROM python:3.11-slim AS b\nRUN python -m venv /venv\nFROM python:3.11-slim\n";
+const flask = lintProject(
+  await analyze(new URL("../../../examples/flask-uwsgi", import.meta.url).pathname),
+  "bookworm",
+);
+const large = lintProject(
+  await analyze(new URL("../../../test/fixtures/projects/large", import.meta.url).pathname),
+  "bookworm",
+);
+const lxml = { ...large, nativeRuntime: large.nativeRuntime.filter((n) => n.name === "lxml") };
+
+const stages = (python: string) =>
+  `FROM python:${python}-slim AS b\nRUN python -m venv /venv\nFROM python:${python}-slim\n`;
+const apt = (packages: string) =>
+  `RUN apt-get update && apt-get install -y --no-install-recommends ${packages} && rm -rf /var/lib/apt/lists/*\n`;
 
 ruleTable(rule, {
   valid: [
     {
-      name: "runtime library installed",
-      code: `${multi}RUN apt-get install -y --no-install-recommends libpq5\nCOPY --from=b /venv /venv\n`,
-      project: project({ nativeRuntime: [psycopg2] }),
+      name: "runtime libraries installed",
+      code: `${stages("3.11")}${apt("libpq5 libpcre3")}COPY --from=b /venv /venv\n`,
+      project: flask,
     },
     {
-      name: "wheel bundles the library",
-      code: `${multi}COPY --from=b /venv /venv\n`,
-      project: project({ nativeRuntime: [binary] }),
+      name: "-dev packages bring the libraries too",
+      code: `${stages("3.11")}${apt("libpq-dev libpcre3-dev")}COPY --from=b /venv /venv\n`,
+      project: flask,
+    },
+    {
+      name: "lxml's wheel bundles its libraries",
+      code: `${stages("3.13")}COPY --from=b /venv /venv\n`,
+      project: lxml,
     },
     {
       name: "single stage builds in place",
-      code: "FROM python:3.11-slim\nRUN apt-get install -y libpq-dev gcc\n",
-      project: project({ nativeRuntime: [psycopg2] }),
+      code: `FROM python:3.11-slim\n${apt("gcc libpq-dev libpcre3-dev")}`,
+      project: flask,
     },
   ],
   invalid: [
     {
-      name: "libpq5 missing in the runtime stage",
-      code: `${multi}COPY --from=b /venv /venv\n`,
-      project: project({ nativeRuntime: [psycopg2] }),
-      lines: [4],
-      message: "psycopg2 2.9.10 (libpq5)",
+      name: "libpq5 and libpcre3 missing in the runtime stage",
+      code: `${stages("3.11")}${apt("libpq5")}COPY --from=b /venv /venv\n`,
+      project: flask,
+      lines: [5],
+      message: "uwsgi 2.0.28 (libpcre3)",
     },
     {
-      name: "wheel without a cp313 build on 3.13",
-      code: "FROM python:3.13-slim AS b\nFROM python:3.13-slim\nCOPY --from=b /venv /venv\n",
-      project: project({ nativeRuntime: [binary] }),
-      lines: [3],
+      name: "no lxml wheel for CPython 3.16 (it has up to 3.15): compiled against the system libxml2",
+      code: `${stages("3.16")}COPY --from=b /venv /venv\n`,
+      project: lxml,
+      lines: [4],
+      message: "libxml2",
     },
   ],
 });
