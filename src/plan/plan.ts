@@ -155,7 +155,10 @@ function chooseEntrypoint(project: Project, cmd: string[] | undefined): Plan["en
   if (scripts.length === 0 || !project.packageMode) return undefined;
   const preferred = scripts.find((name) => name === project.name) ?? scripts[0];
   if (!preferred) return undefined;
-  const table = project.metadataFormat === "project" ? "[project.scripts]" : "[tool.poetry.scripts]";
+  // Either table may hold them in a PEP 621 project: name the table that actually declares the script.
+  const table = /^\[project\.scripts\]/m.test(project.pyprojectText)
+    ? "[project.scripts]"
+    : "[tool.poetry.scripts]";
   return {
     command: [preferred],
     form: "entrypoint",
