@@ -32,4 +32,4 @@ LABEL org.opencontainers.image.title="hello-uwsgi" \
     org.opencontainers.image.version="0.1.0" \
     org.opencontainers.image.licenses="MIT" \
     org.opencontainers.image.authors="Couplet Examples <examples@couplet.invalid>"
-CMD ["uwsgi", "--http-socket", "0.0.0.0:8000", "--master", "--processes", "2", "--module", "hello_uwsgi.wsgi:app"]
+CMD ["uwsgi", "--http-socket", "0.0.0.0:8000", "--master", "--die-on-term", "--processes", "2", "--module", "hello_uwsgi.wsgi:app"]

@@ -37,7 +37,7 @@ RUN poetry install --with dev,test \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
-CMD ["uwsgi", "--http-socket", "0.0.0.0:8000", "--master", "--processes", "2", "--module", "hello_uwsgi.wsgi:app"]
+CMD ["uwsgi", "--http-socket", "0.0.0.0:8000", "--master", "--die-on-term", "--processes", "2", "--module", "hello_uwsgi.wsgi:app"]
 
 # production: the slim base, the runtime libraries, the venv at the same path as in the builder, the code.
 FROM base AS production
@@ -54,4 +54,4 @@ LABEL org.opencontainers.image.title="hello-uwsgi" \
     org.opencontainers.image.version="0.1.0" \
     org.opencontainers.image.licenses="MIT" \
     org.opencontainers.image.authors="Couplet Examples <examples@couplet.invalid>"
-CMD ["uwsgi", "--http-socket", "0.0.0.0:8000", "--master", "--processes", "2", "--module", "hello_uwsgi.wsgi:app"]
+CMD ["uwsgi", "--http-socket", "0.0.0.0:8000", "--master", "--die-on-term", "--processes", "2", "--module", "hello_uwsgi.wsgi:app"]

@@ -62,7 +62,7 @@ RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/r
     poetry install --with dev,test
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
-CMD ["uwsgi", "--http-socket", "0.0.0.0:8000", "--master", "--processes", "2", "--module", "hello_uwsgi.wsgi:app"]
+CMD ["uwsgi", "--http-socket", "0.0.0.0:8000", "--master", "--die-on-term", "--processes", "2", "--module", "hello_uwsgi.wsgi:app"]
 
 # production: the slim base, the runtime libraries, the venv at the same path as in the builder, the code.
 FROM base AS production
@@ -81,4 +81,4 @@ LABEL org.opencontainers.image.title="hello-uwsgi" \
     org.opencontainers.image.version="0.1.0" \
     org.opencontainers.image.licenses="MIT" \
     org.opencontainers.image.authors="Couplet Examples <examples@couplet.invalid>"
-CMD ["uwsgi", "--http-socket", "0.0.0.0:8000", "--master", "--processes", "2", "--module", "hello_uwsgi.wsgi:app"]
+CMD ["uwsgi", "--http-socket", "0.0.0.0:8000", "--master", "--die-on-term", "--processes", "2", "--module", "hello_uwsgi.wsgi:app"]
