@@ -1,13 +1,13 @@
+// Groups from a real project locked by Poetry 1.8.5: dev-dependencies (dev), test, and an optional docs group.
+import { analyze } from "../../project/analyze.js";
+import { lintProject } from "../context.js";
 import { rule } from "./CPL006.js";
-import { project, ruleTable } from "./tester.js";
+import { ruleTable } from "./tester.js";
 
-const groups = project({
-  devGroups: [
-    { name: "dev", optional: false },
-    { name: "test", optional: false },
-    { name: "docs", optional: true },
-  ],
-});
+const groups = lintProject(
+  await analyze(new URL("../../../test/fixtures/projects/poetry1-groups", import.meta.url).pathname),
+  "bookworm",
+);
 
 ruleTable(rule, {
   valid: [
