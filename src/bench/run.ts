@@ -106,7 +106,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           baseImage =
             buildArgs.PYTHON_IMAGE ??
             (planned.features.fullBuilderImage ? planned.baseImage.builder : planned.baseImage.runtime);
-          const tag = `couplet-bench/${planned.project.name.toLowerCase().replace(/[^a-z0-9._-]+/g, "-")}-${strategy}:run${run}-${scenario.toLowerCase()}`;
+          // The process id keeps two benches of one project (on one storage) from sharing, and removing, tags.
+          const tag = `couplet-bench/${planned.project.name.toLowerCase().replace(/[^a-z0-9._-]+/g, "-")}-${strategy}:${process.pid}-run${run}-${scenario.toLowerCase()}`;
           tags.push(tag);
           options.onProgress?.({ done, total, strategy, run, scenario });
           const outcome = await buildOnce(() =>

@@ -33,7 +33,7 @@ describe("couplet bench with buildah", () => {
       filter: (src) => !src.includes(".venv"),
     });
     before = await listing(work);
-    const result = await exec(
+    const running = exec(
       process.execPath,
       [
         cli,
@@ -58,6 +58,7 @@ describe("couplet bench with buildah", () => {
       ],
       { maxBuffer: 64 * 1024 * 1024 },
     );
+    const result = await running;
     stderr = result.stderr;
     report = JSON.parse(await readFile(join(out, "r.json"), "utf8")) as BenchReport;
   });
@@ -96,14 +97,23 @@ describe("couplet bench with buildah", () => {
   });
 
   it("removes its images and leaves the project folder as it was", async () => {
+    // Each build's log starts with the engine's command line: the tags the bench made.
+    const logDir = /logs in (\S+)/.exec(stderr)?.[1] as string;
+    const tags: string[] = [];
+    for (const file of await readdir(logDir)) {
+      const first = (await readFile(join(logDir, file), "utf8")).split("\n")[0] ?? "";
+      tags.push(/--tag (\S+)/.exec(first)?.[1] as string);
+    }
+    expect(tags).toHaveLength(8);
     const { stdout } = await exec("buildah", [
       "--storage-driver",
       "overlay",
       "images",
       "--format",
-      "{{.Name}}",
+      "{{.Name}}:{{.Tag}}",
     ]);
-    expect(stdout.split("\n").filter((name) => name.includes("couplet-bench/"))).toEqual([]);
+    const left = stdout.split("\n").map((name) => name.replace(/^localhost\//, ""));
+    expect(tags.filter((tag) => left.includes(tag))).toEqual([]);
     expect(await listing(work)).toEqual(before);
   });
 
