@@ -3,6 +3,7 @@ export { formatUserError, isUserError, UserError } from "./errors.js";
 export { render, renderDockerfile, renderDockerignore } from "./generate/render.js";
 export type { InspectOptions, InspectReport } from "./image/inspect.js";
 export { inspectImage } from "./image/inspect.js";
+export * from "./lint/index.js";
 export { explainPlan } from "./plan/explain.js";
 export { plan } from "./plan/plan.js";
 export type { Plan, PlanOptions, RenderedFiles, StrategyName } from "./plan/types.js";
