@@ -24,16 +24,18 @@ describe("bench edits", () => {
   it("appends the seed's cache-busting comment to pyproject.toml", async () => {
     const dir = copy();
     const before = readFileSync(join(dir, "pyproject.toml"), "utf8");
-    await cacheBustingEdit(dir);
-    expect(readFileSync(join(dir, "pyproject.toml"), "utf8")).toBe(`${before}# cache busting comment\n`);
+    await cacheBustingEdit(dir, "n1");
+    expect(readFileSync(join(dir, "pyproject.toml"), "utf8")).toBe(`${before}# cache busting comment n1\n`);
   });
 
   it("swaps in the prepared pyproject.toml and poetry.lock that add a dependency", async () => {
     const dir = copy();
     await checkDependencyChange(prepared);
-    await dependencyEdit(dir, prepared);
+    await dependencyEdit(dir, prepared, "n2");
     expect(readFileSync(join(dir, "pyproject.toml"), "utf8")).toMatch(/^requests = "2\.32\.3"$/m);
-    expect(readFileSync(join(dir, "poetry.lock"), "utf8")).toMatch(/^name = "requests"$/m);
+    const lock = readFileSync(join(dir, "poetry.lock"), "utf8");
+    expect(lock).toMatch(/^name = "requests"$/m);
+    expect(lock.endsWith("\n# couplet bench n2\n")).toBe(true);
   });
 
   it("refuses a dependency-change folder without both files", async () => {
@@ -44,8 +46,8 @@ describe("bench edits", () => {
     const dir = copy();
     const file = await findSourceFile(dir, ["hello_uwsgi"]);
     expect(file).toBe(join(dir, "hello_uwsgi", "__init__.py"));
-    await sourceEdit(file as string, 2);
-    expect(readFileSync(file as string, "utf8")).toMatch(/# couplet bench: source edit 2\n$/);
+    await sourceEdit(file as string, "n3");
+    expect(readFileSync(file as string, "utf8")).toMatch(/# couplet bench: source edit n3\n$/);
     expect(await findSourceFile(dir, ["missing"])).toBeUndefined();
   });
 });

@@ -3,14 +3,22 @@ import { appendFile, copyFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { UserError } from "../errors.js";
 
-/** The seed's edit: `echo '# cache busting comment' >> pyproject.toml`. */
-export async function cacheBustingEdit(dir: string): Promise<void> {
-  await appendFile(join(dir, "pyproject.toml"), "# cache busting comment\n");
+/**
+ * The seed's edit (`echo '# cache busting comment' >> pyproject.toml`), with `nonce` in the comment: the
+ * engine's layer cache outlives a bench, and an edit it has already seen would come from the cache.
+ */
+export async function cacheBustingEdit(dir: string, nonce: string): Promise<void> {
+  await appendFile(join(dir, "pyproject.toml"), `# cache busting comment ${nonce}\n`);
 }
 
-/** Replaces pyproject.toml and poetry.lock with a prepared pair that adds a dependency. */
-export async function dependencyEdit(dir: string, prepared: string): Promise<void> {
+/**
+ * Replaces pyproject.toml and poetry.lock with a prepared pair that adds a dependency. A comment with
+ * `nonce` goes at the end of the lock (Poetry ignores it) so that, as for a user's real new dependency,
+ * no earlier build has made these layers.
+ */
+export async function dependencyEdit(dir: string, prepared: string, nonce: string): Promise<void> {
   for (const name of ["pyproject.toml", "poetry.lock"]) await copyFile(join(prepared, name), join(dir, name));
+  await appendFile(join(dir, "poetry.lock"), `# couplet bench ${nonce}\n`);
 }
 
 export async function checkDependencyChange(prepared: string): Promise<void> {
@@ -44,7 +52,7 @@ export async function findSourceFile(dir: string, sourcePaths: string[]): Promis
   return undefined;
 }
 
-/** A source-only change: a comment appended to one of the package's Python files. */
-export async function sourceEdit(file: string, run: number): Promise<void> {
-  await appendFile(file, `# couplet bench: source edit ${run}\n`);
+/** A source-only change: a comment (unique by `nonce`) appended to one of the package's Python files. */
+export async function sourceEdit(file: string, nonce: string): Promise<void> {
+  await appendFile(file, `# couplet bench: source edit ${nonce}\n`);
 }

@@ -82,12 +82,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         const builds: Partial<Record<Scenario, BuildMeasure>> = {};
         let finalImage = "";
         for (const scenario of scenarios) {
-          if (scenario === "depChange") await cacheBustingEdit(work);
+          // Unique per bench, strategy and run: the engine's cache must never have seen an edit before.
+          const nonce = `${process.pid}-${Date.now()}-${strategy}-${run}`;
+          if (scenario === "depChange") await cacheBustingEdit(work, nonce);
           if (scenario === "realDepChange" && options.depChange)
-            await dependencyEdit(work, options.depChange);
+            await dependencyEdit(work, options.depChange, nonce);
           if (scenario === "codeChange") {
             if (!sourceFile) continue;
-            await sourceEdit(sourceFile, run);
+            await sourceEdit(sourceFile, nonce);
           }
           // Regenerate after every edit, as `couplet build` would: the plan follows the project.
           const planned = plan(await analyze(work), {
