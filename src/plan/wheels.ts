@@ -66,7 +66,10 @@ const coverage = new WeakMap<object, Map<Arch, Coverage>>();
 
 function coverageOf(files: { file: string }[], arch: Arch): Coverage {
   let byArch = coverage.get(files);
-  if (!byArch) coverage.set(files, (byArch = new Map()));
+  if (!byArch) {
+    byArch = new Map();
+    coverage.set(files, byArch);
+  }
   const known = byArch.get(arch);
   if (known) return known;
   const result: Coverage = { linuxWheels: false, ranges: [] };
