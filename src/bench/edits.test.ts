@@ -39,7 +39,7 @@ describe("bench edits", () => {
   });
 
   it("refuses a dependency-change folder without both files", async () => {
-    await expect(checkDependencyChange(example + "hello_uwsgi")).rejects.toBeInstanceOf(UserError);
+    await expect(checkDependencyChange(`${example}hello_uwsgi`)).rejects.toBeInstanceOf(UserError);
   });
 
   it("edits the first Python file of the package's sources", async () => {
