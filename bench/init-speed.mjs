@@ -11,7 +11,8 @@ const project = process.argv[2] ?? join(root, "test/fixtures/projects/large");
 const runs = Number(process.argv[3] ?? 30);
 const cli = join(root, "dist/cli/main.js");
 
-const packages = (readFileSync(join(project, "poetry.lock"), "utf8").match(/^\[\[package\]\]$/gm) ?? []).length;
+const packages = (readFileSync(join(project, "poetry.lock"), "utf8").match(/^\[\[package\]\]$/gm) ?? [])
+  .length;
 const times = [];
 for (let i = 0; i < runs + 3; i++) {
   const start = process.hrtime.bigint();
