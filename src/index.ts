@@ -1,4 +1,11 @@
 // couplet's library API: analyze a project, plan a build, render the Dockerfile.
+export { renderHtml } from "./bench/html.js";
+export { renderMarkdown } from "./bench/markdown.js";
+export { type BenchOptions, runBench } from "./bench/run.js";
+export type { BenchReport } from "./bench/types.js";
+export { type BuildOutcome, buildImage } from "./engine/build.js";
+export { detectEngine } from "./engine/detect.js";
+export type { Engine } from "./engine/types.js";
 export { formatUserError, isUserError, UserError } from "./errors.js";
 export { render, renderDockerfile, renderDockerignore } from "./generate/render.js";
 export type { InspectOptions, InspectReport } from "./image/inspect.js";
