@@ -12,7 +12,8 @@ describe("the library API", () => {
     const { dockerfile, dockerignore } = couplet.render(plan);
     expect(dockerfile).toContain('ENTRYPOINT ["yamlstat"]');
     expect(dockerignore).toContain(".git");
-    expect(couplet.lintText(dockerfile, "Dockerfile")).toEqual([]);
+    const dockerignoreFile = { path: ".dockerignore", text: dockerignore };
+    expect(couplet.lintText(dockerfile, "Dockerfile", { dockerignore: dockerignoreFile })).toEqual([]);
   });
 
   it("reports its own version, the one in package.json", () => {
