@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "smol-toml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { prng } from "../../test/support/prng.js";
 import { UserError } from "../errors.js";
 import { analyze } from "./analyze.js";
 import { parseLock } from "./lock.js";
@@ -12,18 +13,6 @@ import { parseLock } from "./lock.js";
 const FIXTURES = fileURLToPath(new URL("../../test/fixtures/projects/", import.meta.url));
 // The large lock is for the benchmark: mutating it a few hundred times would only make this test slow.
 const SKIP = new Set(["large"]);
-
-/** mulberry32: a seeded PRNG, so a failure reproduces with the seed in its message. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const pick = <T>(rand: Rand, list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
