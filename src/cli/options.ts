@@ -1,6 +1,7 @@
 // Options shared by the commands that plan a build (init, plan, build, bench).
 import { type Command, Option } from "commander";
 import { UserError } from "../errors.js";
+import { parseStrategy } from "../plan/strategies.js";
 import { type PlanOptions, STRATEGIES, type StrategyName } from "../plan/types.js";
 
 export interface PlanFlags {
@@ -59,12 +60,8 @@ function parseCmd(text: string): string[] {
 }
 
 export function planOptions(flags: PlanFlags): PlanOptions {
-  const strategy = flags.strategy ?? "optimal";
-  if (!(STRATEGIES as readonly string[]).includes(strategy)) {
-    throw new UserError(`unknown strategy "${strategy}"`, { hint: `choose one of ${STRATEGIES.join(", ")}` });
-  }
   return {
-    strategy: strategy as StrategyName,
+    strategy: parseStrategy(flags.strategy ?? "optimal"),
     ...(flags.python !== undefined ? { python: flags.python } : {}),
     ...(flags.poetryVersion !== undefined ? { poetryVersion: flags.poetryVersion } : {}),
     ...(flags.cmd !== undefined ? { cmd: parseCmd(flags.cmd) } : {}),

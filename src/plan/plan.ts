@@ -6,7 +6,7 @@ import type { LockedPackage, Project } from "../project/types.js";
 import { installedOn, packagesFor } from "./packages.js";
 import { choosePython } from "./python.js";
 import { fullImage, minorNumber, slimImage } from "./pythons.js";
-import { STRATEGY_TABLE } from "./strategies.js";
+import { parseStrategy, STRATEGY_TABLE } from "./strategies.js";
 import {
   type PackageToCompile,
   type Plan,
@@ -55,11 +55,6 @@ const DOCKERIGNORE = [
   "Dockerfile*",
   ".dockerignore",
 ];
-
-function assertStrategy(name: string): StrategyName {
-  if ((STRATEGIES as readonly string[]).includes(name)) return name as StrategyName;
-  throw new UserError(`unknown strategy "${name}"`, { hint: `choose one of ${STRATEGIES.join(", ")}` });
-}
 
 function configError(project: Project, message: string, hint: string): UserError {
   return new UserError(message, { location: { file: project.pyprojectPath }, hint });
@@ -206,7 +201,7 @@ function poetryVersion(project: Project, option: string | undefined): Plan["poet
 }
 
 export function plan(project: Project, options: PlanOptions = {}): Plan {
-  const strategy = assertStrategy(options.strategy ?? "optimal");
+  const strategy = parseStrategy(options.strategy ?? "optimal");
   const table = STRATEGY_TABLE[strategy];
   if (project.lockFresh === false) {
     throw new UserError("poetry.lock is out of date with pyproject.toml (its content-hash does not match)", {

@@ -1,5 +1,6 @@
 // The strategies: couplet's optimal one and the seed document's five variants, as feature sets.
-import type { Plan, StrategyName } from "./types.js";
+import { UserError } from "../errors.js";
+import { type Plan, STRATEGIES, type StrategyName } from "./types.js";
 
 type Features = Plan["features"];
 
@@ -76,3 +77,9 @@ export const STRATEGY_TABLE: Record<StrategyName, Strategy> = {
     nonRoot: false,
   },
 };
+
+/** A strategy name from a user (option or config), or a UserError listing the valid ones. */
+export function parseStrategy(name: string): StrategyName {
+  if ((STRATEGIES as readonly string[]).includes(name)) return name as StrategyName;
+  throw new UserError(`unknown strategy "${name}"`, { hint: `choose one of ${STRATEGIES.join(", ")}` });
+}
