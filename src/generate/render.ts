@@ -111,8 +111,7 @@ function installPoetry(ctx: Context): string[] {
   const pipCache = ctx.mounts ? "" : " --no-cache-dir";
   if (plan.features.poetryIsolated) {
     return [
-      "# Poetry pinned to the version that wrote poetry.lock, in its own venv: none of its dependencies reach the app.",
-      "ARG POETRY_VERSION",
+      "# Poetry pinned (POETRY_VERSION above) to the version that wrote poetry.lock, in its own venv: none of its dependencies reach the app.",
       run(
         ctx,
         [PIP_CACHE],
@@ -126,11 +125,15 @@ function installPoetry(ctx: Context): string[] {
   }
   // The seed's `full` variant kept pip's cache; the others did not.
   const flag = !ctx.mounts && plan.features.cleanCaches ? pipCache : "";
-  return ["ARG POETRY_VERSION", run(ctx, [PIP_CACHE], [`pip install${flag} "poetry==$POETRY_VERSION"`])];
+  return [run(ctx, [PIP_CACHE], [`pip install${flag} "poetry==$POETRY_VERSION"`])];
 }
 
+// Poetry's version is pinned with ENV in the stage that installs it, not with ARG: buildah before 1.29
+// (Debian bookworm ships 1.28) never pulls an ARG step from a registry cache (--cache-from), so one
+// `ARG POETRY_VERSION` made every later step of the stage, Poetry's own install included, miss a shared cache.
 function poetryEnv(plan: Plan): string {
   return continued("ENV", [
+    `POETRY_VERSION=${plan.poetry.version}`,
     "POETRY_NO_INTERACTION=1",
     "POETRY_VIRTUALENVS_CREATE=true",
     "POETRY_VIRTUALENVS_IN_PROJECT=true",
@@ -218,7 +221,6 @@ function header(plan: Plan): string[] {
     "# `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.",
     "",
     `ARG PYTHON_IMAGE=${plan.features.fullBuilderImage ? plan.baseImage.builder : plan.baseImage.runtime}`,
-    `ARG POETRY_VERSION=${plan.poetry.version}`,
     "",
   );
   return lines;

@@ -4,17 +4,16 @@
 # `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.
 
 ARG PYTHON_IMAGE=python:3.13-slim-trixie
-ARG POETRY_VERSION=2.2.1
 
 FROM ${PYTHON_IMAGE} AS production
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-ENV POETRY_NO_INTERACTION=1 \
+ENV POETRY_VERSION=2.2.1 \
+    POETRY_NO_INTERACTION=1 \
     POETRY_VIRTUALENVS_CREATE=true \
     POETRY_VIRTUALENVS_IN_PROJECT=true \
     POETRY_CACHE_DIR=/root/.cache/pypoetry
-ARG POETRY_VERSION
 RUN --mount=type=cache,target=/root/.cache/pip \
     pip install "poetry==$POETRY_VERSION"
 WORKDIR /app

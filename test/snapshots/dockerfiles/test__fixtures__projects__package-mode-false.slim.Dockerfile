@@ -3,20 +3,19 @@
 # `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.
 
 ARG PYTHON_IMAGE=python:3.13-slim-trixie
-ARG POETRY_VERSION=2.2.1
 
 FROM ${PYTHON_IMAGE} AS production
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-ENV POETRY_NO_INTERACTION=1 \
+ENV POETRY_VERSION=2.2.1 \
+    POETRY_NO_INTERACTION=1 \
     POETRY_VIRTUALENVS_CREATE=true \
     POETRY_VIRTUALENVS_IN_PROJECT=true \
     POETRY_CACHE_DIR=/root/.cache/pypoetry
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpq5 \
     && rm -rf /var/lib/apt/lists/*
-ARG POETRY_VERSION
 RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 WORKDIR /app
 COPY pyproject.toml poetry.lock ./

@@ -3,7 +3,6 @@
 # `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.
 
 ARG PYTHON_IMAGE=python:3.15-slim-trixie
-ARG POETRY_VERSION=1.8.5
 
 # base: the interpreter and settings every stage shares.
 FROM ${PYTHON_IMAGE} AS base
@@ -14,14 +13,14 @@ WORKDIR /app
 
 # builder: compilers and headers for psycopg2, uwsgi; dependencies before code.
 FROM base AS builder
-ENV POETRY_NO_INTERACTION=1 \
+ENV POETRY_VERSION=1.8.5 \
+    POETRY_NO_INTERACTION=1 \
     POETRY_VIRTUALENVS_CREATE=true \
     POETRY_VIRTUALENVS_IN_PROJECT=true \
     POETRY_CACHE_DIR=/root/.cache/pypoetry
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gcc libc6-dev libpcre2-dev libpq-dev \
     && rm -rf /var/lib/apt/lists/*
-ARG POETRY_VERSION
 RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --with dev,test --no-root \

@@ -4,7 +4,6 @@
 # `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.
 
 ARG PYTHON_IMAGE=python:3.15-slim-trixie
-ARG POETRY_VERSION=1.8.5
 
 # base: the interpreter and settings every stage shares.
 FROM ${PYTHON_IMAGE} AS base
@@ -14,14 +13,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 FROM base AS poetry
-ENV POETRY_NO_INTERACTION=1 \
+ENV POETRY_VERSION=1.8.5 \
+    POETRY_NO_INTERACTION=1 \
     POETRY_VIRTUALENVS_CREATE=true \
     POETRY_VIRTUALENVS_IN_PROJECT=true \
     POETRY_VIRTUALENVS_OPTIONS_NO_PIP=true \
     POETRY_VIRTUALENVS_OPTIONS_NO_SETUPTOOLS=true \
     POETRY_CACHE_DIR=/root/.cache/pypoetry
-# Poetry pinned to the version that wrote poetry.lock, in its own venv: none of its dependencies reach the app.
-ARG POETRY_VERSION
+# Poetry pinned (POETRY_VERSION above) to the version that wrote poetry.lock, in its own venv: none of its dependencies reach the app.
 RUN --mount=type=cache,target=/root/.cache/pip \
     python -m venv /opt/poetry \
     && /opt/poetry/bin/pip install "poetry==$POETRY_VERSION" \

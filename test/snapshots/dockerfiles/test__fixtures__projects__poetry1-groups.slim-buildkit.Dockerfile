@@ -4,13 +4,13 @@
 # `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.
 
 ARG PYTHON_IMAGE=python:3.15-slim-trixie
-ARG POETRY_VERSION=1.8.5
 
 FROM ${PYTHON_IMAGE} AS production
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-ENV POETRY_NO_INTERACTION=1 \
+ENV POETRY_VERSION=1.8.5 \
+    POETRY_NO_INTERACTION=1 \
     POETRY_VIRTUALENVS_CREATE=true \
     POETRY_VIRTUALENVS_IN_PROJECT=true \
     POETRY_CACHE_DIR=/root/.cache/pypoetry
@@ -18,7 +18,6 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,t
     rm -f /etc/apt/apt.conf.d/docker-clean \
     && apt-get update \
     && apt-get install -y --no-install-recommends gcc libc6-dev libpcre2-8-0 libpcre2-dev libpq-dev libpq5
-ARG POETRY_VERSION
 RUN --mount=type=cache,target=/root/.cache/pip \
     pip install "poetry==$POETRY_VERSION"
 WORKDIR /app

@@ -3,7 +3,6 @@
 # `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.
 
 ARG PYTHON_IMAGE=python:3.15-slim-trixie
-ARG POETRY_VERSION=1.2.2
 
 # base: the interpreter and settings every stage shares.
 FROM ${PYTHON_IMAGE} AS base
@@ -14,11 +13,11 @@ WORKDIR /app
 
 # builder: dependencies before code.
 FROM base AS builder
-ENV POETRY_NO_INTERACTION=1 \
+ENV POETRY_VERSION=1.2.2 \
+    POETRY_NO_INTERACTION=1 \
     POETRY_VIRTUALENVS_CREATE=true \
     POETRY_VIRTUALENVS_IN_PROJECT=true \
     POETRY_CACHE_DIR=/root/.cache/pypoetry
-ARG POETRY_VERSION
 RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --only main --no-root \

@@ -3,17 +3,16 @@
 # `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.
 
 ARG PYTHON_IMAGE=python:3.15-slim-trixie
-ARG POETRY_VERSION=1.2.2
 
 FROM ${PYTHON_IMAGE} AS production
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-ENV POETRY_NO_INTERACTION=1 \
+ENV POETRY_VERSION=1.2.2 \
+    POETRY_NO_INTERACTION=1 \
     POETRY_VIRTUALENVS_CREATE=true \
     POETRY_VIRTUALENVS_IN_PROJECT=true \
     POETRY_CACHE_DIR=/root/.cache/pypoetry
-ARG POETRY_VERSION
 RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 WORKDIR /app
 COPY pyproject.toml poetry.lock ./
