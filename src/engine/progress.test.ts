@@ -53,6 +53,48 @@ describe("buildah output", () => {
   });
 });
 
+describe("podman output, where a stage is built when a later step first needs it", () => {
+  it("gives each result to the step waiting for it, not to the last header printed", () => {
+    const t = replay("podman", "podman-optimal-code-change.log");
+    const label = (l: string) => t.steps.find((s) => s.label === l);
+    // The source edit reran the project install and what follows it; the venv copy was still reused,
+    // its result arriving only after the builder stage, which ran inside it.
+    const rerun = t.steps.filter((s) => !s.cached && !s.instruction.startsWith("FROM ")).map((s) => s.label);
+    expect(rerun).toEqual([
+      "[4/6] 5/6",
+      "[4/6] 6/6",
+      "[6/6] 4/8",
+      "[6/6] 5/8",
+      "[6/6] 6/8",
+      "[6/6] 7/8",
+      "[6/6] 8/8",
+    ]);
+    expect(label("[4/6] 6/6")?.instruction).toMatch(/poetry install --only main$/);
+    expect(label("[4/6] 3/6")?.cached).toBe(true);
+    const venvCopy = label("[6/6] 3/8");
+    expect(venvCopy?.instruction).toBe("COPY --from=builder /app/.venv /app/.venv");
+    expect(venvCopy?.cached).toBe(true);
+    expect(venvCopy?.startedAt).toBeLessThan(label("[4/6] 1/6")?.startedAt ?? 0);
+    expect(venvCopy?.endedAt).toBeGreaterThan(label("[4/6] 6/6")?.endedAt ?? Infinity);
+    expect(t.cacheHits).toBe(11);
+    expect(t.steps.every((s) => s.endedAt !== undefined && s.endedAt >= s.startedAt)).toBe(true);
+    // podman repeats a reused layer's id in short form: not a layer this build made.
+    expect(t.createdLayers).not.toContain("7440710ebbe");
+    expect(t.createdLayers).toContain("6abc46e640e");
+  });
+});
+
+describe("buildah output with a registry cache (--cache-from)", () => {
+  it("counts steps pulled from the registry as cached", () => {
+    const t = replay("buildah", "buildah-optimal-cache-from.log");
+    const notCached = t.steps.filter((s) => !s.cached && !s.instruction.startsWith("FROM "));
+    expect(notCached).toEqual([]);
+    expect(t.cacheHits).toBe(t.steps.filter((s) => !s.instruction.startsWith("FROM ")).length);
+    // Even the last step came from the registry: the build made no layer of its own.
+    expect(t.createdLayers).toEqual([]);
+  });
+});
+
 describe("docker legacy builder output", () => {
   it("lists steps and marks the dependency step cached after a source-only change", () => {
     const cold = replay("docker", "docker-legacy-multistage-cold.log");

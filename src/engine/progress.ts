@@ -14,7 +14,7 @@ export interface Step {
 
 export type BuildEvent =
   | { kind: "step"; key: string; label: string; instruction: string }
-  | { kind: "cached"; key?: string }
+  | { kind: "cached"; key?: string; id?: string }
   | { kind: "done"; key?: string }
   | { kind: "layer"; id: string }
   | { kind: "error"; message: string; key?: string };
@@ -39,7 +39,8 @@ export function parseLine(engine: EngineName, raw: string): BuildEvent | undefin
       const label = m[1] ? `[${m[1]}] ${m[2]}` : (m[2] as string);
       return { kind: "step", key: label, label, instruction: m[3] as string };
     }
-    if (line.startsWith("--> Using cache ")) return { kind: "cached" };
+    if (line.startsWith("--> Using cache "))
+      return { kind: "cached", id: line.slice("--> Using cache ".length).trim() };
     m = /^--> ([0-9a-f]{8,64})$/.exec(line);
     if (m) return { kind: "layer", id: m[1] as string };
     m = BUILDAH_ERROR.exec(line);
@@ -71,7 +72,14 @@ export function parseLine(engine: EngineName, raw: string): BuildEvent | undefin
   return undefined;
 }
 
-/** The build so far: steps in order, the one running, cache hits, layers made, the failure if any. */
+/**
+ * The build so far: steps in order, the one running, cache hits, layers made, the failure if any.
+ *
+ * buildah and podman build a stage when a later step first needs it: `COPY --from=builder` prints its
+ * header, then the builder stage's steps run, and only then does the COPY print its result. Results
+ * therefore belong to the most recently started step still waiting for one (a stack), not simply to the
+ * last header printed. FROM steps print no result of their own.
+ */
 export class BuildTracker {
   readonly steps: Step[] = [];
   /** Layer (intermediate image) ids the build created, not the reused ones */
@@ -79,17 +87,29 @@ export class BuildTracker {
   failure: { step: Step | undefined; message: string } | undefined;
   private readonly byKey = new Map<string, Step>();
   private current: Step | undefined;
+  /** buildah/podman: steps whose result line has not come yet, innermost last */
+  private readonly waiting: Step[] = [];
+  /** buildah/podman: the id of the last reused layer, which podman repeats in short form on the next line */
+  private reusedId: string | undefined;
 
   constructor(
     private readonly engine: EngineName,
     private readonly now: () => number = Date.now,
   ) {}
 
+  private get nested(): boolean {
+    return this.engine === "buildah" || this.engine === "podman";
+  }
+
   /** Feeds one line; returns the event it carried (for live display). */
   feed(line: string): BuildEvent | undefined {
     const event = parseLine(this.engine, line);
     if (!event) return undefined;
     const at = this.now();
+    if (this.nested) {
+      this.feedNested(event, at);
+      return event;
+    }
     switch (event.kind) {
       case "step": {
         const existing = this.byKey.get(event.key);
@@ -98,18 +118,9 @@ export class BuildTracker {
           this.current = existing;
           break;
         }
-        // Steps of the classic builders run one at a time: a new header ends the previous step.
-        if (this.engine !== "docker" || !event.key.startsWith("#")) this.finish(this.current, at);
-        const step: Step = {
-          label: event.label,
-          instruction: event.instruction,
-          startedAt: at,
-          endedAt: undefined,
-          cached: false,
-        };
-        this.steps.push(step);
-        this.byKey.set(event.key, step);
-        this.current = step;
+        // The legacy builder runs steps one at a time: a new header ends the previous step.
+        if (!event.key.startsWith("#")) this.finish(this.current, at);
+        this.current = this.start(event, at);
         break;
       }
       case "cached": {
@@ -122,8 +133,8 @@ export class BuildTracker {
         break;
       case "layer": {
         const step = this.current;
-        // The id printed after "Using cache" is the reused layer, and the one after FROM (legacy docker)
-        // is the base image: this build created neither, so neither may be removed as ours.
+        // The id printed after "Using cache" is the reused layer, and the one after FROM is the base
+        // image: this build created neither, so neither may be removed as ours.
         const reused = step?.cached === true || /^FROM\s/i.test(step?.instruction ?? "");
         if (step && step.endedAt === undefined && !reused) this.createdLayers.push(event.id);
         this.finish(step, at);
@@ -139,13 +150,70 @@ export class BuildTracker {
     return event;
   }
 
-  /** Marks the last running step ended (call when the engine exits). */
+  private feedNested(event: BuildEvent, at: number): void {
+    const innermost = () => this.waiting[this.waiting.length - 1];
+    switch (event.kind) {
+      case "step": {
+        // A FROM step has no result line: it ends when anything else happens.
+        if (this.current && /^FROM\s/i.test(this.current.instruction)) this.finish(this.current, at);
+        this.current = this.start(event, at);
+        if (!/^FROM\s/i.test(event.instruction)) this.waiting.push(this.current);
+        this.reusedId = undefined;
+        break;
+      }
+      case "cached": {
+        const step = this.waiting.pop();
+        if (step) step.cached = true;
+        this.finish(step, at);
+        this.reusedId = event.id;
+        break;
+      }
+      case "layer": {
+        if (this.reusedId?.startsWith(event.id)) {
+          this.reusedId = undefined;
+          break;
+        }
+        // After the last step, the id is the committed image's (buildah prints no step result first).
+        const step = this.waiting.pop();
+        this.createdLayers.push(event.id);
+        this.finish(step, at);
+        break;
+      }
+      case "done":
+        this.finish(this.waiting.pop(), at);
+        break;
+      case "error": {
+        const step = innermost() ?? this.current;
+        this.finish(step, at);
+        this.failure ??= { step, message: event.message };
+        break;
+      }
+    }
+  }
+
+  private start(event: { key: string; label: string; instruction: string }, at: number): Step {
+    const step: Step = {
+      label: event.label,
+      instruction: event.instruction,
+      startedAt: at,
+      endedAt: undefined,
+      cached: false,
+    };
+    this.steps.push(step);
+    this.byKey.set(event.key, step);
+    return step;
+  }
+
+  /** Marks every step still running ended (call when the engine exits). */
   end(): void {
-    this.finish(this.current, this.now());
+    const at = this.now();
+    this.finish(this.current, at);
+    for (const step of this.waiting.splice(0)) this.finish(step, at);
   }
 
   get running(): Step | undefined {
-    return this.current && this.current.endedAt === undefined ? this.current : undefined;
+    const step = this.nested ? (this.waiting[this.waiting.length - 1] ?? this.current) : this.current;
+    return step && step.endedAt === undefined ? step : undefined;
   }
 
   get cacheHits(): number {

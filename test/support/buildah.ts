@@ -2,6 +2,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { promisify } from "node:util";
+import { BuildTracker } from "../../src/engine/progress.js";
 
 const execFileP = promisify(execFile);
 // Every call names the storage driver: without it buildah may pick vfs and miss the images others made.
@@ -76,21 +77,16 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 }
 
 /**
- * The steps of a `buildah bud` log and whether each came from the layer cache. buildah prints
- * `[stage/stages] STEP n/m: INSTRUCTION` (the instruction may continue on following lines) and, for a cache hit,
- * `--> Using cache <id>` before the next step.
+ * The steps of a `buildah bud` or `podman build` log and whether each came from the layer cache, as
+ * couplet's own progress tracker reads them (unit-tested on captured logs in src/engine/progress.test.ts):
+ * a stage built on demand prints its steps inside the step that waits for it, so results are matched
+ * to steps by nesting, not by order.
  */
 export function parseSteps(log: string): BuildStep[] {
-  const steps: BuildStep[] = [];
-  for (const line of log.split("\n")) {
-    const step = /^(?:\[\d+\/\d+\] )?STEP \d+\/\d+: (.*)$/.exec(line);
-    if (step) steps.push({ instruction: step[1] ?? "", cached: false });
-    else if (line.startsWith("--> Using cache") && steps.length > 0) {
-      const last = steps[steps.length - 1];
-      if (last) last.cached = true;
-    }
-  }
-  return steps;
+  const tracker = new BuildTracker("buildah", () => 0);
+  for (const line of log.split("\n")) tracker.feed(line);
+  tracker.end();
+  return tracker.steps.map((s) => ({ instruction: s.instruction, cached: s.cached }));
 }
 
 export interface RunOptions {
