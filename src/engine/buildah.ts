@@ -12,7 +12,10 @@ export interface BuildahOptions {
   program?: string;
 }
 
-/** Root gets overlay + chroot (works inside containers without nested namespaces); rootless keeps buildah's own defaults. */
+/**
+ * Root gets overlay + chroot (works inside containers and CI runners without nested namespaces or cgroup
+ * control); rootless keeps the engine's own defaults. Used for buildah and podman alike.
+ */
 export function buildahDefaults(uid: number): BuildahOptions {
   return uid === 0 ? { storageDriver: "overlay", isolation: "chroot" } : {};
 }

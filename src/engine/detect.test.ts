@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -24,5 +24,23 @@ describe("detectEngine", () => {
     await expect(detectEngine({ engine: "podman", path: empty })).rejects.toThrow(
       /podman: not found on PATH/,
     );
+  });
+
+  it("gives podman and buildah the same storage and isolation settings, the user's over the defaults", async () => {
+    const bin = mkdtempSync(join(tmpdir(), "couplet-path-"));
+    for (const name of ["podman", "buildah"]) {
+      writeFileSync(join(bin, name), "#!/bin/sh\nexit 0\n");
+      chmodSync(join(bin, name), 0o755);
+    }
+    for (const engine of ["podman", "buildah"]) {
+      const chosen = await detectEngine({ engine, path: bin, storageDriver: "vfs", isolation: "oci" });
+      const args = chosen.buildCommand({ context: "/p", dockerfile: "/p/Dockerfile", tag: "t" }).args;
+      expect(chosen.program).toBe(join(bin, engine));
+      expect(args.slice(0, 2)).toEqual(["--storage-driver", "vfs"]);
+      expect(args.slice(args.indexOf("--isolation"), args.indexOf("--isolation") + 2)).toEqual([
+        "--isolation",
+        "oci",
+      ]);
+    }
   });
 });

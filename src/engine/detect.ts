@@ -12,6 +12,8 @@ export interface DetectOptions {
   engine?: string;
   /** buildah/podman storage driver (default: overlay as root, the engine's own config otherwise) */
   storageDriver?: string;
+  /** buildah/podman isolation for RUN steps: oci, rootless or chroot (default: chroot as root, the engine's own otherwise) */
+  isolation?: string;
   /** Search path; defaults to $PATH */
   path?: string;
 }
@@ -54,18 +56,13 @@ async function probe(name: EngineName, options: DetectOptions): Promise<Probe> {
     );
     return { engine: dockerEngine({ buildx, program }) };
   }
-  if (name === "podman") {
-    const storageDriver = options.storageDriver ?? (uid === 0 ? "overlay" : undefined);
-    return { engine: podmanEngine({ program, ...(storageDriver ? { storageDriver } : {}) }) };
-  }
-  const defaults = buildahDefaults(uid);
-  return {
-    engine: buildahEngine({
-      ...defaults,
-      program,
-      ...(options.storageDriver ? { storageDriver: options.storageDriver } : {}),
-    }),
+  const settings = {
+    ...buildahDefaults(uid),
+    program,
+    ...(options.storageDriver ? { storageDriver: options.storageDriver } : {}),
+    ...(options.isolation ? { isolation: options.isolation } : {}),
   };
+  return { engine: name === "podman" ? podmanEngine(settings) : buildahEngine(settings) };
 }
 
 export async function detectEngine(options: DetectOptions = {}): Promise<Engine> {

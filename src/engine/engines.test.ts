@@ -128,4 +128,28 @@ describe("podman", () => {
     expect(cmd.args.slice(0, 4)).toEqual(["--storage-driver", "overlay", "build", "--layers"]);
     expect(cmd.args.slice(4, 4 + shared.length)).toEqual(shared);
   });
+
+  it("takes buildah's root defaults: overlay storage and chroot isolation", () => {
+    const cmd = podmanEngine({ ...buildahDefaults(0), program: "/usr/bin/podman" }).buildCommand(request);
+    expect(cmd.program).toBe("/usr/bin/podman");
+    expect(cmd.args.slice(0, 6)).toEqual([
+      "--storage-driver",
+      "overlay",
+      "build",
+      "--layers",
+      "--isolation",
+      "chroot",
+    ]);
+    expect(cmd.args.slice(6, 6 + shared.length)).toEqual(shared);
+  });
+
+  it("passes registry caches as repositories, like buildah", () => {
+    const cmd = podmanEngine().buildCommand({
+      ...request,
+      cacheFrom: ["127.0.0.1:5000/cache"],
+      cacheTo: ["127.0.0.1:5000/cache"],
+    });
+    expect(cmd.args.join(" ")).toContain("--cache-from 127.0.0.1:5000/cache --cache-to 127.0.0.1:5000/cache");
+    expect(cmd.args[cmd.args.length - 1]).toBe(request.context);
+  });
 });

@@ -1,19 +1,24 @@
 // podman: `podman build` (buildah underneath, so the same Dockerfile features and the same output).
+
+import type { BuildahOptions } from "./buildah.js";
 import { parseIntegerLine } from "./docker.js";
 import { commonBuildFlags } from "./flags.js";
 import type { BuildRequest, Capture, CommandSpec, Engine } from "./types.js";
 
-export function podmanEngine(options: { storageDriver?: string; program?: string } = {}): Engine {
+/** Same options as buildah's: podman builds through buildah's library and stores images in the same containers-storage. */
+export function podmanEngine(options: BuildahOptions = {}): Engine {
   const program = options.program ?? "podman";
   const globals = options.storageDriver ? ["--storage-driver", options.storageDriver] : [];
   return {
     name: "podman",
     program,
-    label: "podman",
+    label: options.storageDriver ? `podman (${options.storageDriver} storage)` : "podman",
     features: { cacheMounts: true, secrets: true, cacheTo: true },
     warnings: [],
     buildCommand(request: BuildRequest): CommandSpec {
-      const args = [...globals, "build", "--layers", ...commonBuildFlags(request)];
+      const args = [...globals, "build", "--layers"];
+      if (options.isolation) args.push("--isolation", options.isolation);
+      args.push(...commonBuildFlags(request));
       for (const from of request.cacheFrom ?? []) args.push("--cache-from", from);
       for (const to of request.cacheTo ?? []) args.push("--cache-to", to);
       args.push(request.context);

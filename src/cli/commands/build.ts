@@ -2,7 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { BuildAborted, BuildFailed, buildImage, imageSize } from "../../engine/build.js";
 import { detectEngine } from "../../engine/detect.js";
 import { formatSeconds, LiveBuildDisplay } from "../../engine/display.js";
@@ -15,6 +15,7 @@ import { action } from "../run.js";
 export interface EngineFlags {
   engine?: string;
   storageDriver?: string;
+  isolation?: string;
   buildArg: string[];
   secret: string[];
   platform?: string;
@@ -30,6 +31,12 @@ export function addEngineOptions(command: Command): Command {
   return command
     .option("--engine <name>", "docker, buildah or podman (default: the first that works, in that order)")
     .option("--storage-driver <driver>", "buildah/podman storage driver (default: overlay as root)")
+    .addOption(
+      new Option(
+        "--isolation <mode>",
+        "buildah/podman isolation for RUN steps (default: chroot as root)",
+      ).choices(["oci", "rootless", "chroot"]),
+    )
     .option(
       "--build-arg <NAME=VALUE>",
       "build argument, repeatable (e.g. PYTHON_IMAGE=python:3.12-slim)",
@@ -71,6 +78,7 @@ export function engineFromFlags(flags: EngineFlags): Promise<Engine> {
   return detectEngine({
     ...(flags.engine ? { engine: flags.engine } : {}),
     ...(flags.storageDriver ? { storageDriver: flags.storageDriver } : {}),
+    ...(flags.isolation ? { isolation: flags.isolation } : {}),
   });
 }
 
