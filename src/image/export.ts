@@ -5,6 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { buildahDefaults } from "../engine/buildah.js";
 import { UserError } from "../errors.js";
 
 const run = promisify(execFile);
@@ -17,18 +18,21 @@ export function engineCommands(
   engine: EngineName,
   image: string,
   file: string,
+  uid = process.getuid?.() ?? 1000,
 ): { exists: string[]; save: string[] } {
+  // The same storage driver as `couplet build` uses (buildahDefaults), so the images it built are found.
+  const driver = buildahDefaults(uid).storageDriver;
+  const storage = driver ? ["--storage-driver", driver] : [];
   switch (engine) {
     case "buildah":
-      // The storage driver is explicit so that it matches the one the images were built with.
       return {
-        exists: ["buildah", "--storage-driver", "overlay", "inspect", "--type", "image", image],
-        save: ["buildah", "--storage-driver", "overlay", "push", "--quiet", image, `docker-archive:${file}`],
+        exists: ["buildah", ...storage, "inspect", "--type", "image", image],
+        save: ["buildah", ...storage, "push", "--quiet", image, `docker-archive:${file}`],
       };
     case "podman":
       return {
-        exists: ["podman", "image", "exists", image],
-        save: ["podman", "save", "--quiet", "-o", file, image],
+        exists: ["podman", ...storage, "image", "exists", image],
+        save: ["podman", ...storage, "save", "--quiet", "-o", file, image],
       };
     case "docker":
       return { exists: ["docker", "image", "inspect", image], save: ["docker", "save", "-o", file, image] };
