@@ -2,7 +2,7 @@
 import { type Command, Option } from "commander";
 import { UserError } from "../errors.js";
 import { parseStrategy } from "../plan/strategies.js";
-import { type PlanOptions, STRATEGIES, type StrategyName } from "../plan/types.js";
+import { type PlanOptions, STRATEGIES } from "../plan/types.js";
 
 export interface PlanFlags {
   strategy?: string;
