@@ -179,9 +179,6 @@ export class BuildTracker {
         this.finish(step, at);
         break;
       }
-      case "done":
-        this.finish(this.waiting.pop(), at);
-        break;
       case "error": {
         const step = innermost() ?? this.current;
         this.finish(step, at);

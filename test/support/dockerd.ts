@@ -58,15 +58,8 @@ export async function startDockerd(): Promise<PrivateDockerd> {
       await exited;
       clearTimeout(killer);
     }
-    // dockerd leaves its network namespace bind-mounted under the exec root: unmount before removing.
-    const mounts = (await readFile("/proc/self/mounts", "utf8"))
-      .split("\n")
-      .map((line) => line.split(" ")[1] ?? "")
-      .filter((path) => path.startsWith(root))
-      .reverse();
-    for (const path of mounts) await exec("umount", ["-l", path]).catch(() => undefined);
-    // vfs layers are plain copies: remove them all, the daemon is ours alone.
-    await rm(root, { recursive: true, force: true });
+    // dockerd leaves its network namespace bind-mounted under the exec root; vfs layers are plain copies.
+    await removeMountedTree(root);
   };
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -95,4 +88,15 @@ export async function importImage(d: PrivateDockerd, tarball: string, ref: strin
     maxBuffer: 16 * 1024 * 1024,
   });
   return ref;
+}
+
+/** Unmounts whatever is mounted under `root` (innermost first), then removes the folder. */
+export async function removeMountedTree(root: string): Promise<void> {
+  const mounts = (await readFile("/proc/self/mounts", "utf8"))
+    .split("\n")
+    .map((line) => line.split(" ")[1] ?? "")
+    .filter((path) => path.startsWith(root))
+    .reverse();
+  for (const path of mounts) await exec("umount", ["-l", path]).catch(() => undefined);
+  await rm(root, { recursive: true, force: true });
 }

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "./buildah.js";
+import { removeMountedTree } from "./dockerd.js";
 
 const exec = promisify(execFile);
 
@@ -129,14 +130,8 @@ export async function freshMachine(images: string[], extraEnv: NodeJS.ProcessEnv
     async dispose() {
       await buildah(["rm", "--all"]).catch(() => undefined);
       await buildah(["rmi", "--all", "--force"]).catch(() => undefined);
-      // overlay may leave its own mounts under the root: unmount before removing.
-      const mounts = (await readFile("/proc/self/mounts", "utf8"))
-        .split("\n")
-        .map((line) => line.split(" ")[1] ?? "")
-        .filter((path) => path.startsWith(root))
-        .reverse();
-      for (const path of mounts) await exec("umount", ["-l", path]).catch(() => undefined);
-      await rm(root, { recursive: true, force: true });
+      // overlay may leave its own mounts under the root.
+      await removeMountedTree(root);
     },
   };
 }
