@@ -1,7 +1,17 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { InputFileError } from "../errors.js";
 import { MAX_BYTES } from "./engine.js";
 import { lintFile } from "./file.js";
 
@@ -41,5 +51,36 @@ describe("lintFile", () => {
     writeFileSync(huge, Buffer.alloc(MAX_BYTES + 10, 0x41));
     await expect(lintFile(huge)).rejects.toMatchObject({ exitCode: 2, location: { file: huge } });
     await expect(lintFile(d)).rejects.toMatchObject({ message: "not a file" });
+  });
+
+  it("--fix never replaces an existing Dockerfile.bak (the fix goes to Dockerfile.bak.1)", async () => {
+    const d = dir();
+    const file = join(d, "Dockerfile");
+    writeFileSync(file, "FROM python:3.11\nRUN pip install poetry\n");
+    writeFileSync(`${file}.bak`, "MY BACKUP\n");
+    const result = await lintFile(file, { fix: true, project: false });
+    expect(result.fixed).toBeGreaterThan(0);
+    expect(readFileSync(`${file}.bak`, "utf8")).toBe("MY BACKUP\n");
+    expect(readFileSync(`${file}.bak.1`, "utf8")).toBe("FROM python:3.11\nRUN pip install poetry\n");
+    expect(result.notes.join("\n")).toContain("Dockerfile.bak.1");
+  });
+
+  it("--fix on a symlinked Dockerfile fixes the target and keeps the link", async () => {
+    const d = dir();
+    mkdirSync(join(d, "real"));
+    writeFileSync(join(d, "real", "prod.Dockerfile"), "FROM python:3.11\nRUN pip install poetry\n");
+    symlinkSync("real/prod.Dockerfile", join(d, "Dockerfile"));
+    await lintFile(join(d, "Dockerfile"), { fix: true, project: false });
+    expect(lstatSync(join(d, "Dockerfile")).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(d, "real", "prod.Dockerfile"), "utf8")).toContain("--no-cache-dir");
+  });
+
+  it("a .dockerignore that is a folder is one clear input error, not a crash", async () => {
+    const d = dir();
+    mkdirSync(join(d, ".dockerignore"));
+    writeFileSync(join(d, "Dockerfile"), "FROM python:3.11\n");
+    const error = await lintFile(join(d, "Dockerfile")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputFileError);
+    expect((error as Error).message).toBe("cannot read: is a folder, not a file");
   });
 });

@@ -1,7 +1,7 @@
 // Lint (and fix) a Dockerfile on disk: refuse what is not one, read its project context, never half-write it.
-import { copyFile, open, readFile, rename, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { UserError } from "../errors.js";
+import { readFile, stat } from "node:fs/promises";
+import { describeFsError, InputFileError, UserError } from "../errors.js";
+import { writeFiles } from "../files/write.js";
 import { loadContext } from "./context.js";
 import { checkInput, fixText, lintText, MAX_BYTES } from "./engine.js";
 import type { Finding } from "./types.js";
@@ -40,25 +40,10 @@ export async function readDockerfile(file: string): Promise<string> {
         location: { file },
       },
     );
-  return checkInput(await readFile(file), file);
-}
-
-/** Replace a file without ever leaving it half-written: write a sibling temp file, flush, rename over. */
-export async function writeAtomically(file: string, text: string): Promise<void> {
-  const temp = join(dirname(file), `.${basename(file)}.couplet-${process.pid}.tmp`);
-  const handle = await open(temp, "w", (await stat(file)).mode);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
+  const bytes = await readFile(file).catch((error: unknown) => {
+    throw new InputFileError(`cannot read: ${describeFsError(error)}`, { location: { file } });
+  });
+  return checkInput(bytes, file);
 }
 
 export async function lintFile(file: string, options: LintFileOptions = {}): Promise<LintFileResult> {
@@ -73,13 +58,12 @@ export async function lintFile(file: string, options: LintFileOptions = {}): Pro
   };
   if (!options.fix) return { findings: lintText(text, file, lintOptions), notes, fixed: 0 };
   const result = fixText(text, file, lintOptions);
-  if (result.text !== text) {
-    await copyFile(file, `${file}.bak`);
-    await writeAtomically(file, result.text);
-  }
+  let backup: string | undefined;
+  if (result.text !== text)
+    [backup] = (await writeFiles([{ path: file, text: result.text }], { replace: true })).backups;
   const left = result.remaining.length;
   notes.push(
-    `${file}: ${result.fixed ? `fixed ${result.fixed} problem(s) (original kept as ${file}.bak)` : "nothing could be fixed automatically"}${left ? `; ${left} left that need a manual change` : ""}`,
+    `${file}: ${result.fixed ? `fixed ${result.fixed} problem(s) (original kept as ${backup})` : "nothing could be fixed automatically"}${left ? `; ${left} left that need a manual change` : ""}`,
   );
   return { findings: result.remaining, notes, fixed: result.fixed };
 }

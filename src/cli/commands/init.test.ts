@@ -96,3 +96,26 @@ describe("couplet plan", () => {
     expect(stdout).toMatch(/Poetry\s+\d+\.\d+\.\d+, from/);
   });
 });
+
+describe("couplet init: backups and input encoding", () => {
+  it("with --force keeps an existing Dockerfile.bak and saves the replaced file as Dockerfile.bak.1", () => {
+    const dir = copyOfFixture();
+    writeFileSync(join(dir, "Dockerfile"), "ORIGINAL\n");
+    writeFileSync(join(dir, "Dockerfile.bak"), "MY BACKUP\n");
+    const { code, stdout } = couplet("init", "--force", dir);
+    expect(code).toBe(0);
+    expect(readFileSync(join(dir, "Dockerfile.bak"), "utf8")).toBe("MY BACKUP\n");
+    expect(readFileSync(join(dir, "Dockerfile.bak.1"), "utf8")).toBe("ORIGINAL\n");
+    expect(stdout).toContain("Dockerfile.bak.1");
+  });
+
+  it("refuses a pyproject.toml that is not UTF-8 (Latin-1) with one line naming the line", () => {
+    const dir = copyOfFixture();
+    const text = readFileSync(join(dir, "pyproject.toml"), "utf8");
+    writeFileSync(join(dir, "pyproject.toml"), Buffer.from(`${text}# caf\xe9\n`, "latin1"));
+    const { code, stderr } = couplet("init", "--stdout", dir);
+    expect(code).toBe(2);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toMatch(/pyproject\.toml:\d+: pyproject\.toml \(TOML must be UTF-8\) is not UTF-8/);
+  });
+});

@@ -1,8 +1,8 @@
 // `couplet init [DIR]`: analyze a Poetry project and write its Dockerfile and .dockerignore.
-import { relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
+import { writeFiles } from "../../files/write.js";
 import { render } from "../../generate/render.js";
-import { writeFiles } from "../../generate/write.js";
 import { plan } from "../../plan/plan.js";
 import { analyze } from "../../project/analyze.js";
 import { addPlanOptions, type PlanFlags, planOptions } from "../options.js";
@@ -19,7 +19,10 @@ export function register(program: Command): void {
       .command("init")
       .description("write an optimized Dockerfile and .dockerignore for the Poetry project in DIR")
       .argument("[dir]", "project folder", ".")
-      .option("--force", "replace existing files (keeping .bak copies)")
+      .option(
+        "--force",
+        "replace existing files (each kept as a .bak copy; an existing .bak is never replaced)",
+      )
       .option("--stdout", "print the Dockerfile instead of writing files"),
   ).action(
     action(async (dir: string, flags: InitFlags) => {
@@ -33,9 +36,11 @@ export function register(program: Command): void {
         return 0;
       }
       const written = await writeFiles(
-        project.dir,
-        { Dockerfile: files.dockerfile, ".dockerignore": files.dockerignore },
-        flags.force === true,
+        [
+          { path: join(project.dir, "Dockerfile"), text: files.dockerfile },
+          { path: join(project.dir, ".dockerignore"), text: files.dockerignore },
+        ],
+        { replace: flags.force === true },
       );
       for (const path of written.written)
         process.stdout.write(`wrote ${relative(process.cwd(), path) || path}\n`);
