@@ -1,7 +1,8 @@
 // What a Dockerfile is linted with: the Poetry project beside it (via analyze), its [tool.couplet.lint], the .dockerignore.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { isUserError } from "../errors.js";
+import { readTextFileSync } from "../files/read.js";
 import { analyze } from "../project/analyze.js";
 import { type DebianRelease, nativeNeedFor } from "../project/native.js";
 import type { Project } from "../project/types.js";
@@ -45,7 +46,7 @@ export function lintProject(project: Project, debian: DebianRelease): LintProjec
 /** BuildKit reads `<Dockerfile>.dockerignore` first, then the context's `.dockerignore`. */
 export function findDockerignore(dockerfile: string, contextDir: string): DockerignoreFile | undefined {
   for (const path of [`${dockerfile}.dockerignore`, join(contextDir, ".dockerignore")]) {
-    if (existsSync(path)) return { path, text: readFileSync(path, "utf8") };
+    if (existsSync(path)) return { path, text: readTextFileSync(path, ".dockerignore") };
   }
   return undefined;
 }

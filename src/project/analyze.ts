@@ -1,7 +1,8 @@
 // Read a Poetry project folder once (pyproject.toml, poetry.lock, a few file checks) into a Project.
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { UserError } from "../errors.js";
+import { describeFsError, InputFileError, UserError } from "../errors.js";
+import { decodeUtf8 } from "../files/read.js";
 import { isLockFresh } from "./content-hash.js";
 import { deriveGroups } from "./groups.js";
 import { parseLockWithEdges } from "./lock.js";
@@ -66,14 +67,18 @@ export async function analyze(dir: string): Promise<Project> {
 }
 
 async function readText(path: string): Promise<string | undefined> {
+  let bytes: Buffer;
   try {
-    return await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new UserError(`cannot read ${basename(path)}: ${(error as Error).message}`, {
+    throw new InputFileError(`cannot read ${basename(path)}: ${describeFsError(error)}`, {
       location: { file: path },
+      hint: "check the path and its permissions",
     });
   }
+  // TOML is UTF-8 by definition; a Latin-1 file read as UTF-8 would put U+FFFD into names silently.
+  return decodeUtf8(bytes, path, `${basename(path)} (TOML must be UTF-8)`);
 }
 
 async function exists(path: string): Promise<boolean> {
