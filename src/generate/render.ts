@@ -1,6 +1,6 @@
 // render(plan) → Dockerfile and .dockerignore text: pure and deterministic, so outputs can be snapshotted.
-import { gte } from "@renovatebot/pep440";
 import type { Plan, RenderedFiles } from "../plan/types.js";
+import { poetryCapabilities } from "../project/poetry.js";
 import { VERSION } from "../version.js";
 import { normalizePyprojectCommand } from "./normalize.js";
 
@@ -69,18 +69,11 @@ function aptInstall(ctx: Context, packages: string[], keepCacheMounts: boolean):
   );
 }
 
-function poetryAtLeast(plan: Plan, version: string): boolean {
-  try {
-    return gte(plan.poetry.version, version);
-  } catch {
-    return true;
-  }
-}
-
 type InstallKind = "dependencies" | "root" | "development";
 
 function poetryInstall(plan: Plan, kind: InstallKind): string {
-  const groups = poetryAtLeast(plan, "1.2.0");
+  // The plan pins a valid version; were it not known, the flags of current Poetry are the better guess.
+  const groups = poetryCapabilities(plan.poetry.version).groups !== false;
   const args = ["poetry", "install"];
   if (kind === "development") {
     if (groups && plan.install.developmentGroups.length)

@@ -1,6 +1,7 @@
 // CPL007: the legacy `--no-dev` on a Poetry that has dependency groups.
+import { poetryCapabilities } from "../../project/poetry.js";
 import type { Rule } from "../types.js";
-import { atLeast, poetryInstalls, poetryVersionOf } from "./common.js";
+import { poetryInstalls, poetryVersionOf } from "./common.js";
 
 export const rule: Rule = {
   meta: {
@@ -16,11 +17,11 @@ export const rule: Rule = {
         const word = call.command.argv.find((w) => w.value === "--no-dev");
         if (!word) continue;
         const version = poetryVersionOf(stage, project);
-        const modern = atLeast(version, "1.2.0");
+        const can = poetryCapabilities(version);
+        const modern = can.groups;
         if (modern === false) continue;
-        const removed = atLeast(version, "2.0.0");
         const what =
-          removed === true
+          can.noDev === false
             ? `Poetry ${version === "latest" ? "2.x (the newest, as it is not pinned)" : version} no longer has --no-dev: the install fails`
             : version === undefined
               ? "--no-dev is deprecated since Poetry 1.2 and removed in 2.0"

@@ -1,10 +1,11 @@
 // CPL026: `poetry export` on Poetry 2.x without the export plugin.
 
+import { poetryCapabilities } from "../../project/poetry.js";
 import { pipInstall, poetryCall } from "../facts.js";
 import { chainSteps, runs } from "../model.js";
 import { programName } from "../shell.js";
 import type { Rule } from "../types.js";
-import { atLeast, poetryVersionOf } from "./common.js";
+import { poetryVersionOf } from "./common.js";
 
 export const rule: Rule = {
   meta: {
@@ -17,7 +18,7 @@ export const rule: Rule = {
   check({ model, project, report }) {
     for (const stage of model.stages) {
       const version = poetryVersionOf(stage, project);
-      if (atLeast(version, "2.0.0") !== true) continue;
+      if (poetryCapabilities(version).bundledExport !== false) continue;
       const steps = runs(chainSteps(stage));
       const plugin = steps.some((step) =>
         step.commands.some((c) => {

@@ -1,5 +1,4 @@
 // Questions several rules ask of a Dockerfile: which Poetry version a stage runs, which groups an install takes.
-import { gte, valid } from "@renovatebot/pep440";
 import {
   commandEnv,
   hasOption,
@@ -26,14 +25,6 @@ export function poetryVersionOf(
     }
   }
   return found ?? project?.lockPoetryVersion;
-}
-
-/** Is the version at least `min`? "latest" is; an unparsable one is not known to be. */
-export function atLeast(version: string | undefined, min: string): boolean | undefined {
-  if (version === undefined) return undefined;
-  if (version === "latest") return true;
-  if (!valid(version)) return undefined;
-  return gte(version, min);
 }
 
 export interface PoetryInstallCall extends PoetryCall {
