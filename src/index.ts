@@ -19,5 +19,20 @@ export { analyze } from "./project/analyze.js";
 export { parseLock } from "./project/lock.js";
 export { evaluateMarker, linuxCPython, packageApplies } from "./project/markers.js";
 export { defaultNativeNeed, nativeNeedFor } from "./project/native.js";
+export {
+  DEFAULT_PLATFORM,
+  type Platform,
+  parsePlatform,
+  parsePlatforms,
+  platformName,
+} from "./project/platform.js";
+export { type PoetryCapabilities, poetryCapabilities } from "./project/poetry.js";
+export {
+  type BuildNeed,
+  buildNeed,
+  productionPackages,
+  productionSelection,
+  type Selection,
+} from "./project/selection.js";
 export type { Lock, LockedPackage, Project } from "./project/types.js";
 export { VERSION } from "./version.js";

@@ -259,7 +259,7 @@ function multiStage(ctx: Context): string[] {
     );
   }
   lines.push(
-    `# builder: ${plan.native.buildPackages.length ? `compilers and headers for ${plan.native.compile.map((c) => c.name).join(", ")}; ` : ""}dependencies before code.`,
+    `# builder: ${plan.native.buildPackages.length ? `compilers and headers for ${[...new Set(plan.native.compile.map((c) => c.name))].join(", ")}; ` : ""}dependencies before code.`,
     `FROM ${builderParent} AS builder`,
   );
   if (!plan.features.poetryIsolated) lines.push(poetryEnv(plan));

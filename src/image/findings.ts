@@ -1,5 +1,8 @@
 // What in the final filesystem should not ship in a production image: caches, toolchains, dev dependencies, tests, bytecode.
 import path from "node:path";
+import { normalizeName } from "../project/names.js";
+import { DEFAULT_PLATFORM, type Platform } from "../project/platform.js";
+import { developmentOnlyPackages, productionPackages, productionSelection } from "../project/selection.js";
 import type { Project } from "../project/types.js";
 import type { FsNode, FsTree } from "./fs-tree.js";
 
@@ -28,6 +31,8 @@ export interface FindingContext {
   records: Map<string, string>;
   env: Record<string, string>;
   project: Project | undefined;
+  /** The image config's architecture ("amd64", "arm64"): markers on platform_machine are decided for it */
+  architecture?: string | undefined;
   /** How many test folders to name */
   top: number;
 }
@@ -62,11 +67,6 @@ export function formatBytes(bytes: number): string {
   if (bytes >= MB) return `${(bytes / MB).toFixed(1)} MB`;
   if (bytes >= 1000) return `${(bytes / 1000).toFixed(1)} kB`;
   return `${bytes} B`;
-}
-
-/** PEP 503 normalization, the form poetry.lock package names are compared in. */
-export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, "-");
 }
 
 function homes(tree: FsTree, env: Record<string, string>): string[] {
@@ -245,17 +245,20 @@ function venvRoot(tree: FsTree, sitePackages: string): string | undefined {
   return tree.get(`${match[1]}/pyvenv.cfg`) ? (match[1] as string) || "/" : undefined;
 }
 
+function platformOf(architecture: string | undefined): Platform {
+  return architecture === "arm64" ? { ...DEFAULT_PLATFORM, arch: "arm64" } : DEFAULT_PLATFORM;
+}
+
 function packages(context: FindingContext, dists: DistInfo[]): Finding[] {
   const findings: Finding[] = [];
   const project = context.project;
   const mainPackages = new Set<string>();
   const devOnly = new Set<string>();
   if (project) {
-    const production = new Set(["main", ...project.couplet.with]);
-    for (const pkg of project.lock.packages) {
-      if (pkg.groups.some((group) => production.has(group))) mainPackages.add(pkg.name);
-      else if (pkg.groups.length > 0) devOnly.add(pkg.name);
-    }
+    // The interpreter is not known here (an image may hold several): markers on it stay undecided.
+    const selection = productionSelection(project, { platform: platformOf(context.architecture) });
+    for (const pkg of productionPackages(project, selection)) mainPackages.add(pkg.name);
+    for (const pkg of developmentOnlyPackages(project, selection)) devOnly.add(pkg.name);
   }
   for (const dist of dists) {
     if (devOnly.has(dist.name))

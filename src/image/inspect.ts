@@ -282,7 +282,16 @@ export async function scanImage(
       layer: folder.layer,
       message: "deleted by this layer but still stored in a lower one (delete it in the RUN that created it)",
     });
-  findings.push(...findingsFor({ tree, records, env, project: options.project, top }));
+  findings.push(
+    ...findingsFor({
+      tree,
+      records,
+      env,
+      project: options.project,
+      architecture: opened.config.architecture,
+      top,
+    }),
+  );
 
   const missingLibraries: MissingLibrary[] = [];
   let sharedObjectsChecked = 0;

@@ -5,6 +5,7 @@ import { isUserError } from "../errors.js";
 import { readTextFileSync } from "../files/read.js";
 import { analyze } from "../project/analyze.js";
 import { type DebianRelease, nativeNeedFor } from "../project/native.js";
+import { productionSelection, selectedPackages } from "../project/selection.js";
 import type { Project } from "../project/types.js";
 import { EMPTY_CONFIG, type LintConfig, readConfig } from "./config.js";
 import { RULES } from "./rules/index.js";
@@ -18,11 +19,14 @@ export interface LintContext {
   notes: string[];
 }
 
-/** The facts lint needs from a Project. */
+/**
+ * The facts lint needs from a Project. Production is the project's own selection (main plus `[tool.couplet]
+ * with`): a Dockerfile that installs those groups is doing what the project asked.
+ */
 export function lintProject(project: Project, debian: DebianRelease): LintProject {
+  const selection = productionSelection(project);
   const nativeRuntime: NativeRuntime[] = [];
-  for (const pkg of project.lock.packages) {
-    if (!pkg.groups.includes("main")) continue;
+  for (const pkg of selectedPackages(project, selection)) {
     const need = nativeNeedFor(pkg.name, project, debian);
     if (!need?.runtime.length) continue;
     nativeRuntime.push({
@@ -30,13 +34,14 @@ export function lintProject(project: Project, debian: DebianRelease): LintProjec
       version: pkg.version,
       runtime: need.runtime,
       runtimeWithWheel: need.runtimeWithWheel ?? false,
-      files: pkg.files,
+      locked: pkg,
     });
   }
   return {
     lockPoetryVersion: project.lock.generatedBy,
+    production: { groups: selection.groups, extras: selection.extras },
     devGroups: project.groups
-      .filter((g) => g.name !== "main")
+      .filter((g) => !selection.groups.includes(g.name))
       .map((g) => ({ name: g.name, optional: g.optional })),
     packageMode: project.packageMode,
     nativeRuntime,

@@ -28,6 +28,7 @@ export function explainPlan(plan: Plan): string {
     `couplet plan for ${plan.project.name}${plan.project.version ? ` ${plan.project.version}` : ""} (strategy: ${plan.strategy})`,
     row("", STRATEGY_TABLE[plan.strategy].summary),
     "",
+    row("Platforms", plan.platforms.join(", ")),
     row("Python", `CPython ${plan.python.version} on Debian ${plan.python.debian}`, plan.python.reason),
     ...plan.python.rejected.map((r) => row("", `not ${r.version}: ${r.reason}`)),
     row(
@@ -47,8 +48,13 @@ export function explainPlan(plan: Plan): string {
     row(
       "Compiled",
       ...(plan.native.compile.length
-        ? plan.native.compile.map((c) => `${c.name} ${c.version}: ${c.reason}`)
-        : ["nothing: every production package has a wheel for this interpreter"]),
+        ? plan.native.compile.map(
+            (c) =>
+              `${c.name} ${c.version}${plan.platforms.length > 1 ? ` on ${c.platforms.join(", ")}` : ""}: ${c.reason}`,
+          )
+        : [
+            `nothing: every production package has a wheel for this interpreter${plan.platforms.length > 1 ? " on every platform" : ""}`,
+          ]),
     ),
     row("Build apt", plan.native.buildPackages.join(" ") || "none (no compiler in any stage)"),
     row("Runtime apt", plan.native.runtimePackages.join(" ") || "none"),

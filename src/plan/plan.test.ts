@@ -2,7 +2,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../errors.js";
 import { analyze } from "../project/analyze.js";
+import { parsePlatforms } from "../project/platform.js";
 import type { Project } from "../project/types.js";
+import { explainPlan } from "./explain.js";
 import { plan } from "./plan.js";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -95,6 +97,45 @@ describe("native needs", () => {
   it("needs nothing when every package has a wheel", async () => {
     const result = plan(await load("examples/cli-tool"));
     expect(result.native).toEqual({ compile: [], buildPackages: [], runtimePackages: [] });
+  });
+});
+
+describe("platforms", () => {
+  it("plans for linux/amd64 unless told otherwise", async () => {
+    const result = plan(await load("test/fixtures/projects/amd64-only-wheels"));
+    expect(result.platforms).toEqual(["linux/amd64"]);
+    expect(result.python.version).toBe("3.9");
+    expect(result.native.compile).toEqual([]);
+    expect(result.native.buildPackages).toEqual([]);
+  });
+
+  it("says per platform what compiles, and gives the builder what any of them needs", async () => {
+    const project = await load("test/fixtures/projects/amd64-only-wheels");
+    const both = plan(project, { platforms: parsePlatforms("linux/amd64,linux/arm64") });
+    expect(both.platforms).toEqual(["linux/amd64", "linux/arm64"]);
+    expect(both.native.compile).toEqual([
+      {
+        name: "psycopg2-binary",
+        version: "2.8.6",
+        reason: "no linux/arm64 (glibc 2.36) wheel is locked, only a source distribution",
+        platforms: ["linux/arm64"],
+      },
+    ]);
+    expect(both.native.buildPackages).toEqual(["gcc", "libc6-dev", "libpq-dev"]);
+    expect(both.native.runtimePackages).toEqual(["libpq5"]);
+    expect(explainPlan(both)).toContain("psycopg2-binary 2.8.6 on linux/arm64: no linux/arm64");
+    const arm = plan(project, { platforms: parsePlatforms("linux/arm64") });
+    expect(arm.native.compile.map((c) => c.name)).toEqual(["psycopg2-binary"]);
+  });
+
+  it("passes over an interpreter that lacks a wheel on any of the platforms", async () => {
+    // pydantic-core has no CPython 3.14 wheel for either machine in this lock: both reject 3.14.
+    const project = await load("examples/fastapi-app");
+    const both = plan(project, { platforms: parsePlatforms("linux/amd64,linux/arm64") });
+    expect(both.python.version).toBe("3.13");
+    expect(both.python.rejected.find((r) => r.version === "3.14")?.reason).toMatch(
+      /pydantic-core .* no x86_64 or aarch64 wheel for CPython 3.14/,
+    );
   });
 });
 

@@ -1,10 +1,10 @@
 // Choose the CPython to build on: the newest the project allows for which no locked package must compile.
 import { UserError } from "../errors.js";
+import { DEBIAN_GLIBC, machine, type Platform } from "../project/platform.js";
+import { buildNeed, productionPackages, type Selection } from "../project/selection.js";
 import type { LockedPackage, Project } from "../project/types.js";
 import { admitsMinor, toPep440 } from "./constraint.js";
-import { installedOn } from "./packages.js";
-import { CPYTHON_RELEASES, type CPythonRelease, minorNumber } from "./pythons.js";
-import { type Arch, availability } from "./wheels.js";
+import { CPYTHON_RELEASES, type CPythonRelease } from "./pythons.js";
 
 export interface PythonChoice {
   release: CPythonRelease;
@@ -12,18 +12,31 @@ export interface PythonChoice {
   rejected: { version: string; reason: string }[];
 }
 
-/** Packages that have wheels, but none for this interpreter: choosing it would compile them. */
+/** The selection an image on this release and platform installs: the release's Debian fixes the glibc. */
+export function selectionOn(
+  base: Omit<Selection, "python" | "platform">,
+  release: CPythonRelease,
+  platform: Platform,
+): Selection {
+  return { ...base, python: release.minor, platform: { ...platform, glibc: DEBIAN_GLIBC[release.debian] } };
+}
+
+/** Packages that have wheels for the platform, but none for this interpreter: choosing it would compile them. */
 function forcedCompiles(
-  packages: LockedPackage[],
-  minor: string,
-  arch: Arch,
-  groups: string[],
+  project: Project,
+  base: Omit<Selection, "python" | "platform">,
+  release: CPythonRelease,
+  platforms: Platform[],
 ): LockedPackage[] {
-  return packages.filter(
-    (pkg) =>
-      installedOn(pkg, minor, groups) &&
-      availability(pkg.files, minorNumber(minor), arch) === "no-wheel-for-python",
-  );
+  const found = new Set<LockedPackage>();
+  for (const platform of platforms) {
+    const selection = selectionOn(base, release, platform);
+    for (const pkg of productionPackages(project, selection)) {
+      const need = buildNeed(pkg, selection);
+      if (need.kind === "compile" && need.cause === "no-wheel-for-python") found.add(pkg);
+    }
+  }
+  return [...found];
 }
 
 function list(packages: LockedPackage[]): string {
@@ -43,12 +56,22 @@ function constraintError(project: Project, message: string, hint: string): UserE
   });
 }
 
+/** "x86_64" for one platform, "x86_64 or aarch64" for several: what the rejected release has no wheel for. */
+function machines(platforms: Platform[]): string {
+  return [...new Set(platforms.map((p) => `${machine(p.arch)}${p.libc === "musl" ? " musl" : ""}`))].join(
+    " or ",
+  );
+}
+
+/**
+ * The newest CPython the constraint allows on which no production package of `base` must compile for want of
+ * a wheel for that interpreter, on every platform.
+ */
 export function choosePython(
   project: Project,
-  production: LockedPackage[],
-  groups: string[],
+  base: Omit<Selection, "python" | "platform">,
+  platforms: Platform[],
   forced: string | undefined,
-  arch: Arch = "x86_64",
 ): PythonChoice {
   const { constraint, source } = project.python;
   const alternatives = toPep440(constraint);
@@ -76,7 +99,7 @@ export function choosePython(
         `choose one of ${allowed.map((r) => r.minor).join(", ") || "none"} or change the constraint`,
       );
     }
-    const compiles = forcedCompiles(production, release.minor, arch, groups);
+    const compiles = forcedCompiles(project, base, release, platforms);
     return {
       release,
       reason: `CPython ${release.minor} was asked for with --python${
@@ -97,14 +120,14 @@ export function choosePython(
   const rejected: { version: string; reason: string }[] = [];
   let best: { release: CPythonRelease; compiles: LockedPackage[] } | undefined;
   for (const release of allowed) {
-    const compiles = forcedCompiles(production, release.minor, arch, groups);
+    const compiles = forcedCompiles(project, base, release, platforms);
     if (compiles.length === 0) {
       best = { release, compiles };
       break;
     }
     rejected.push({
       version: release.minor,
-      reason: `${list(compiles)} ${compiles.length === 1 ? "has" : "have"} no ${arch} wheel for CPython ${release.minor} and would be compiled from source`,
+      reason: `${list(compiles)} ${compiles.length === 1 ? "has" : "have"} no ${machines(platforms)} wheel for CPython ${release.minor} and would be compiled from source`,
     });
     if (!best || compiles.length < best.compiles.length) best = { release, compiles };
   }

@@ -1,4 +1,5 @@
 // The build plan: plain, JSON-serializable data that says what the Dockerfile will do and why.
+import type { Platform } from "../project/platform.js";
 
 export const STRATEGIES = ["optimal", "full", "slim", "layered", "multistage", "slim-buildkit"] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
@@ -14,6 +15,8 @@ export interface PlanOptions {
   baseImage?: string;
   /** Render cache mounts (`RUN --mount=type=cache`); false for builders without BuildKit */
   cacheMounts?: boolean;
+  /** Platforms the image is built for (default linux/amd64): wheels and markers are checked on each */
+  platforms?: Platform[];
 }
 
 export interface PackageToCompile {
@@ -21,11 +24,15 @@ export interface PackageToCompile {
   version: string;
   /** e.g. "only an sdist is locked" */
   reason: string;
+  /** The platforms ("linux/arm64") on which it compiles for this reason */
+  platforms: string[];
 }
 
 export interface Plan {
   schemaVersion: 1;
   strategy: StrategyName;
+  /** Platforms the plan was made for, e.g. ["linux/amd64"] */
+  platforms: string[];
   project: {
     name: string;
     version: string | undefined;

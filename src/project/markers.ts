@@ -21,17 +21,21 @@ export interface MarkerEnvironment {
 
 /**
  * A Linux CPython image. The patch release is left unknown (the `python:X.Y` images move with it), so a
- * `python_full_version` comparison that depends on it stays undefined rather than guessed.
+ * `python_full_version` comparison that depends on it stays undefined rather than guessed; so is the minor
+ * when it is not given.
  */
-export function linuxCPython(pythonVersion: string, machine?: "x86_64" | "aarch64"): MarkerEnvironment {
+export function linuxCPython(
+  pythonVersion: string | undefined,
+  machine?: "x86_64" | "aarch64",
+): MarkerEnvironment {
   const env: MarkerEnvironment = {
     os_name: "posix",
     sys_platform: "linux",
     platform_system: "Linux",
     platform_python_implementation: "CPython",
     implementation_name: "cpython",
-    python_version: pythonVersion,
   };
+  if (pythonVersion !== undefined) env.python_version = pythonVersion;
   if (machine) env.platform_machine = machine;
   return env;
 }

@@ -4,13 +4,25 @@ import { lintProject } from "../context.js";
 import { rule } from "./CPL006.js";
 import { ruleTable } from "./tester.js";
 
-const groups = lintProject(
-  await analyze(new URL("../../../test/fixtures/projects/poetry1-groups", import.meta.url).pathname),
-  "bookworm",
+const project = await analyze(
+  new URL("../../../test/fixtures/projects/poetry1-groups", import.meta.url).pathname,
 );
+const groups = lintProject(project, "bookworm");
+// `[tool.couplet] with = ["docs"]`: the project itself puts docs in production.
+const withDocs = lintProject({ ...project, couplet: { ...project.couplet, with: ["docs"] } }, "bookworm");
 
 ruleTable(rule, {
   valid: [
+    {
+      name: "a group [tool.couplet] with puts in production (what couplet init writes for it)",
+      code: "FROM python:3.11-slim\nRUN poetry install --only main,docs\n",
+      project: withDocs,
+    },
+    {
+      name: "--with a production group, --without the others",
+      code: "FROM python:3.11-slim\nRUN poetry install --with docs --without dev,test\n",
+      project: withDocs,
+    },
     { name: "--only main", code: "FROM python:3.11-slim\nRUN poetry install --only main\n" },
     {
       name: "--without every default group",

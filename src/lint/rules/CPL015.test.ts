@@ -13,6 +13,13 @@ const large = lintProject(
   await analyze(new URL("../../../test/fixtures/projects/large", import.meta.url).pathname),
   "bookworm",
 );
+// psycopg2-binary 2.8.6 locks Linux wheels for x86_64 only: on arm64 it compiles against the system libpq.
+const amd64Only = lintProject(
+  await analyze(new URL("../../../test/fixtures/projects/amd64-only-wheels", import.meta.url).pathname),
+  "bookworm",
+);
+const onPlatform = (platform: string) =>
+  `FROM --platform=${platform} python:3.9-slim AS b\nRUN python -m venv /venv\nFROM --platform=${platform} python:3.9-slim\nCOPY --from=b /venv /venv\n`;
 const lxml = { ...large, nativeRuntime: large.nativeRuntime.filter((n) => n.name === "lxml") };
 
 const stages = (python: string) =>
@@ -42,8 +49,32 @@ ruleTable(rule, {
       code: `FROM python:3.11-slim\n${apt("gcc libpq-dev libpcre3-dev")}`,
       project: flask,
     },
+    {
+      name: "psycopg2-binary's amd64 wheel bundles libpq",
+      code: onPlatform("linux/amd64"),
+      project: amd64Only,
+    },
+    {
+      name: "no --platform is amd64",
+      code: `${stages("3.9")}COPY --from=b /venv /venv\n`,
+      project: amd64Only,
+    },
   ],
   invalid: [
+    {
+      name: "psycopg2-binary has no arm64 wheel: compiled against the system libpq",
+      code: onPlatform("linux/arm64"),
+      project: amd64Only,
+      lines: [4],
+      message: "psycopg2-binary 2.8.6 (libpq5)",
+    },
+    {
+      name: "nor a musllinux one (Alpine)",
+      code: "FROM python:3.9-alpine AS b\nRUN python -m venv /venv\nFROM python:3.9-alpine\nCOPY --from=b /venv /venv\n",
+      project: amd64Only,
+      lines: [4],
+      message: "psycopg2-binary 2.8.6 (libpq5)",
+    },
     {
       name: "libpq5 and libpcre3 missing in the runtime stage",
       code: `${stages("3.11")}${apt("libpq5")}COPY --from=b /venv /venv\n`,

@@ -1,7 +1,9 @@
 // CPL015: a runtime stage that lacks the shared libraries the copied packages link against.
-import { availability } from "../../plan/wheels.js";
+import type { From } from "dockerfile-ast";
+import { DEFAULT_PLATFORM, type Platform, parsePlatform } from "../../project/platform.js";
+import { buildNeed, installedIn, type Selection } from "../../project/selection.js";
 import { aptCall, isFullPythonImage } from "../facts.js";
-import { chain, copies, runs } from "../model.js";
+import { chain, copies, runs, type Stage } from "../model.js";
 import type { Rule } from "../types.js";
 
 /** `libpq5` is also present when `libpq-dev` is installed (it depends on it). */
@@ -9,6 +11,19 @@ function provided(lib: string, installed: Set<string>): boolean {
   if (installed.has(lib)) return true;
   const stem = lib.replace(/[\d.]+(t64)?$/, "");
   return installed.has(`${stem}-dev`) || installed.has(`${lib}-dev`);
+}
+
+/** The platform a stage builds for: its `--platform` when literal, glibc unless the image is Alpine. */
+function platformOf(stage: Stage): Platform {
+  const flag = (stage.from as From).getPlatformFlag?.()?.getValue() ?? "";
+  let platform = DEFAULT_PLATFORM;
+  if (flag && !flag.includes("$"))
+    try {
+      platform = parsePlatform(flag);
+    } catch {
+      // An unknown platform: wheels for amd64 are the best guess, as without the flag.
+    }
+  return /alpine/.test(stage.image) ? { ...platform, libc: "musl" } : platform;
 }
 
 export const rule: Rule = {
@@ -27,7 +42,14 @@ export const rule: Rule = {
     if (isFullPythonImage(stages[0]?.image ?? "")) return;
     const fromOther = copies(stages.flatMap((s) => s.steps)).filter((c) => c.fromStage);
     if (!fromOther.length) return;
-    const minor = /python:3\.(\d+)/.exec(stages[0]?.image ?? "")?.[1];
+    const root = stages[0];
+    if (!root) return;
+    const minor = /python:3\.(\d+)/.exec(root.image)?.[1];
+    const selection: Selection = {
+      ...project.production,
+      python: minor === undefined ? undefined : `3.${minor}`,
+      platform: platformOf(root),
+    };
     const installed = new Set<string>();
     for (const step of runs(stages.flatMap((s) => s.steps)))
       for (const command of step.commands) {
@@ -37,11 +59,8 @@ export const rule: Rule = {
     const missing: string[] = [];
     const who: string[] = [];
     for (const pkg of project.nativeRuntime) {
-      const compiled =
-        pkg.runtimeWithWheel ||
-        (minor === undefined
-          ? availability(pkg.files, 99, "x86_64") === "source-only"
-          : availability(pkg.files, Number(minor), "x86_64") !== "wheel");
+      if (!installedIn(pkg.locked, selection)) continue;
+      const compiled = pkg.runtimeWithWheel || buildNeed(pkg.locked, selection).kind === "compile";
       if (!compiled) continue;
       const absent = pkg.runtime.filter((lib) => !provided(lib, installed));
       if (!absent.length) continue;

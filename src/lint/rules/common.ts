@@ -56,15 +56,16 @@ export function groupsOf(args: string[], option: string): string[] {
     .filter(Boolean);
 }
 
-/** Non-main groups a `poetry install` puts in the environment; "*" means some unknown dev group(s). */
+/** Non-production groups a `poetry install` puts in the environment; "*" means some unknown dev group(s). */
 export function devGroupsInstalled(call: PoetryCall, project: LintProject | undefined): string[] {
   const { args } = call;
   if (hasOption(args, "--only-root")) return [];
+  const production = new Set(project?.production.groups ?? ["main"]);
   const only = groupsOf(args, "--only");
-  if (only.length) return only.filter((g) => g !== "main");
+  if (only.length) return only.filter((g) => !production.has(g));
   if (hasOption(args, "--no-dev")) return [];
   const without = new Set(groupsOf(args, "--without"));
-  const withGroups = groupsOf(args, "--with").filter((g) => g !== "main");
+  const withGroups = groupsOf(args, "--with").filter((g) => !production.has(g));
   if (!project) {
     // Without the project we cannot know its groups: `--without something` is taken as deliberate.
     const defaults = without.size ? [] : ["*"];

@@ -23,7 +23,14 @@ export interface InvalidCase extends ValidCase {
 
 /** A project as `analyze` would describe it (for rules that need one). */
 export function project(overrides: Partial<LintProject> = {}): LintProject {
-  return { lockPoetryVersion: undefined, devGroups: [], packageMode: true, nativeRuntime: [], ...overrides };
+  return {
+    lockPoetryVersion: undefined,
+    production: { groups: ["main"], extras: [] },
+    devGroups: [],
+    packageMode: true,
+    nativeRuntime: [],
+    ...overrides,
+  };
 }
 
 export function ruleTable(rule: Rule, cases: { valid: ValidCase[]; invalid: InvalidCase[] }): void {
