@@ -133,23 +133,41 @@ export class FsTree {
 
   /** Sum of sizes of the node and everything under it. */
   sizeOf(node: FsNode): number {
-    let total = node.size;
-    if (node.children) for (const child of node.children.values()) total += this.sizeOf(child);
+    // Iterative, like every walk here: a layer can nest paths thousands of folders deep.
+    let total = 0;
+    const stack = [node];
+    for (let current = stack.pop(); current; current = stack.pop()) {
+      total += current.size;
+      if (current.children) for (const child of current.children.values()) stack.push(child);
+    }
     return total;
   }
 
-  /** Depth-first visit; return false from the visitor to skip a node's children. */
+  /** Depth-first visit in insertion order; return false from the visitor to skip a node's children. */
   walk(node: FsNode, visit: (node: FsNode, path: string) => boolean | undefined, at = pathOf(node)): void {
     if (visit(node, at) === false || !node.children) return;
-    for (const child of node.children.values())
-      this.walk(child, visit, at === "/" ? `/${child.name}` : `${at}/${child.name}`);
+    const stack = [{ children: node.children.values(), at }];
+    for (let top = stack.at(-1); top; top = stack.at(-1)) {
+      const next = top.children.next();
+      if (next.done) {
+        stack.pop();
+        continue;
+      }
+      const child = next.value;
+      const childAt = top.at === "/" ? `/${child.name}` : `${top.at}/${child.name}`;
+      if (visit(child, childAt) !== false && child.children)
+        stack.push({ children: child.children.values(), at: childAt });
+    }
   }
 }
 
 function clearBelow(node: FsNode, layer: number): void {
-  if (!node.children) return;
-  for (const [name, child] of node.children) {
-    if (child.layer !== layer) node.children.delete(name);
-    else clearBelow(child, layer);
+  const stack = [node];
+  for (let current = stack.pop(); current; current = stack.pop()) {
+    if (!current.children) continue;
+    for (const [name, child] of current.children) {
+      if (child.layer !== layer) current.children.delete(name);
+      else stack.push(child);
+    }
   }
 }
