@@ -1,23 +1,22 @@
 // Open an image archive (docker save tar, OCI archive tar or OCI layout directory): its config and ordered layer blobs.
 import { stat } from "node:fs/promises";
+import * as v from "valibot";
 import { UserError } from "../errors.js";
+import {
+  type Descriptor,
+  describeIssues,
+  dockerManifest,
+  type ImageConfig,
+  imageConfig,
+  MAX_JSON_BYTES,
+  ociIndex,
+  ociManifest,
+  oneLine,
+} from "./schemas.js";
 import { type BlobSource, DirSource, TarSource } from "./source.js";
 import { TarFormatError } from "./tar-index.js";
 
-export interface HistoryEntry {
-  created?: string;
-  created_by?: string;
-  comment?: string;
-  empty_layer?: boolean;
-}
-
-export interface ImageConfig {
-  architecture?: string;
-  os?: string;
-  config?: { Env?: string[]; User?: string; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string };
-  history?: HistoryEntry[];
-  rootfs?: { diff_ids?: string[] };
-}
+export type { HistoryEntry, ImageConfig } from "./schemas.js";
 
 export interface LayerBlob {
   /** Path of the blob inside the archive */
@@ -56,45 +55,43 @@ const INDEX_TYPES = new Set([
   "application/vnd.docker.distribution.manifest.list.v2+json",
 ]);
 
-interface Descriptor {
-  mediaType?: string;
-  digest: string;
-  size?: number;
-  platform?: { os?: string; architecture?: string };
-}
-
 function bad(label: string, message: string): UserError {
-  return new UserError(`${label}: ${message}`, { exitCode: 2 });
+  return new UserError(oneLine(`${label}: ${message}`), { exitCode: 2 });
 }
 
+/** Where a blob lives in an OCI layout; the digest was validated, so the path cannot leave blobs/. */
 function blobPath(digest: string): string {
   const [alg, hex] = digest.split(":");
-  if (!alg || !hex || !/^[a-z0-9]+$/.test(alg) || !/^[a-f0-9]+$/.test(hex))
-    throw new Error(`bad digest ${digest}`);
   return `blobs/${alg}/${hex}`;
 }
 
-async function json<T>(source: BlobSource, name: string): Promise<T> {
+/** Read `name` from the archive, parse it and check it against `schema`; one line naming the file otherwise. */
+async function json<S extends v.GenericSchema>(
+  source: BlobSource,
+  name: string,
+  schema: S,
+): Promise<v.InferOutput<S>> {
   if (!(await source.has(name))) throw bad(source.label, `${name} is missing`);
-  const text = await source.readText(name);
+  const size = await source.size(name);
+  if (size > MAX_JSON_BYTES)
+    throw bad(source.label, `${name} is ${size} bytes, more than any image document (${MAX_JSON_BYTES})`);
+  let value: unknown;
   try {
-    return JSON.parse(text) as T;
+    value = JSON.parse(await source.readText(name));
   } catch {
     throw bad(source.label, `${name} is not valid JSON`);
   }
+  const parsed = v.safeParse(schema, value);
+  if (!parsed.success) throw bad(source.label, `${name}: ${describeIssues(parsed.issues)}`);
+  return parsed.output;
 }
 
 const hostArch = process.arch === "x64" ? "amd64" : process.arch;
 
 async function openDockerArchive(source: BlobSource): Promise<OpenedImage> {
-  const manifests = await json<{ Config: string; RepoTags?: string[] | null; Layers: string[] }[]>(
-    source,
-    "manifest.json",
-  );
-  const first = manifests[0];
-  if (!Array.isArray(manifests) || !first || typeof first.Config !== "string" || !Array.isArray(first.Layers))
-    throw bad(source.label, "manifest.json does not describe an image");
-  const config = await json<ImageConfig>(source, first.Config);
+  const [first] = await json(source, "manifest.json", dockerManifest);
+  if (!first) throw bad(source.label, "manifest.json lists no image");
+  const config: ImageConfig = await json(source, first.Config, imageConfig);
   const layers: LayerBlob[] = [];
   for (const blob of first.Layers) {
     if (!(await source.has(blob))) throw bad(source.label, `layer ${blob} named in manifest.json is missing`);
@@ -104,37 +101,34 @@ async function openDockerArchive(source: BlobSource): Promise<OpenedImage> {
 }
 
 async function openOci(source: BlobSource): Promise<OpenedImage> {
-  let index = await json<{ mediaType?: string; manifests?: Descriptor[] }>(source, "index.json");
+  let indexName = "index.json";
+  let index = await json(source, indexName, ociIndex);
   const tags: string[] = [];
   for (let depth = 0; depth < 4; depth++) {
-    const candidates = index.manifests ?? [];
+    const candidates: Descriptor[] = index.manifests;
     const chosen =
       candidates.find((d) => d.platform?.os === "linux" && d.platform.architecture === hostArch) ??
       candidates.find((d) => d.platform?.architecture !== "unknown") ??
       candidates[0];
-    if (!chosen) throw bad(source.label, "the OCI index lists no image");
-    const ref = (chosen as { annotations?: Record<string, string> }).annotations?.[
-      "org.opencontainers.image.ref.name"
-    ];
+    if (!chosen) throw bad(source.label, `${indexName} lists no image`);
+    const ref = chosen.annotations?.["org.opencontainers.image.ref.name"];
     if (ref) tags.push(ref);
     const mediaType = chosen.mediaType;
     if (mediaType && INDEX_TYPES.has(mediaType)) {
-      index = await json(source, blobPath(chosen.digest));
+      indexName = blobPath(chosen.digest);
+      index = await json(source, indexName, ociIndex);
       continue;
     }
-    const manifest = await json<{ mediaType?: string; config?: Descriptor; layers?: Descriptor[] }>(
-      source,
-      blobPath(chosen.digest),
-    );
+    const manifestName = blobPath(chosen.digest);
+    const manifest = await json(source, manifestName, ociManifest);
     const type = mediaType ?? manifest.mediaType;
-    if (type && !MANIFEST_TYPES.has(type)) throw bad(source.label, `unknown manifest media type ${type}`);
-    if (!manifest.config || !Array.isArray(manifest.layers))
-      throw bad(source.label, "the OCI manifest has no config or layers");
-    const config = await json<ImageConfig>(source, blobPath(manifest.config.digest));
+    if (type && !MANIFEST_TYPES.has(type))
+      throw bad(source.label, `${manifestName}: unknown manifest media type ${type}`);
+    const config: ImageConfig = await json(source, blobPath(manifest.config.digest), imageConfig);
     const layers: LayerBlob[] = [];
     for (const layer of manifest.layers) {
       if (!layer.mediaType || !LAYER_MEDIA_TYPES.has(layer.mediaType))
-        throw bad(source.label, `unknown layer media type ${layer.mediaType ?? "(none)"}`);
+        throw bad(source.label, `${manifestName}: unknown layer media type ${layer.mediaType ?? "(none)"}`);
       const blob = blobPath(layer.digest);
       if (!(await source.has(blob))) throw bad(source.label, `layer blob ${layer.digest} is missing`);
       layers.push({ blob, mediaType: layer.mediaType, storedSize: await source.size(blob) });
@@ -153,12 +147,20 @@ export async function openImageArchive(target: string): Promise<OpenedImage> {
     throw new UserError(`${target}: no such file or directory`, { exitCode: 2 });
   }
   let source: BlobSource;
+  // A FIFO or a device would be read forever (or block): only a regular file or a folder can be an image archive.
+  if (!info.isDirectory() && !info.isFile())
+    throw bad(
+      target,
+      "not a regular file or folder (give a docker-archive tar, an OCI archive or an OCI layout)",
+    );
   if (info.isDirectory()) source = new DirSource(target, target);
   else {
     try {
       source = await TarSource.open(target);
     } catch (error) {
       if (error instanceof TarFormatError) throw bad(target, `not a valid image archive (${error.message})`);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code) throw bad(target, `cannot read it (${code})`);
       throw error;
     }
   }

@@ -60,6 +60,9 @@ class Retained {
   }
 
   read(offset: number, length: number): Buffer | undefined {
+    // A header may claim any size; nothing longer than what is held can be read, so do not allocate for it.
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || length < 0 || length > this.size)
+      return undefined;
     const out = Buffer.alloc(length);
     let filled = 0;
     for (const chunk of this.chunks) {
@@ -94,6 +97,8 @@ function parseHeader(bytes: Retained, fileSize: number): Header | "need-more" | 
   const phentsize = num(eh, cls === 64 ? 54 : 42, 2, le);
   const phnum = num(eh, cls === 64 ? 56 : 44, 2, le);
   if (phnum === 0) return { class: cls, le, machine, segments: [] };
+  // Entries shorter than the fields read from them are not a program header table ld.so would load.
+  if (phentsize < (cls === 64 ? 56 : 32)) return undefined;
   const table = bytes.read(phoff, phentsize * phnum);
   if (!table) return phoff + phentsize * phnum > fileSize ? undefined : "need-more";
   const segments: Segment[] = [];
@@ -133,8 +138,16 @@ export class ElfScanner {
   private header: Header | undefined;
   private notElf = false;
   private overflow = false;
+  private outside: string | undefined;
 
   constructor(private readonly fileSize: number) {}
+
+  /** Why the file's libraries could not be read although it is an ELF file (undefined when they could). */
+  get problem(): string | undefined {
+    return this.overflow
+      ? `more than ${MAX_RETAINED / 1024 / 1024} MiB would have to be kept to find its dynamic section`
+      : this.outside;
+  }
 
   get done(): boolean {
     return this.notElf || this.overflow;
@@ -189,6 +202,10 @@ export class ElfScanner {
     const dynamic = segments.find((s) => s.type === PT_DYNAMIC);
     const base = { class: cls, littleEndian: le, machine: this.header.machine };
     if (!dynamic) return { ...base, needed: [], soname: undefined, runpath: [], rpath: [] };
+    if (dynamic.offset + dynamic.filesz > this.fileSize) {
+      this.outside = `its dynamic section (${dynamic.filesz} bytes at ${dynamic.offset}) runs past the end of the file`;
+      return undefined;
+    }
     const table = this.bytes.read(dynamic.offset, dynamic.filesz);
     if (!table) return undefined;
     const entrySize = cls === 64 ? 16 : 8;
@@ -207,6 +224,10 @@ export class ElfScanner {
     );
     // Unlinked objects store file offsets rather than addresses; fall back to that.
     const strtabOffset = load ? strtabAddr - load.vaddr + load.offset : strtabAddr;
+    if (strtabOffset + strsz > this.fileSize) {
+      this.outside = `its string table (${strsz} bytes at ${strtabOffset}) runs past the end of the file`;
+      return undefined;
+    }
     const strtab = this.bytes.read(strtabOffset, strsz);
     if (!strtab) return undefined;
     const str = (offset: number) => {

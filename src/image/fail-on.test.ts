@@ -13,6 +13,7 @@ const clean: InspectReport = {
   findings: [],
   missingLibraries: [],
   sharedObjectsChecked: 0,
+  warnings: [],
 };
 
 describe("parseSize", () => {

@@ -27,8 +27,8 @@ export interface Finding {
 
 export interface FindingContext {
   tree: FsTree;
-  /** site-packages path -> RECORD text, for each dist-info in the final filesystem */
-  records: Map<string, string>;
+  /** RECORD path -> the files it lists, for each dist-info in the final filesystem */
+  records: Map<string, string[]>;
   env: Record<string, string>;
   project: Project | undefined;
   /** The image config's architecture ("amd64", "arm64"): markers on platform_machine are decided for it */
@@ -220,11 +220,7 @@ function distInfos(context: FindingContext): DistInfo[] {
       let layer = child.layer;
       if (record) {
         // RECORD lists every installed file with its size: the package's true footprint.
-        for (const line of record.split("\n")) {
-          const parts = line.split(",");
-          const size = Number(parts[parts.length - 1]);
-          const file = parts.slice(0, -2).join(",");
-          if (!file || !Number.isFinite(size)) continue;
+        for (const file of record) {
           const node = tree.get(path.posix.normalize(`${at}/${file}`));
           if (node && node.kind === "file") {
             bytes += node.size;

@@ -51,5 +51,10 @@ export function formatTable(report: InspectReport): string {
         `  ${missing.needed} needed by ${missing.file}${missing.debianPackage ? ` (apt-get install ${missing.debianPackage})` : ""}`,
       );
   }
+  if (report.warnings.length > 0) {
+    lines.push("");
+    lines.push("not everything could be read:");
+    for (const warning of report.warnings) lines.push(`  ${warning}`);
+  }
   return `${lines.join("\n")}\n`;
 }

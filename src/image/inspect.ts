@@ -4,11 +4,14 @@ import path from "node:path";
 import { UserError } from "../errors.js";
 import type { Project } from "../project/types.js";
 import type { LayerBlob, OpenedImage } from "./archive.js";
+import { Budget, costOf } from "./budget.js";
 import { type ElfInfo, ElfScanner } from "./elf.js";
-import { type Finding, findingsFor } from "./findings.js";
+import { type Finding, findingsFor, formatBytes } from "./findings.js";
 import { FsTree, OPAQUE_MARKER, WHITEOUT_PREFIX } from "./fs-tree.js";
 import { type Compression, type LayerEntry, readLayer } from "./layer.js";
 import { type MissingLibrary, missingFor, parseLdConfig, sitePackagesOf } from "./libraries.js";
+import { recordSink } from "./record.js";
+import { oneLine } from "./schemas.js";
 import type { EntrySink } from "./tar-parser.js";
 import { WasteCounter } from "./waste.js";
 
@@ -46,6 +49,8 @@ export interface InspectReport {
   missingLibraries: MissingLibrary[];
   /** ELF shared objects checked (in site-packages / dist-packages) */
   sharedObjectsChecked: number;
+  /** What inspect could not read or chose not to keep, so the figures above may be incomplete */
+  warnings: string[];
 }
 
 export interface InspectOptions {
@@ -53,12 +58,17 @@ export interface InspectOptions {
   /** How many files and folders to list per layer, and waste paths in findings */
   top?: number;
   onLayer?: (index: number, total: number) => void;
+  /** Bytes of file contents (RECORD paths, small texts, ELF facts) kept for the whole image */
+  budgetBytes?: number;
 }
 
 const SHARED_OBJECT = /\.so(\.[0-9]+)*$|\.cpython-[^/]*\.so$|\.abi3\.so$/;
 const RECORD_FILE = /\/(site|dist)-packages\/[^/]+\.dist-info\/RECORD$/;
 const SMALL_TEXT = /^\/(etc|usr\/lib)\/os-release$|^\/etc\/ld\.so\.conf(\.d\/[^/]+\.conf)?$/;
-const MAX_TEXT = 8 * 1024 * 1024;
+/** os-release and ld.so.conf files are a few hundred bytes; only this much of one is read. */
+const MAX_TEXT = 64 * 1024;
+/** Unreadable ELF files named in the warnings; the rest are counted. */
+const NAMED_PROBLEMS = 5;
 
 function wantsElf(entryPath: string, size: number): boolean {
   return (
@@ -125,30 +135,75 @@ interface ParsedLayer {
   entries: LayerEntry[];
   /** ELF files of this layer that have a dynamic section */
   elves: Map<string, ElfInfo>;
+  /** RECORD path -> the installed files it lists */
+  records: Map<string, string[]>;
   texts: Map<string, string>;
+  /** ELF files whose libraries could not be read, and why */
+  problems: Map<string, string>;
 }
 
-/** Read one layer: its entries in order, and the contents worth keeping (ELF dynamic sections, small texts). */
-async function parseLayer(opened: OpenedImage, index: number, blob: LayerBlob): Promise<ParsedLayer> {
+/** Read one layer: its entries in order, and the facts worth keeping (ELF dynamic sections, RECORD paths, small texts). */
+async function parseLayer(
+  opened: OpenedImage,
+  index: number,
+  blob: LayerBlob,
+  budget: Budget,
+): Promise<ParsedLayer> {
   const entries: LayerEntry[] = [];
   const elves = new Map<string, ElfInfo>();
+  const records = new Map<string, string[]>();
   const texts = new Map<string, string>();
+  const problems = new Map<string, string>();
   const elfSink = (file: string, size: number): EntrySink => {
     const scanner = new ElfScanner(size);
+    // One odd ELF file loses its own library check, never the layer: its errors stay here.
+    let failed = false;
+    const fail = (error: unknown) => {
+      failed = true;
+      problems.set(file, (error as Error).message);
+    };
     return {
-      data: (chunk) => scanner.push(chunk),
+      data: (chunk) => {
+        if (failed) return;
+        try {
+          scanner.push(chunk);
+        } catch (error) {
+          fail(error);
+        }
+      },
       end: () => {
-        const info = scanner.finish();
-        if (info) elves.set(file, info);
+        if (failed) return;
+        let info: ElfInfo | undefined;
+        try {
+          info = scanner.finish();
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        if (scanner.problem) problems.set(file, scanner.problem);
+        if (!info) return;
+        const cost = [...info.needed, ...info.runpath, ...info.rpath].reduce((sum, t) => sum + costOf(t), 64);
+        if (budget.take(cost)) elves.set(file, info);
+        else budget.drop("shared object");
       },
     };
   };
   const textSink = (file: string): EntrySink => {
     const chunks: Buffer[] = [];
+    let length = 0;
     return {
-      // Chunks may be views of a buffer the parser reuses: copy.
-      data: (chunk) => chunks.push(Buffer.from(chunk)),
-      end: () => texts.set(file, Buffer.concat(chunks).toString("utf8")),
+      data: (chunk) => {
+        if (length >= MAX_TEXT) return;
+        // Chunks may be views of a buffer the parser reuses: copy.
+        const piece = Buffer.from(chunk.subarray(0, MAX_TEXT - length));
+        chunks.push(piece);
+        length += piece.length;
+      },
+      end: () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        if (budget.take(costOf(text))) texts.set(file, text);
+        else budget.drop("configuration file");
+      },
     };
   };
   try {
@@ -156,18 +211,44 @@ async function parseLayer(opened: OpenedImage, index: number, blob: LayerBlob): 
       entries.push(entry);
       if (entry.kind !== "file") return undefined;
       if (wantsElf(entry.path, entry.size)) return elfSink(entry.path, entry.size);
-      if ((RECORD_FILE.test(entry.path) || SMALL_TEXT.test(entry.path)) && entry.size <= MAX_TEXT)
-        return textSink(entry.path);
+      if (RECORD_FILE.test(entry.path))
+        return recordSink(budget, (paths) => {
+          if (paths) records.set(entry.path, paths);
+          else budget.drop("RECORD");
+        });
+      if (SMALL_TEXT.test(entry.path)) return textSink(entry.path);
       return undefined;
     });
-    return { compression, entries, elves, texts };
+    return { compression, entries, elves, records, texts, problems };
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new UserError(
-      `${opened.source.label}: layer ${index + 1} (${blob.blob}) is corrupt or truncated: ${(error as Error).message}`,
+      oneLine(
+        `${opened.source.label}: layer ${index + 1} (${blob.blob}) is corrupt or truncated: ${(error as Error).message}`,
+      ),
       { exitCode: 2 },
     );
   }
+}
+
+const DROPPED: Record<string, string> = {
+  RECORD: "RECORD files not kept, so those packages are sized by their .dist-info folder alone",
+  "shared object": "shared objects whose libraries were not checked",
+  "configuration file": "os-release or ld.so.conf files not read",
+};
+
+/** The report's warnings: what was dropped for the budget, and the ELF files that could not be read. */
+function warningsOf(budget: Budget, problems: Map<string, string>): string[] {
+  const warnings: string[] = [];
+  for (const [kind, count] of budget.dropped)
+    warnings.push(
+      `${count} ${DROPPED[kind] ?? kind}: inspect keeps at most ${formatBytes(budget.limit)} of file contents for an image`,
+    );
+  const named = [...problems].slice(0, NAMED_PROBLEMS);
+  for (const [file, problem] of named) warnings.push(oneLine(`${file}: libraries not checked: ${problem}`));
+  if (problems.size > named.length)
+    warnings.push(`${problems.size - named.length} more ELF files whose libraries were not checked`);
+  return warnings;
 }
 
 /** The report and the final filesystem it was computed from. */
@@ -178,8 +259,11 @@ export async function scanImage(
   const top = options.top ?? 10;
   const tree = new FsTree();
   const waste = new WasteCounter();
+  const budget = new Budget(options.budgetBytes);
   const elves = new Map<string, ElfInfo>();
+  const records = new Map<string, string[]>();
   const texts = new Map<string, string>();
+  const problems = new Map<string, string>();
   const history = (opened.config.history ?? []).filter((h) => !h.empty_layer);
   const layers: LayerReport[] = [];
   const deletedFolders: { path: string; bytes: number; layer: number }[] = [];
@@ -190,7 +274,7 @@ export async function scanImage(
   const start = (i: number) => {
     const blob = opened.layers[i];
     if (!blob) return;
-    const promise = parseLayer(opened, i, blob);
+    const promise = parseLayer(opened, i, blob, budget);
     // Awaited in order below; a later layer's failure must not surface as unhandled meanwhile.
     promise.catch(() => undefined);
     parsing[i] = promise;
@@ -227,7 +311,9 @@ export async function scanImage(
         waste.leaf(entry.path, entry.size);
         // A later layer's file replaces whatever an earlier one said about this path.
         elves.delete(entry.path);
+        records.delete(entry.path);
         texts.delete(entry.path);
+        problems.delete(entry.path);
       }
       tree.set(entry.path, entry.kind, entry.size, entry.linkname, index);
       if (entry.kind === "file" && entry.size > 0) {
@@ -237,7 +323,9 @@ export async function scanImage(
       }
     }
     for (const [file, info] of parsed.elves) elves.set(file, info);
+    for (const [file, paths] of parsed.records) records.set(file, paths);
     for (const [file, text] of parsed.texts) texts.set(file, text);
+    for (const [file, problem] of parsed.problems) problems.set(file, problem);
     waste.endLayer();
     layers.push({
       index,
@@ -254,7 +342,7 @@ export async function scanImage(
 
   const present = (p: string) => tree.get(p)?.kind === "file";
   const env = envOf(opened);
-  const records = new Map([...texts].filter(([p]) => RECORD_FILE.test(p) && present(p)));
+  for (const file of records.keys()) if (!present(file)) records.delete(file);
   const ldConfigDirs = [...texts]
     .filter(([p]) => p.startsWith("/etc/ld.so.conf") && present(p))
     .flatMap(([, text]) => parseLdConfig(text));
@@ -322,6 +410,7 @@ export async function scanImage(
     findings,
     missingLibraries,
     sharedObjectsChecked,
+    warnings: warningsOf(budget, problems),
   };
   return { report, tree };
 }

@@ -3,6 +3,7 @@ import { createReadStream } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
+import { UserError } from "../errors.js";
 import { indexTar, type TarEntry } from "./tar-index.js";
 
 export interface BlobSource {
@@ -121,7 +122,7 @@ export class DirSource implements BlobSource {
   private full(name: string): string {
     const resolved = path.resolve(this.dir, name);
     if (!resolved.startsWith(path.resolve(this.dir) + path.sep))
-      throw new Error(`${name} escapes ${this.dir}`);
+      throw new UserError(`${this.label}: ${name} points outside the folder`, { exitCode: 2 });
     return resolved;
   }
 

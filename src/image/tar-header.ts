@@ -62,6 +62,19 @@ export function parsePax(data: Buffer): Record<string, string> {
   return out;
 }
 
+/** Longest pax or GNU long-name record accepted: real ones hold a path or two, so this only stops a bomb. */
+export const MAX_META = 1024 * 1024;
+
+/** An entry's size: the pax `size` record when there is one (digits only, as POSIX says), else the header's. */
+export function entrySize(pax: Record<string, string> | undefined, headerSize: number): number {
+  const text = pax?.size;
+  if (text === undefined) return headerSize;
+  const size = /^[0-9]{1,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(size))
+    throw new TarFormatError(`invalid pax size ${JSON.stringify(text.slice(0, 40))}`);
+  return size;
+}
+
 export interface RawHeader {
   /** As stored (ustar prefix joined); pax and GNU long names are applied by the caller */
   name: string;

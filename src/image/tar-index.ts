@@ -1,6 +1,16 @@
 // Index an outer image tar (docker save, OCI archive) by reading only its headers, so blobs can be streamed in any order.
 import { open } from "node:fs/promises";
-import { BLOCK, checksumOk, cstring, decodeHeader, octal, parsePax, TarFormatError } from "./tar-header.js";
+import {
+  BLOCK,
+  checksumOk,
+  cstring,
+  decodeHeader,
+  entrySize,
+  MAX_META,
+  octal,
+  parsePax,
+  TarFormatError,
+} from "./tar-header.js";
 
 export { TarFormatError };
 
@@ -35,6 +45,7 @@ export async function indexTar(path: string): Promise<Map<string, TarEntry>> {
     let globalPax: Record<string, string> = {};
     const readData = async (at: number, size: number): Promise<Buffer> => {
       if (at + size > fileSize) throw new TarFormatError("truncated: archive ends inside an entry");
+      if (size > MAX_META) throw new TarFormatError(`a ${size}-byte pax or long-name record`);
       const data = Buffer.alloc(size);
       await handle.read(data, 0, size, at);
       return data;
@@ -49,7 +60,7 @@ export async function indexTar(path: string): Promise<Map<string, TarEntry>> {
       if (header.every((b) => b === 0)) break;
       if (!checksumOk(header)) throw new TarFormatError(`corrupt tar header at byte ${offset}`);
       const typeflag = String.fromCharCode(header[156] ?? 0);
-      const size = pax.size !== undefined ? Number(pax.size) : octal(header, 124, 12);
+      const size = entrySize(pax, octal(header, 124, 12));
       const dataAt = offset + BLOCK;
       const next = dataAt + Math.ceil(size / BLOCK) * BLOCK;
       if (dataAt + size > fileSize) throw new TarFormatError("truncated: archive ends inside an entry");

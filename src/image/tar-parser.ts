@@ -1,7 +1,15 @@
 // A push parser for tar streams: headers are decoded in place from each chunk, and file data is handed to a sink only
 // for the entries that ask for it. Measured on a 1.2 GB image it does the work of tar-stream's extract in a third of
 // the time, because it creates no stream object per entry.
-import { BLOCK, decodeHeader, isZeroBlock, parsePax, TarFormatError } from "./tar-header.js";
+import {
+  BLOCK,
+  decodeHeader,
+  entrySize,
+  isZeroBlock,
+  MAX_META,
+  parsePax,
+  TarFormatError,
+} from "./tar-header.js";
 
 export interface TarEntryHeader {
   name: string;
@@ -95,10 +103,11 @@ export class TarParser {
     }
     this.zeroBlocks = 0;
     const raw = decodeHeader(block, at);
-    const size = this.pax?.size !== undefined ? Number(this.pax.size) : raw.size;
+    const size = entrySize(this.pax, raw.size);
     this.remaining = size;
     this.padding = (BLOCK - (size % BLOCK)) % BLOCK;
     if (raw.typeflag === "x" || raw.typeflag === "g" || raw.typeflag === "L" || raw.typeflag === "K") {
+      if (size > MAX_META) throw new TarFormatError(`a ${size}-byte pax or long-name record`);
       this.metaType = raw.typeflag;
       this.meta = [];
       this.state = "meta";
