@@ -121,8 +121,13 @@ export async function readLayer(blob: AsyncIterable<Buffer>, onEntry: EntryHandl
       mode: header.mode,
     });
   });
-  for await (const chunk of decoded) parser.push(chunk);
-  parser.end();
+  try {
+    for await (const chunk of decoded) parser.push(chunk);
+    parser.end();
+  } finally {
+    // On a corrupt layer the loop stops early: close the blob's file now, not when the collector finds it.
+    await iterator.return?.();
+  }
   return compression;
 }
 
