@@ -5,6 +5,7 @@ import type { DirectDependency, GroupRoots } from "./groups.js";
 import { normalizeName, parseRequirement } from "./names.js";
 import { get, setOwn, type Table, type TomlDoc } from "./toml.js";
 import type { DependencyGroup, Project } from "./types.js";
+import { checkContextPath, checkName } from "./values.js";
 
 /** What pyproject.toml alone says; analyze() adds the lock and the file system facts. */
 export type PyprojectInfo = Omit<
@@ -53,6 +54,7 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
       `${metaPrefix}.name is missing`,
       "a package needs a name (or set package-mode = false)",
     );
+  if (declaredName !== undefined) doc.check(declaredName, `${metaPrefix}.name`, checkName);
   const name = declaredName ?? fallbackName;
   const version =
     doc.string(get(meta, "version"), `${metaPrefix}.version`) ??
@@ -94,7 +96,9 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
 
   const groupRoots: GroupRoots[] = [{ name: "main", dependencies: main }];
   const groups: DependencyGroup[] = [{ name: "main", optional: false, dependencies: unique(main) }];
-  const addGroup = (groupName: string, optional: boolean, deps: DirectDependency[]) => {
+  const addGroup = (groupName: string, optional: boolean, deps: DirectDependency[], where: string) => {
+    // Group names reach `poetry install --only/--with` in the Dockerfile.
+    doc.check(groupName, where, checkName, "the group name");
     const existing = groupRoots.find((g) => g.name === groupName);
     const group = groups.find((g) => g.name === groupName);
     if (existing && group) {
@@ -107,20 +111,31 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
     }
   };
   const legacyDev = doc.table(get(poetry, "dev-dependencies"), "tool.poetry.dev-dependencies");
-  if (legacyDev) addGroup("dev", false, poetryTable(doc, legacyDev, "tool.poetry.dev-dependencies"));
+  if (legacyDev)
+    addGroup(
+      "dev",
+      false,
+      poetryTable(doc, legacyDev, "tool.poetry.dev-dependencies"),
+      "tool.poetry.dev-dependencies",
+    );
   const poetryGroups = doc.table(get(poetry, "group"), "tool.poetry.group") ?? {};
   for (const [groupName, raw] of Object.entries(poetryGroups)) {
     const prefix = `tool.poetry.group.${groupName}`;
     const group = doc.table(raw, prefix) ?? {};
     const optional = doc.boolean(get(group, "optional"), `${prefix}.optional`) ?? false;
     const deps = doc.table(get(group, "dependencies"), `${prefix}.dependencies`) ?? {};
-    addGroup(groupName, optional, poetryTable(doc, deps, `${prefix}.dependencies`));
+    addGroup(groupName, optional, poetryTable(doc, deps, `${prefix}.dependencies`), prefix);
   }
   // PEP 735 [dependency-groups] (Poetry 2.2+); `optional` for them still lives in [tool.poetry.group.X].
   const pep735 = doc.table(get(root, "dependency-groups"), "dependency-groups") ?? {};
   const pep735Specs = resolveIncludeGroups(doc, pep735);
   for (const groupName of Object.keys(pep735))
-    addGroup(groupName, false, requirements(doc, pep735Specs(groupName), `dependency-groups.${groupName}`));
+    addGroup(
+      groupName,
+      false,
+      requirements(doc, pep735Specs(groupName), `dependency-groups.${groupName}`),
+      `dependency-groups.${groupName}`,
+    );
 
   return {
     name,
@@ -299,7 +314,15 @@ function readUrls(doc: TomlDoc, project: Table | undefined, poetry: Table): Proj
   return urls;
 }
 
+/** The readme files the root install needs: copied into the image, so each must be a plain path inside the project. */
 function readReadme(doc: TomlDoc, project: Table | undefined, poetry: Table): string[] {
+  const where = project && get(project, "readme") !== undefined ? "project.readme" : "tool.poetry.readme";
+  return readmeFiles(doc, project, poetry).map((file) =>
+    doc.check(file, where, checkContextPath, "the readme"),
+  );
+}
+
+function readmeFiles(doc: TomlDoc, project: Table | undefined, poetry: Table): string[] {
   const projectReadme = project ? get(project, "readme") : undefined;
   if (typeof projectReadme === "string") return [projectReadme];
   if (projectReadme !== undefined) {
@@ -319,8 +342,16 @@ function readPackages(doc: TomlDoc, poetry: Table): string[] | undefined {
     const t = doc.table(entry, "tool.poetry.packages") ?? {};
     const include = doc.string(get(t, "include"), "tool.poetry.packages.include");
     if (include === undefined) doc.fail("packages", "every entry of tool.poetry.packages needs `include`");
+    doc.check(include, "tool.poetry.packages", checkContextPath, "the package include");
     const from = doc.string(get(t, "from"), "tool.poetry.packages.from");
-    return from ? `${from.replace(/\/+$/, "")}/${include}` : include;
+    if (from === undefined) return include;
+    doc.check(from, "tool.poetry.packages", checkContextPath, "the package folder (from)");
+    return doc.check(
+      `${from.replace(/\/+$/, "")}/${include}`,
+      "tool.poetry.packages",
+      checkContextPath,
+      "the package path",
+    );
   });
 }
 

@@ -57,10 +57,13 @@ export function checkContextPath(value: string): Problem {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (/[\u0000-\u001f\u007f\u2028\u2029]/.test(value))
     return { reason: "holds a line break or control character", fix };
-  if (/[$\\"'`]/.test(value)) return { reason: "holds $, \\ or a quote, which a Dockerfile would expand", fix };
-  if (/[*?[\]{}]/.test(value)) return { reason: "is a glob pattern", fix: "list the matching paths one by one" };
+  if (/[$\\"'`]/.test(value))
+    return { reason: "holds $, \\ or a quote, which a Dockerfile would expand", fix };
+  if (/[*?[\]{}]/.test(value))
+    return { reason: "is a glob pattern", fix: "list the matching paths one by one" };
   if (value.startsWith("/")) return { reason: "is absolute", fix };
   const normal = posix.normalize(value);
-  if (normal === ".." || normal.startsWith("../")) return { reason: "points outside the project folder", fix };
+  if (normal === ".." || normal.startsWith("../"))
+    return { reason: "points outside the project folder", fix };
   return undefined;
 }
