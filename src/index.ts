@@ -1,4 +1,5 @@
 // couplet's library API: analyze a project, plan a build, render the Dockerfile.
+export { type AssembleOptions, type AssembleReport, assemble } from "./assemble/assemble.js";
 export { renderHtml } from "./bench/html.js";
 export { renderMarkdown } from "./bench/markdown.js";
 export { type BenchOptions, runBench } from "./bench/run.js";

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   build: () => import("./commands/build.js"),
   bench: () => import("./commands/bench.js"),
   inspect: () => import("./commands/inspect.js"),
+  assemble: () => import("./commands/assemble.js"),
 };
 
 const program = new Command("couplet")

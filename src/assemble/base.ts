@@ -1,0 +1,184 @@
+// Read a base image from disk: its layers, config, and the facts that decide which wheels it can run.
+import path from "node:path";
+import { UserError } from "../errors.js";
+import { type OpenedImage, openImageArchive } from "../image/archive.js";
+import { FsTree, OPAQUE_MARKER, pathOf, WHITEOUT_PREFIX } from "../image/fs-tree.js";
+import { readLayer } from "../image/layer.js";
+import type { EntrySink } from "../image/tar-parser.js";
+
+export interface BaseImage {
+  /** What the user named */
+  label: string;
+  opened: OpenedImage;
+  /** `amd64`, `arm64` */
+  architecture: string;
+  /** uname machine name used in wheel platform tags: `x86_64`, `aarch64` */
+  machine: "x86_64" | "aarch64";
+  python: {
+    /** The interpreter as found on PATH, e.g. /usr/bin/python3 */
+    command: string;
+    /** The real file it resolves to, e.g. /usr/bin/python3.11 */
+    executable: string;
+    /** "3.11.2" when the image says, else "3.11" */
+    version: string;
+    major: number;
+    minor: number;
+    /** CPython ABI tag, e.g. "cp311" */
+    abi: string;
+  };
+  glibc: { major: number; minor: number };
+  /** Text of /etc/passwd and /etc/group, to add the runtime user */
+  passwd: string;
+  group: string;
+}
+
+const MACHINES: Record<string, "x86_64" | "aarch64"> = { amd64: "x86_64", arm64: "aarch64" };
+const LIBC = /\/libc\.so\.6$|\/libc-2\.\d+\.so$/;
+const INTERPRETER = /\/bin\/python\d\.\d+$|\/libpython\d\.\d+\.so\.1\.0$/;
+const WANTED = (file: string) =>
+  LIBC.test(file) || INTERPRETER.test(file) || file === "/etc/passwd" || file === "/etc/group";
+
+function envOf(opened: OpenedImage): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const line of opened.config.config?.Env ?? []) {
+    const at = line.indexOf("=");
+    if (at > 0) env.set(line.slice(0, at), line.slice(at + 1));
+  }
+  return env;
+}
+
+/** glibc's version as printed in libc.so.6 ("... release version 2.36"), or from an old libc-2.31.so name. */
+export function glibcVersion(file: string, content: Buffer): { major: number; minor: number } | undefined {
+  const named = /libc-(\d+)\.(\d+)\.so$/.exec(file);
+  if (named) return { major: Number(named[1]), minor: Number(named[2]) };
+  const text = content.toString("latin1");
+  const banner = /GNU C Library[^\n\0]*?version (\d+)\.(\d+)/.exec(text);
+  if (banner) return { major: Number(banner[1]), minor: Number(banner[2]) };
+  // Without the banner, the newest GLIBC_x.y symbol version the library defines is its version.
+  let best: { major: number; minor: number } | undefined;
+  for (const found of text.matchAll(/GLIBC_(\d+)\.(\d+)(?![.\d])/g)) {
+    const candidate = { major: Number(found[1]), minor: Number(found[2]) };
+    if (
+      !best ||
+      candidate.major > best.major ||
+      (candidate.major === best.major && candidate.minor > best.minor)
+    )
+      best = candidate;
+  }
+  return best;
+}
+
+/**
+ * The interpreter's full version: the official images say it in PYTHON_VERSION; otherwise CPython's binary (or
+ * libpython) holds PY_VERSION as a NUL-terminated string. Only the minor version when neither says.
+ */
+export function pythonVersion(
+  declared: string | undefined,
+  major: number,
+  minor: number,
+  binaries: (Buffer | undefined)[],
+): string {
+  if (declared?.startsWith(`${major}.${minor}.`)) return declared;
+  const pattern = new RegExp(`\\0(${major}\\.${minor}\\.\\d+)\\0`);
+  for (const binary of binaries) {
+    const found = binary ? pattern.exec(binary.toString("latin1")) : null;
+    if (found) return found[1] as string;
+  }
+  return `${major}.${minor}`;
+}
+
+/** Open a docker-archive, OCI archive or OCI layout and find its interpreter, ABI and glibc. */
+export async function readBase(target: string): Promise<BaseImage> {
+  const opened = await openImageArchive(target);
+  const label = target;
+  const architecture = opened.config.architecture ?? "amd64";
+  const machine = MACHINES[architecture];
+  if (opened.config.os && opened.config.os !== "linux")
+    throw new UserError(
+      `${label}: the base image is for ${opened.config.os}; couplet assembles Linux images`,
+    );
+  if (!machine) throw new UserError(`${label}: unsupported architecture ${architecture} (amd64 or arm64)`);
+
+  const tree = new FsTree();
+  const contents = new Map<string, { layer: number; data: Buffer }>();
+  for (const [index, layer] of opened.layers.entries()) {
+    await readLayer(opened.source.chunks(layer.blob), (entry): EntrySink | undefined => {
+      const base = path.posix.basename(entry.path);
+      const dir = path.posix.dirname(entry.path);
+      if (base === OPAQUE_MARKER) {
+        tree.makeOpaque(dir, index);
+        return undefined;
+      }
+      if (base.startsWith(WHITEOUT_PREFIX)) {
+        tree.remove(path.posix.join(dir, base.slice(WHITEOUT_PREFIX.length)));
+        return undefined;
+      }
+      tree.set(entry.path, entry.kind, entry.size, entry.linkname, index);
+      if (entry.kind !== "file" || !WANTED(entry.path)) return undefined;
+      const chunks: Buffer[] = [];
+      return {
+        data: (chunk) => chunks.push(Buffer.from(chunk)),
+        end: () => contents.set(entry.path, { layer: index, data: Buffer.concat(chunks) }),
+      };
+    });
+  }
+  const fileText = (name: string): Buffer | undefined => {
+    const node = tree.resolve(name);
+    if (node?.kind !== "file") return undefined;
+    const held = contents.get(pathOf(node));
+    return held && held.layer === node.layer ? held.data : undefined;
+  };
+
+  const env = envOf(opened);
+  const searchPath = (
+    env.get("PATH") ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  ).split(":");
+  let python: BaseImage["python"] | undefined;
+  for (const name of ["python3", "python"]) {
+    for (const dir of searchPath) {
+      const command = path.posix.join(dir, name);
+      const node = tree.resolve(command);
+      if (node?.kind !== "file") continue;
+      const executable = pathOf(node);
+      const found = /python(\d+)\.(\d+)$/.exec(executable);
+      if (!found) continue;
+      const major = Number(found[1]);
+      const minor = Number(found[2]);
+      const version = pythonVersion(env.get("PYTHON_VERSION"), major, minor, [
+        fileText(executable),
+        ...[...contents.keys()]
+          .filter((file) => file.includes(`libpython${major}.${minor}.so`))
+          .map(fileText),
+      ]);
+      python = { command, executable, version, major, minor, abi: `cp${major}${minor}` };
+      break;
+    }
+    if (python) break;
+  }
+  if (python?.major !== 3)
+    throw new UserError(`${label}: no CPython 3 interpreter (python3.X) found on the image's PATH`, {
+      hint: "use a python base image",
+    });
+
+  let glibc: BaseImage["glibc"] | undefined;
+  for (const [file] of contents) {
+    if (!LIBC.test(file)) continue;
+    const data = fileText(file);
+    if (data) glibc = glibcVersion(file, data);
+    if (glibc) break;
+  }
+  if (!glibc)
+    throw new UserError(`${label}: no glibc found in the image (musl-based images are not supported yet)`, {
+      hint: "use a Debian- or Ubuntu-based python image",
+    });
+  return {
+    label,
+    opened,
+    architecture,
+    machine,
+    python,
+    glibc,
+    passwd: fileText("/etc/passwd")?.toString("utf8") ?? "",
+    group: fileText("/etc/group")?.toString("utf8") ?? "",
+  };
+}

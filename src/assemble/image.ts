@@ -1,0 +1,311 @@
+// The assembled image's config and manifest, and its two on-disk forms: a docker-archive and an OCI layout.
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { pack } from "tar-stream";
+import { UserError } from "../errors.js";
+import { createZstdDecompress, detectCompression } from "../image/layer.js";
+import type { BaseImage } from "./base.js";
+import type { PackedLayer } from "./layer.js";
+
+export interface BaseLayer {
+  blob: string;
+  /** sha256 of the blob as stored */
+  digest: string;
+  size: number;
+  compression: "gzip" | "zstd" | "none";
+  diffId: string;
+}
+
+export interface OwnLayer {
+  packed: PackedLayer;
+  /** What it holds, for the history and the report */
+  holds: string;
+}
+
+export interface Assembled {
+  base: BaseImage;
+  baseLayers: BaseLayer[];
+  layers: OwnLayer[];
+  config: Buffer;
+  configDigest: string;
+  manifest: Buffer;
+  manifestDigest: string;
+}
+
+const MEDIA = {
+  manifest: "application/vnd.oci.image.manifest.v1+json",
+  index: "application/vnd.oci.image.index.v1+json",
+  config: "application/vnd.oci.image.config.v1+json",
+  tar: "application/vnd.oci.image.layer.v1.tar",
+  gzip: "application/vnd.oci.image.layer.v1.tar+gzip",
+  zstd: "application/vnd.oci.image.layer.v1.tar+zstd",
+};
+
+function digestOf(data: Buffer): string {
+  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+}
+
+/** Digest, size and compression of each base layer as stored (hashed from the blob when its name is not a digest). */
+export async function describeBaseLayers(base: BaseImage): Promise<BaseLayer[]> {
+  // The archive reader checks only what inspect needs; the diff_ids go into our config, so check them here.
+  const rootfs = (base.opened.config as { rootfs?: { diff_ids?: unknown } }).rootfs;
+  const listed = Array.isArray(rootfs?.diff_ids) ? (rootfs.diff_ids as unknown[]) : [];
+  if (!listed.every((id): id is string => typeof id === "string" && /^sha256:[0-9a-f]{64}$/.test(id)))
+    throw new UserError(`${base.label}: the image config's rootfs.diff_ids are not sha256 digests`);
+  const diffIds = listed as string[];
+  if (diffIds.length !== base.opened.layers.length)
+    throw new UserError(
+      `${base.label}: the config lists ${diffIds.length} layers but the manifest ${base.opened.layers.length}`,
+    );
+  const out: BaseLayer[] = [];
+  for (const [index, layer] of base.opened.layers.entries()) {
+    const hash = createHash("sha256");
+    let head: Buffer | undefined;
+    for await (const chunk of base.opened.source.chunks(layer.blob)) {
+      head ??= Buffer.from(chunk.subarray(0, 4));
+      hash.update(chunk);
+    }
+    out.push({
+      blob: layer.blob,
+      digest: `sha256:${hash.digest("hex")}`,
+      size: layer.storedSize,
+      compression: head ? detectCompression(head) : "none",
+      diffId: diffIds[index] as string,
+    });
+  }
+  return out;
+}
+
+export interface ImageSettings {
+  created: Date;
+  env: Record<string, string>;
+  user: string | undefined;
+  workdir: string;
+  entrypoint: string[] | undefined;
+  cmd: string[] | undefined;
+  labels: Record<string, string>;
+  exposed: number[];
+  /** Summary of the settings for the history */
+  settingsHistory: string;
+}
+
+/** Config JSON (keys in a fixed order) and the OCI manifest over base layers as stored and ours gzipped. */
+export function buildImage(
+  base: BaseImage,
+  baseLayers: BaseLayer[],
+  layers: OwnLayer[],
+  settings: ImageSettings,
+): Assembled {
+  const inherited = base.opened.config;
+  const env = new Map<string, string>();
+  for (const line of inherited.config?.Env ?? []) {
+    const at = line.indexOf("=");
+    if (at > 0) env.set(line.slice(0, at), line.slice(at + 1));
+  }
+  for (const [key, value] of Object.entries(settings.env))
+    env.set(key, value.replace(/\$PATH/, env.get("PATH") ?? ""));
+  const created = settings.created.toISOString().replace(/\.000Z$/, "Z");
+  const inheritedConfig = (inherited.config ?? {}) as Record<string, unknown>;
+  const config: Record<string, unknown> = {
+    ...inheritedConfig,
+    Env: [...env].map(([key, value]) => `${key}=${value}`),
+    WorkingDir: settings.workdir,
+    Labels: { ...((inheritedConfig.Labels as Record<string, string> | undefined) ?? {}), ...settings.labels },
+  };
+  if (settings.user) config.User = settings.user;
+  // As in a Dockerfile: ENTRYPOINT resets the inherited CMD; CMD alone keeps the inherited ENTRYPOINT.
+  if (settings.entrypoint) {
+    config.Entrypoint = settings.entrypoint;
+    delete config.Cmd;
+  }
+  if (settings.cmd) config.Cmd = settings.cmd;
+  if (settings.exposed.length > 0)
+    config.ExposedPorts = {
+      ...((inheritedConfig.ExposedPorts as Record<string, object> | undefined) ?? {}),
+      ...Object.fromEntries(settings.exposed.map((port) => [`${port}/tcp`, {}])),
+    };
+  const history = [
+    ...(inherited.history ?? []),
+    ...layers.map((layer) => ({
+      created,
+      created_by: `couplet assemble: ${layer.holds}`,
+      comment: "couplet",
+    })),
+    {
+      created,
+      created_by: `couplet assemble: ${settings.settingsHistory}`,
+      comment: "couplet",
+      empty_layer: true,
+    },
+  ];
+  const configJson: Record<string, unknown> = {
+    created,
+    architecture: base.architecture,
+    os: "linux",
+    config,
+    rootfs: {
+      type: "layers",
+      diff_ids: [...baseLayers.map((layer) => layer.diffId), ...layers.map((layer) => layer.packed.diffId)],
+    },
+    history,
+  };
+  const configBytes = Buffer.from(JSON.stringify(configJson));
+  const configDigest = digestOf(configBytes);
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MEDIA.manifest,
+    config: { mediaType: MEDIA.config, digest: configDigest, size: configBytes.length },
+    layers: [
+      ...baseLayers.map((layer) => ({
+        mediaType: MEDIA[layer.compression === "none" ? "tar" : layer.compression],
+        digest: layer.digest,
+        size: layer.size,
+      })),
+      ...layers.map((layer) => ({
+        mediaType: MEDIA.gzip,
+        digest: layer.packed.digest,
+        size: layer.packed.gzip.length,
+      })),
+    ],
+  };
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  return {
+    base,
+    baseLayers,
+    layers,
+    config: configBytes,
+    configDigest,
+    manifest: manifestBytes,
+    manifestDigest: digestOf(manifestBytes),
+  };
+}
+
+function hex(digest: string): string {
+  return digest.slice("sha256:".length);
+}
+
+/** Write `file` through a temporary sibling and a rename: a failure never leaves a half-written output. */
+async function atomically(target: string, write: (temporary: string) => Promise<void>): Promise<void> {
+  const temporary = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${randomBytes(6).toString("hex")}.tmp`,
+  );
+  try {
+    await write(temporary);
+    await rm(target, { recursive: true, force: true });
+    await rename(temporary, target);
+  } catch (error) {
+    await rm(temporary, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** A base layer's uncompressed tar as a file path (the blob itself when it is not compressed). */
+async function plainBaseLayer(
+  image: Assembled,
+  layer: BaseLayer,
+  scratch: string,
+): Promise<string | undefined> {
+  if (layer.compression === "none") return undefined;
+  const out = path.join(scratch, hex(layer.digest));
+  await pipeline(
+    image.base.opened.source.open(layer.blob),
+    layer.compression === "gzip" ? createGunzip() : createZstdDecompress(),
+    createWriteStream(out),
+  );
+  return out;
+}
+
+/** A docker-archive (`docker save` form, uncompressed layers): loadable by docker, podman and buildah. */
+export async function writeDockerArchive(
+  image: Assembled,
+  target: string,
+  tag: string,
+  mtime: Date,
+): Promise<void> {
+  await atomically(target, async (temporary) => {
+    const scratch = `${temporary}.layers`;
+    await mkdir(scratch, { recursive: true });
+    try {
+      const packer = pack();
+      const written = pipeline(packer, createWriteStream(temporary));
+      const header = { mtime, uid: 0, gid: 0, uname: "", gname: "", mode: 0o644 };
+      const addBuffer = (name: string, data: Buffer) =>
+        new Promise<void>((resolve, reject) =>
+          packer.entry({ ...header, name, size: data.length }, data, (error) =>
+            error ? reject(error) : resolve(),
+          ),
+        );
+      const addStream = async (name: string, size: number, open: () => NodeJS.ReadableStream) => {
+        const entry = packer.entry({ ...header, name, size });
+        await pipeline(open(), entry);
+      };
+      const layerNames: string[] = [];
+      for (const layer of image.baseLayers) {
+        const name = `${hex(layer.diffId)}.tar`;
+        layerNames.push(name);
+        const plain = await plainBaseLayer(image, layer, scratch);
+        if (plain) await addStream(name, (await stat(plain)).size, () => createReadStream(plain));
+        else await addStream(name, layer.size, () => image.base.opened.source.open(layer.blob));
+      }
+      for (const layer of image.layers) {
+        const name = `${hex(layer.packed.diffId)}.tar`;
+        layerNames.push(name);
+        await addBuffer(name, layer.packed.tar);
+      }
+      await addBuffer(`${hex(image.configDigest)}.json`, image.config);
+      await addBuffer(
+        "manifest.json",
+        Buffer.from(
+          JSON.stringify([
+            { Config: `${hex(image.configDigest)}.json`, RepoTags: [tag], Layers: layerNames },
+          ]),
+        ),
+      );
+      packer.finalize();
+      await written;
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+}
+
+/** An OCI image layout folder: base blobs copied as stored, ours gzipped, one index entry named by the tag. */
+export async function writeOciLayout(image: Assembled, target: string, tag: string): Promise<void> {
+  await atomically(target, async (temporary) => {
+    const blobs = path.join(temporary, "blobs", "sha256");
+    await mkdir(blobs, { recursive: true });
+    for (const layer of image.baseLayers)
+      await pipeline(
+        image.base.opened.source.open(layer.blob),
+        createWriteStream(path.join(blobs, hex(layer.digest))),
+      );
+    for (const layer of image.layers)
+      await writeFile(path.join(blobs, hex(layer.packed.digest)), layer.packed.gzip);
+    await writeFile(path.join(blobs, hex(image.configDigest)), image.config);
+    await writeFile(path.join(blobs, hex(image.manifestDigest)), image.manifest);
+    await writeFile(
+      path.join(temporary, "oci-layout"),
+      `${JSON.stringify({ imageLayoutVersion: "1.0.0" })}\n`,
+    );
+    const ref = tag.includes(":") ? tag.slice(tag.lastIndexOf(":") + 1) : tag;
+    const index = {
+      schemaVersion: 2,
+      mediaType: MEDIA.index,
+      manifests: [
+        {
+          mediaType: MEDIA.manifest,
+          digest: image.manifestDigest,
+          size: image.manifest.length,
+          platform: { architecture: image.base.architecture, os: "linux" },
+          annotations: { "org.opencontainers.image.ref.name": ref },
+        },
+      ],
+    };
+    await writeFile(path.join(temporary, "index.json"), `${JSON.stringify(index)}\n`);
+  });
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { UserError } from "../errors.js";
+import { analyze } from "../project/analyze.js";
+import { chooseWheels, productionPackages, selectionFor } from "./packages.js";
+
+const examples = new URL("../../examples/", import.meta.url).pathname;
+const bookworm = {
+  python: {
+    command: "/usr/bin/python3",
+    executable: "/usr/bin/python3.11",
+    version: "3.11.2",
+    major: 3,
+    minor: 11,
+    abi: "cp311",
+  },
+  architecture: "amd64",
+  machine: "x86_64" as const,
+  glibc: { major: 2, minor: 36 },
+};
+
+describe("chooseWheels", () => {
+  it("takes one locked wheel per production package, with the lock's sha256", async () => {
+    const project = await analyze(`${examples}cli-tool`);
+    const selection = selectionFor(project, bookworm);
+    const wheels = chooseWheels(productionPackages(project, selection), selection, bookworm);
+    expect(wheels.map((wheel) => wheel.filename)).toEqual([
+      "click-8.1.8-py3-none-any.whl",
+      "PyYAML-6.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    ]);
+    const locked = project.lock.packages
+      .flatMap((pkg) => pkg.files)
+      .find((file) => file.file === wheels[1]?.filename);
+    expect(`sha256:${wheels[1]?.sha256}`).toBe(locked?.hash);
+    expect(wheels.every((wheel) => wheel.index === "https://pypi.org/simple/")).toBe(true);
+  });
+
+  it("refuses a lock with sdist-only packages, naming each and the way through", async () => {
+    const project = await analyze(`${examples}flask-uwsgi`);
+    const selection = selectionFor(project, bookworm);
+    let error: unknown;
+    try {
+      chooseWheels(productionPackages(project, selection), selection, bookworm);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(UserError);
+    const message = (error as UserError).message;
+    expect(message).toContain("uwsgi 2.0.28: only a source distribution is locked");
+    expect(message).toContain("psycopg2 2.9.10: no Linux wheel is locked");
+    expect((error as UserError).hint).toContain("couplet build");
+  });
+});

@@ -1,0 +1,45 @@
+// `couplet assemble [DIR]`: write the project's image from its lock and a base image on disk, with no engine.
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { assemble } from "../../assemble/assemble.js";
+import { action } from "../run.js";
+
+interface AssembleFlags {
+  base: string;
+  output?: string;
+  ociLayout?: string;
+  tag?: string;
+  platform?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("assemble")
+    .description("assemble the image from poetry.lock and a base image on disk, without a container engine")
+    .argument("[dir]", "project folder", ".")
+    .requiredOption("--base <path>", "base image: docker-archive, OCI archive or OCI layout folder")
+    .option(
+      "--output <file>",
+      "write a docker-archive (docker load, podman load, buildah pull docker-archive:)",
+    )
+    .option("--oci-layout <dir>", "write an OCI image layout folder")
+    .option("--tag <name>", "image name in the outputs (default couplet/<project>:latest)")
+    .option("--platform <os/arch>", "target platform; must match the base (linux/amd64 or linux/arm64)")
+    .option("--json", "print the report (digests, layers, packages) as JSON")
+    .action(
+      action(async (dir: string, flags: AssembleFlags) => {
+        const report = await assemble(resolve(dir), {
+          base: flags.base,
+          ...(flags.output ? { output: resolve(flags.output) } : {}),
+          ...(flags.ociLayout ? { ociLayout: resolve(flags.ociLayout) } : {}),
+          ...(flags.tag ? { tag: flags.tag } : {}),
+          ...(flags.platform ? { platform: flags.platform } : {}),
+          onProgress: (line) => process.stderr.write(`${line}\n`),
+        });
+        if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else process.stdout.write(`${report.tag} ${report.configDigest}\n`);
+        return 0;
+      }),
+    );
+}

@@ -1,0 +1,207 @@
+// End to end: `couplet assemble` writes images with no engine; buildah loads and runs them as the non-root user.
+// cli-tool and fastapi-app assemble onto the bookworm stand-in base (CPython 3.11); flask-uwsgi must refuse.
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cp, mkdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AssembleReport } from "../../src/assemble/assemble.js";
+import { ensureBaseImage } from "../support/base-image.js";
+import {
+  buildah,
+  freePort,
+  httpGet,
+  imageConfig,
+  imageId,
+  imageLayers,
+  removeImages,
+  runInImage,
+  startServer,
+} from "../support/buildah.js";
+
+const run = promisify(execFile);
+const repo = new URL("../..", import.meta.url).pathname;
+const cli = join(repo, "dist/cli/main.js");
+const runId = `${process.pid}-${Date.now()}`;
+const cliTag = `localhost/couplet-e2e-assemble/cli-tool:${runId}`;
+const ociTag = `localhost/couplet-e2e-assemble/cli-tool-oci:${runId}`;
+const webTag = `localhost/couplet-e2e-assemble/fastapi-app:${runId}`;
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+// Downloads must work with the system trust store alone (this network's proxy CA is only there): no
+// NODE_EXTRA_CA_CERTS, which would let Node's own fetch through and hide a missing CA setup in couplet.
+function envWith(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+async function couplet(args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env, maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+async function sha256(file: string): Promise<string> {
+  return createHash("sha256")
+    .update(await readFile(file))
+    .digest("hex");
+}
+
+describe("couplet assemble", () => {
+  let work: string;
+  let base: string;
+  let first: Result;
+  let second: Result;
+  let firstReport: AssembleReport;
+
+  beforeAll(async () => {
+    // Lower case only: buildah names an image pulled from an OCI layout after the layout's path.
+    work = join(tmpdir(), `couplet-e2e-assemble-${runId}`);
+    await mkdir(work);
+    const ref = await ensureBaseImage({ debian: "bookworm", flavor: "slim" });
+    base = join(work, "base.tar");
+    const pushed = await buildah(["push", ref, `docker-archive:${base}`]);
+    if (pushed.code !== 0) throw new Error(`buildah push failed: ${pushed.stderr}`);
+    // The same project in two folders, each with an empty download cache: the digests must not differ.
+    for (const name of ["a", "b"])
+      await cp(join(repo, "examples/cli-tool"), join(work, name, "cli-tool"), { recursive: true });
+    const assembleIn = (name: string) =>
+      couplet(
+        [
+          "assemble",
+          join(work, name, "cli-tool"),
+          "--base",
+          base,
+          "--tag",
+          cliTag,
+          "--output",
+          join(work, name, "image.tar"),
+          "--oci-layout",
+          join(work, name, "oci"),
+          "--json",
+        ],
+        envWith({ COUPLET_CACHE: join(work, name, "cache"), SOURCE_DATE_EPOCH: "1700000000" }),
+      );
+    first = await assembleIn("a");
+    second = await assembleIn("b");
+    if (first.code !== 0) throw new Error(`couplet assemble failed:\n${first.stderr}`);
+    firstReport = JSON.parse(first.stdout) as AssembleReport;
+  }, 20 * 60_000);
+
+  afterAll(async () => {
+    // buildah 1.28 names an image pulled from an OCI layout `localhost<path>:latest`.
+    await removeImages(cliTag, ociTag, webTag, `localhost${join(work, "a", "oci")}:latest`);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it("gives the same digests and byte-identical outputs from empty caches in two folders", async () => {
+    expect(second.code).toBe(0);
+    const secondReport = JSON.parse(second.stdout) as AssembleReport;
+    expect(secondReport.configDigest).toBe(firstReport.configDigest);
+    expect(secondReport.manifestDigest).toBe(firstReport.manifestDigest);
+    expect(firstReport.packages.every((pkg) => !pkg.cached)).toBe(true);
+    expect(await sha256(join(work, "b", "image.tar"))).toBe(await sha256(join(work, "a", "image.tar")));
+    expect(firstReport.created).toBe("2023-11-14T22:13:20.000Z");
+    expect(first.stderr).toMatch(/^downloaded PyYAML-6\.0\.2-cp311-cp311-manylinux_2_17_x86_64/m);
+  });
+
+  it("loads into buildah with layers ordered base, venv, dependencies, project, and the plan's config", async () => {
+    const pulled = await buildah(["pull", `docker-archive:${join(work, "a", "image.tar")}`]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(`sha256:${await imageId(cliTag)}`).toBe(firstReport.configDigest);
+    const layers = await imageLayers(cliTag);
+    const ours = layers.slice(-4).map((layer) => layer.createdBy);
+    expect(ours).toEqual([
+      "couplet assemble: runtime user and an empty venv at /app/.venv",
+      "couplet assemble: pyyaml 6.0.2",
+      "couplet assemble: click 8.1.8",
+      "couplet assemble: the project yamlstat 0.1.0",
+    ]);
+    const config = await imageConfig(cliTag);
+    expect(config.user).toBe("10001:10001");
+    expect(config.entrypoint).toEqual(["yamlstat"]);
+    expect(config.workingDir).toBe("/app");
+    expect(config.env).toContain("VIRTUAL_ENV=/app/.venv");
+    expect(config.env.find((line) => line.startsWith("PATH="))).toMatch(/^PATH=\/app\/\.venv\/bin:/);
+    expect(config.labels["org.opencontainers.image.title"]).toBe("yamlstat");
+  });
+
+  it("runs the CLI as the non-root user, with pyyaml's C extension loaded", async () => {
+    const result = await runInImage(cliTag, ["sh", "-c", 'id -u; echo "a: [1, 2]" | yamlstat -']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe("10001\nyamlstat: document 0 has 3 nodes (pyyaml 6.0.2, libyaml)\n");
+  });
+
+  it("writes an OCI layout that loads as the same image", async () => {
+    const pulled = await buildah(["pull", `oci:${join(work, "a", "oci")}:${runId}`]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const tagged = await buildah(["tag", pulled.stdout.trim().split("\n").pop() as string, ociTag]);
+    expect(tagged.code, tagged.stderr).toBe(0);
+    expect(`sha256:${await imageId(ociTag)}`).toBe(firstReport.configDigest);
+  });
+
+  it("passes couplet inspect's missing-library check", async () => {
+    const result = await couplet(
+      ["inspect", join(work, "a", "image.tar"), "--format", "json", "--fail-on", "missing-libraries"],
+      envWith({}),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { missingLibraries: unknown[] };
+    expect(report.missingLibraries).toEqual([]);
+  });
+
+  it("assembles the FastAPI app, which answers HTTP on loopback", async () => {
+    const output = join(work, "web.tar");
+    const result = await couplet(
+      ["assemble", join(repo, "examples/fastapi-app"), "--base", base, "--tag", webTag, "--output", output],
+      envWith({ COUPLET_CACHE: join(work, "a", "cache") }),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const pulled = await buildah(["pull", `docker-archive:${output}`]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const config = await imageConfig(webTag);
+    expect(config.cmd).toEqual(["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]);
+    const port = await freePort();
+    const server = await startServer(webTag, [
+      "uvicorn",
+      "app.main:app",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+    ]);
+    try {
+      const answer = await httpGet(port, "/");
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body)).toMatchObject({ app: "fastapi-app", pydantic_core: "2.27.2" });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("refuses flask-uwsgi in one line naming the sdist-only package and `couplet build`, writing nothing", async () => {
+    const output = join(work, "flask.tar");
+    const result = await couplet(
+      ["assemble", join(repo, "examples/flask-uwsgi"), "--base", base, "--output", output],
+      envWith({ COUPLET_CACHE: join(work, "a", "cache") }),
+    );
+    expect(result.code).toBe(2);
+    const errors = result.stderr.split("\n").filter((line) => line.startsWith("couplet:"));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain("uwsgi 2.0.28: only a source distribution is locked");
+    expect(errors[0]).toContain("couplet build");
+    await expect(stat(output)).rejects.toThrow();
+  });
+});
