@@ -1,8 +1,9 @@
 // Options shared by the commands that plan a build (init, plan, build, bench).
 import { type Command, Option } from "commander";
-import { UserError } from "../errors.js";
+import { quote, UserError } from "../errors.js";
 import { parseStrategy } from "../plan/strategies.js";
 import { type PlanOptions, STRATEGIES } from "../plan/types.js";
+import { checkImage, checkVersion, type Problem } from "../project/values.js";
 
 export interface PlanFlags {
   strategy?: string;
@@ -43,7 +44,7 @@ function parseCmd(text: string): string[] {
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new UserError(`--cmd is not a valid JSON array: ${text}`, {
+      throw new UserError(`--cmd is not a valid JSON array: ${quote(text)}`, {
         hint: 'for example \'["gunicorn", "app:app"]\'',
       });
     }
@@ -59,13 +60,23 @@ function parseCmd(text: string): string[] {
   return words;
 }
 
+function option(name: string, value: string, rule: (value: string) => Problem): string {
+  const problem = rule(value);
+  if (problem) throw new UserError(`${name} ${quote(value)} ${problem.reason}`, { hint: problem.fix });
+  return value;
+}
+
 export function planOptions(flags: PlanFlags): PlanOptions {
   return {
     strategy: parseStrategy(flags.strategy ?? "optimal"),
     ...(flags.python !== undefined ? { python: flags.python } : {}),
-    ...(flags.poetryVersion !== undefined ? { poetryVersion: flags.poetryVersion } : {}),
+    ...(flags.poetryVersion !== undefined
+      ? { poetryVersion: option("--poetry-version", flags.poetryVersion, checkVersion) }
+      : {}),
     ...(flags.cmd !== undefined ? { cmd: parseCmd(flags.cmd) } : {}),
-    ...(flags.baseImage !== undefined ? { baseImage: flags.baseImage } : {}),
+    ...(flags.baseImage !== undefined
+      ? { baseImage: option("--base-image", flags.baseImage, checkImage) }
+      : {}),
     ...(flags.cacheMounts === false ? { cacheMounts: false } : {}),
   };
 }

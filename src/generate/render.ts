@@ -1,7 +1,9 @@
 // render(plan) → Dockerfile and .dockerignore text: pure and deterministic, so outputs can be snapshotted.
+import { UserError } from "../errors.js";
 import type { Plan, RenderedFiles } from "../plan/types.js";
 import { poetryCapabilities } from "../project/poetry.js";
 import { VERSION } from "../version.js";
+import { comment, copy, execForm, labelValue, word, words } from "./dockerfile-values.js";
 import { normalizePyprojectCommand } from "./normalize.js";
 
 const POETRY_CACHE = "/root/.cache/pypoetry";
@@ -11,15 +13,6 @@ const PIP_CACHE = "/root/.cache/pip";
 function continued(head: string, parts: string[]): string {
   const [first, ...rest] = parts;
   return [first === undefined ? head : `${head} ${first}`, ...rest].join(" \\\n    ");
-}
-
-function json(words: string[]): string {
-  return `[${words.map((word) => JSON.stringify(word)).join(", ")}]`;
-}
-
-/** A double-quoted Dockerfile word: no variable expansion, no line breaks. */
-function quoted(value: string): string {
-  return `"${value.replace(/[\r\n]+/g, " ").replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
 }
 
 function shellQuote(word: string): string {
@@ -49,7 +42,7 @@ function run(ctx: Context, mountTargets: string[], commands: string[]): string {
 }
 
 function aptInstall(ctx: Context, packages: string[], keepCacheMounts: boolean): string {
-  const list = packages.join(" ");
+  const list = words("debian-package", packages, "the Debian package").join(" ");
   if (ctx.mounts && keepCacheMounts) {
     // Official images delete downloaded .debs after each install; with a cache mount we want to keep them.
     return run(
@@ -77,15 +70,16 @@ function poetryInstall(plan: Plan, kind: InstallKind): string {
   const args = ["poetry", "install"];
   if (kind === "development") {
     if (groups && plan.install.developmentGroups.length)
-      args.push("--with", plan.install.developmentGroups.join(","));
+      args.push("--with", words("name", plan.install.developmentGroups, "the group").join(","));
   } else if (plan.features.excludeDevGroups) {
-    if (groups) args.push("--only", plan.install.groups.join(","));
+    if (groups) args.push("--only", words("name", plan.install.groups, "the group").join(","));
     else args.push("--no-dev");
   } else {
     const optional = plan.install.groups.filter((g) => g !== "main");
-    if (groups && optional.length) args.push("--with", optional.join(","));
+    if (groups && optional.length) args.push("--with", words("name", optional, "the group").join(","));
   }
-  if (plan.install.extras.length) args.push("--extras", shellQuote(plan.install.extras.join(" ")));
+  if (plan.install.extras.length)
+    args.push("--extras", shellQuote(words("name", plan.install.extras, "the extra").join(" ")));
   if (kind === "dependencies") args.push("--no-root");
   return args.join(" ");
 }
@@ -126,7 +120,7 @@ function installPoetry(ctx: Context): string[] {
 // `ARG POETRY_VERSION` made every later step of the stage, Poetry's own install included, miss a shared cache.
 function poetryEnv(plan: Plan): string {
   return continued("ENV", [
-    `POETRY_VERSION=${plan.poetry.version}`,
+    `POETRY_VERSION=${word("version", plan.poetry.version, "the Poetry version")}`,
     "POETRY_NO_INTERACTION=1",
     "POETRY_VIRTUALENVS_CREATE=true",
     "POETRY_VIRTUALENVS_IN_PROJECT=true",
@@ -151,7 +145,12 @@ function venvEnv(plan: Plan): string {
 }
 
 function copyPath(path: string): string {
-  return path === "." ? "COPY . ." : `COPY ${path} ./${path}`;
+  return path === "." ? "COPY . ." : copy([path], `./${path}`);
+}
+
+/** The project's own paths (sources, readme, `copy`): each checked before any COPY names it. */
+function projectPaths(paths: string[]): string[] {
+  return paths.map((path) => (path === "." ? path : word("path", path, "the path")));
 }
 
 /** Dependency inputs, the dependency install, then the code and the root install. */
@@ -169,30 +168,32 @@ function dependenciesThenCode(ctx: Context): string[] {
     // The root install needs the real pyproject.toml (and its readme) where the reduced one stood.
     const files = [
       ...(features.lockKeyedDependencies ? ["pyproject.toml", "poetry.lock"] : []),
-      ...project.installFiles,
+      ...projectPaths(project.installFiles),
     ];
-    if (files.length) lines.push(`COPY ${files.join(" ")} ./`);
+    if (files.length) lines.push(copy(files, "./"));
   }
-  for (const path of project.sourcePaths) lines.push(copyPath(path));
+  for (const path of projectPaths(project.sourcePaths)) lines.push(copyPath(path));
   if (project.packageMode || !features.dependenciesBeforeCode) lines.push(poetryRun(ctx, "root"));
   return lines;
 }
 
 function command(plan: Plan): string[] {
   if (!plan.entrypoint) return ['CMD ["python"]'];
-  return [`${plan.entrypoint.form === "entrypoint" ? "ENTRYPOINT" : "CMD"} ${json(plan.entrypoint.command)}`];
+  return [
+    `${plan.entrypoint.form === "entrypoint" ? "ENTRYPOINT" : "CMD"} ${execForm(plan.entrypoint.command)}`,
+  ];
 }
 
 function finish(plan: Plan): string[] {
   const lines: string[] = [];
   if (plan.layout.user) lines.push(`USER ${plan.layout.user.uid}:${plan.layout.user.uid}`);
-  if (plan.expose.length) lines.push(`EXPOSE ${plan.expose.join(" ")}`);
+  if (plan.expose.length) lines.push(`EXPOSE ${plan.expose.map(port).join(" ")}`);
   const labels = Object.entries(plan.labels);
   if (labels.length)
     lines.push(
       continued(
         "LABEL",
-        labels.map(([k, v]) => `${k}=${quoted(v)}`),
+        labels.map(([k, v]) => `${word("name", k, "the label")}=${labelValue(v)}`),
       ),
     );
   lines.push(...command(plan));
@@ -209,11 +210,11 @@ function header(plan: Plan): string[] {
   const lines = [];
   if (plan.features.cacheMounts) lines.push("# syntax=docker/dockerfile:1");
   lines.push(
-    `# Generated by couplet ${VERSION} (strategy: ${plan.strategy}) for ${plan.project.name}.`,
-    `# ${plan.python.reason}.`,
+    comment(`Generated by couplet ${VERSION} (strategy: ${plan.strategy}) for ${plan.project.name}.`),
+    comment(`${plan.python.reason}.`),
     "# `couplet plan` explains every choice; build with --build-arg PYTHON_IMAGE=... to change the base image.",
     "",
-    `ARG PYTHON_IMAGE=${plan.features.fullBuilderImage ? plan.baseImage.builder : plan.baseImage.runtime}`,
+    `ARG PYTHON_IMAGE=${word("image", plan.features.fullBuilderImage ? plan.baseImage.builder : plan.baseImage.runtime, "the base image")}`,
     "",
   );
   return lines;
@@ -259,7 +260,9 @@ function multiStage(ctx: Context): string[] {
     );
   }
   lines.push(
-    `# builder: ${plan.native.buildPackages.length ? `compilers and headers for ${[...new Set(plan.native.compile.map((c) => c.name))].join(", ")}; ` : ""}dependencies before code.`,
+    comment(
+      `builder: ${plan.native.buildPackages.length ? `compilers and headers for ${[...new Set(plan.native.compile.map((c) => c.name))].join(", ")}; ` : ""}dependencies before code.`,
+    ),
     `FROM ${builderParent} AS builder`,
   );
   if (!plan.features.poetryIsolated) lines.push(poetryEnv(plan));
@@ -268,7 +271,9 @@ function multiStage(ctx: Context): string[] {
   lines.push(...dependenciesThenCode(ctx), "");
   if (plan.features.developmentTarget) {
     lines.push(
-      `# development: adds the ${plan.install.developmentGroups.join(", ") || "(no)"} group(s); build it with --target development.`,
+      comment(
+        `development: adds the ${plan.install.developmentGroups.join(", ") || "(no)"} group(s); build it with --target development.`,
+      ),
       "FROM builder AS development",
       poetryRun(ctx, "development"),
       venvEnv(plan),
@@ -282,13 +287,14 @@ function multiStage(ctx: Context): string[] {
   );
   lines.push(...createUser(ctx));
   if (plan.native.runtimePackages.length) lines.push(aptInstall(ctx, plan.native.runtimePackages, false));
-  const paths = plan.project.sourcePaths;
+  const paths = projectPaths(plan.project.sourcePaths);
   if (paths.includes(".")) {
-    lines.push(`COPY --from=builder ${plan.layout.workdir} ${plan.layout.workdir}`);
+    lines.push(copy([plan.layout.workdir], plan.layout.workdir, "builder"));
   } else {
-    lines.push(`COPY --from=builder ${plan.layout.venv} ${plan.layout.venv}`);
+    lines.push(copy([plan.layout.venv], plan.layout.venv, "builder"));
     for (const path of paths) {
-      lines.push(`COPY --from=builder ${plan.layout.workdir}/${path} ${plan.layout.workdir}/${path}`);
+      const inside = `${plan.layout.workdir}/${path}`;
+      lines.push(copy([inside], inside, "builder"));
     }
   }
   lines.push(venvEnv(plan), ...finish(plan));
@@ -302,6 +308,12 @@ export function renderDockerfile(plan: Plan): string {
     .join("\n")
     .replace(/\n{3,}/g, "\n\n")
     .trimEnd()}\n`;
+}
+
+function port(n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new UserError(`the port ${n} is not a port number (1-65535); no Dockerfile was written`);
+  return String(n);
 }
 
 export function renderDockerignore(plan: Plan): string {

@@ -140,6 +140,48 @@ describe("analyze on real Poetry projects", () => {
     expect(e.message).toMatch(/includes itself/);
   });
 
+  it("expands include-group once per group: 24 levels that each include the next twice stay fast", async () => {
+    const dir = await copyOf("pep735-groups");
+    const levels = Array.from(
+      { length: 24 },
+      (_, k) => `d${k} = [{ include-group = "d${k + 1}" }, { include-group = "d${k + 1}" }]`,
+    );
+    await edit(dir, "pyproject.toml", (t) =>
+      t.replace("[dependency-groups]\n", `[dependency-groups]\n${levels.join("\n")}\nd24 = ["idna"]\n`),
+    );
+    // Without memoization this is 2^24 expansions (over 25 s); the test would time out.
+    const p = await analyze(dir);
+    expect(p.groups.find((g) => g.name === "d0")?.dependencies).toEqual(["idna"]);
+  });
+
+  it("follows a 3,000-long include-group chain without overflowing the stack, and names a cycle at its end", async () => {
+    const dir = await copyOf("pep735-groups");
+    const chain = Array.from({ length: 3000 }, (_, k) => `c${k} = [{ include-group = "c${k + 1}" }]`);
+    await edit(dir, "pyproject.toml", (t) =>
+      t.replace("[dependency-groups]\n", `[dependency-groups]\n${chain.join("\n")}\nc3000 = ["idna"]\n`),
+    );
+    const p = await analyze(dir);
+    expect(p.groups.find((g) => g.name === "c0")?.dependencies).toEqual(["idna"]);
+    await edit(dir, "pyproject.toml", (t) =>
+      t.replace('c3000 = ["idna"]', 'c3000 = [{ include-group = "c2999" }]'),
+    );
+    const e = await userError(analyze(dir));
+    expect(e.message).toBe('dependency-groups.c2999 includes itself ("c2999" -> "c3000" -> "c2999")');
+  });
+
+  it("a lock marker nested 5,000 parentheses deep is evaluated, not a stack overflow", async () => {
+    const dir = await copyOf("pep735-groups");
+    const deep = `${"(".repeat(5000)}sys_platform == \\"win32\\"${")".repeat(5000)}`;
+    await edit(dir, "poetry.lock", (t) =>
+      t.replace('markers = "sys_platform == \\"win32\\""', `markers = "${deep}"`),
+    );
+    const p = await analyze(dir);
+    const { packageApplies, linuxCPython } = await import("./markers.js");
+    const pkg = p.lock.packages.find((x) => x.markers === deep.replace(/\\"/g, '"'));
+    expect(pkg).toBeDefined();
+    expect(packageApplies(pkg as NonNullable<typeof pkg>, linuxCPython("3.12"))).toBe(false);
+  });
+
   it("reads package-mode = false: no root package, name from the folder when absent, [tool.couplet] settings", async () => {
     const p = await analyze(fixture("package-mode-false"));
     expect(p.packageMode).toBe(false);

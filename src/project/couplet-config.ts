@@ -2,6 +2,7 @@
 import { normalizeName } from "./names.js";
 import { get, setOwn, type TomlDoc } from "./toml.js";
 import type { CoupletConfig, NativeNeed } from "./types.js";
+import { checkContextPath, checkDebianPackage, checkName } from "./values.js";
 
 const KEYS = ["cmd", "extras", "with", "expose", "copy", "native", "lint"];
 const NATIVE_KEYS = ["build", "runtime", "note", "runtime-with-wheel"];
@@ -20,11 +21,17 @@ export function readCoupletConfig(doc: TomlDoc, value: unknown): CoupletConfig {
     doc.fail("tool.couplet.cmd", "tool.couplet.cmd must not be empty");
   return {
     cmd,
-    extras: doc.strings(get(t, "extras"), "tool.couplet.extras") ?? [],
-    with: doc.strings(get(t, "with"), "tool.couplet.with") ?? [],
+    extras: (doc.strings(get(t, "extras"), "tool.couplet.extras") ?? []).map((x) =>
+      doc.check(x, "tool.couplet.extras", checkName, "the extra"),
+    ),
+    with: (doc.strings(get(t, "with"), "tool.couplet.with") ?? []).map((x) =>
+      doc.check(x, "tool.couplet.with", checkName, "the group"),
+    ),
     expose: readPorts(doc, get(t, "expose")),
     native: readNative(doc, get(t, "native")),
-    copy: doc.strings(get(t, "copy"), "tool.couplet.copy") ?? [],
+    copy: (doc.strings(get(t, "copy"), "tool.couplet.copy") ?? []).map((x) =>
+      doc.check(x, "tool.couplet.copy", checkContextPath, "the path"),
+    ),
     lint: plainNumbers(doc.table(get(t, "lint"), "tool.couplet.lint")),
   };
 }
@@ -61,10 +68,12 @@ function readNative(doc: TomlDoc, value: unknown): Record<string, NativeNeed> {
     for (const key of Object.keys(entry))
       if (!NATIVE_KEYS.includes(key))
         doc.fail(where, `unknown setting ${where}.${key}`, `known settings: ${NATIVE_KEYS.join(", ")}`);
-    const need: NativeNeed = {
-      build: doc.strings(get(entry, "build"), `${where}.build`) ?? [],
-      runtime: doc.strings(get(entry, "runtime"), `${where}.runtime`) ?? [],
-    };
+    // Each entry lands in `apt-get install` in the Dockerfile.
+    const debian = (key: string) =>
+      (doc.strings(get(entry, key), `${where}.${key}`) ?? []).map((x) =>
+        doc.check(x, `${where}.${key}`, checkDebianPackage, "the package"),
+      );
+    const need: NativeNeed = { build: debian("build"), runtime: debian("runtime") };
     const note = doc.string(get(entry, "note"), `${where}.note`);
     if (note !== undefined) need.note = note;
     const withWheel = doc.boolean(get(entry, "runtime-with-wheel"), `${where}.runtime-with-wheel`);

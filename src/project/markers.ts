@@ -101,60 +101,62 @@ function tokenize(marker: string): Token[] | undefined {
   return tokens;
 }
 
-class Unparseable extends Error {}
+const and3 = (a: Tristate, b: Tristate): Tristate =>
+  a === false || b === false ? false : a === true && b === true ? true : undefined;
+const or3 = (a: Tristate, b: Tristate): Tristate =>
+  a === true || b === true ? true : a === false && b === false ? false : undefined;
 
-/** Evaluate a PEP 508 marker (`python_version < "3.12" and sys_platform != "win32"`) in three-valued logic. */
+/**
+ * Evaluate a PEP 508 marker (`python_version < "3.12" and sys_platform != "win32"`) in three-valued logic.
+ * Operator precedence with explicit stacks rather than recursion: a lock can nest parentheses thousands
+ * deep, and no depth may overflow the call stack.
+ */
 export function evaluateMarker(marker: string, env: MarkerEnvironment): Tristate {
   const tokens = tokenize(marker);
-  if (!tokens) return undefined;
-  let i = 0;
-  const peek = () => tokens[i];
-  const or = (): Tristate => {
-    let value = and();
-    while (peek()?.kind === "or") {
-      i++;
-      const right = and();
-      value =
-        value === true || right === true ? true : value === false && right === false ? false : undefined;
-    }
-    return value;
+  if (!tokens || tokens.length === 0) return undefined;
+  const values: Tristate[] = [];
+  const ops: ("(" | "and" | "or")[] = [];
+  const apply = (): boolean => {
+    const op = ops.pop();
+    if (values.length < 2 || (op !== "and" && op !== "or")) return false;
+    const right = values.pop();
+    const left = values.pop();
+    values.push(op === "and" ? and3(left, right) : or3(left, right));
+    return true;
   };
-  const and = (): Tristate => {
-    let value = atom();
-    while (peek()?.kind === "and") {
-      i++;
-      const right = atom();
-      value =
-        value === false || right === false ? false : value === true && right === true ? true : undefined;
-    }
-    return value;
-  };
-  const atom = (): Tristate => {
-    const token = tokens[i++];
-    if (!token) throw new Unparseable();
-    if (token.kind === "(") {
-      const value = or();
-      if (tokens[i++]?.kind !== ")") throw new Unparseable();
-      return value;
-    }
-    const op = tokens[i++];
-    const right = tokens[i++];
-    if (
-      op?.kind !== "op" ||
-      !right ||
-      !["str", "var"].includes(right.kind) ||
-      !["str", "var"].includes(token.kind)
-    )
-      throw new Unparseable();
-    return compare(token, op.text, right, env);
-  };
-  try {
-    const value = or();
-    return i === tokens.length ? value : undefined;
-  } catch (error) {
-    if (error instanceof Unparseable) return undefined;
-    throw error;
+  let expectOperand = true;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] as Token;
+    if (expectOperand) {
+      if (token.kind === "(") {
+        ops.push("(");
+        continue;
+      }
+      const op = tokens[i + 1];
+      const right = tokens[i + 2];
+      if (op?.kind !== "op" || !right || !isOperand(right) || !isOperand(token)) return undefined;
+      values.push(compare(token, op.text, right, env));
+      i += 2;
+      expectOperand = false;
+    } else if (token.kind === ")") {
+      while (ops.length > 0 && ops.at(-1) !== "(") if (!apply()) return undefined;
+      if (ops.pop() !== "(") return undefined;
+    } else if (token.kind === "and" || token.kind === "or") {
+      // `and` binds tighter than `or`; both associate to the left.
+      const rank = token.kind === "and" ? 2 : 1;
+      while (ops.length > 0 && ops.at(-1) !== "(" && (ops.at(-1) === "and" ? 2 : 1) >= rank)
+        if (!apply()) return undefined;
+      ops.push(token.kind);
+      expectOperand = true;
+    } else return undefined;
   }
+  if (expectOperand) return undefined;
+  while (ops.length > 0) if (ops.at(-1) === "(" || !apply()) return undefined;
+  return values.length === 1 ? values[0] : undefined;
+}
+
+function isOperand(token: Token): boolean {
+  return token.kind === "str" || token.kind === "var";
 }
 
 function resolve(token: Token, env: MarkerEnvironment): string | undefined {

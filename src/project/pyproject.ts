@@ -1,10 +1,11 @@
 // pyproject.toml in the shapes Poetry reads: 1.x `[tool.poetry]`, 2.x PEP 621 `[project]` with Poetry extras, PEP 735 groups.
-import { UserError } from "../errors.js";
+import { quote, UserError } from "../errors.js";
 import { readCoupletConfig } from "./couplet-config.js";
 import type { DirectDependency, GroupRoots } from "./groups.js";
 import { normalizeName, parseRequirement } from "./names.js";
 import { get, setOwn, type Table, type TomlDoc } from "./toml.js";
 import type { DependencyGroup, Project } from "./types.js";
+import { checkContextPath, checkName } from "./values.js";
 
 /** What pyproject.toml alone says; analyze() adds the lock and the file system facts. */
 export type PyprojectInfo = Omit<
@@ -53,6 +54,7 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
       `${metaPrefix}.name is missing`,
       "a package needs a name (or set package-mode = false)",
     );
+  if (declaredName !== undefined) doc.check(declaredName, `${metaPrefix}.name`, checkName);
   const name = declaredName ?? fallbackName;
   const version =
     doc.string(get(meta, "version"), `${metaPrefix}.version`) ??
@@ -94,7 +96,9 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
 
   const groupRoots: GroupRoots[] = [{ name: "main", dependencies: main }];
   const groups: DependencyGroup[] = [{ name: "main", optional: false, dependencies: unique(main) }];
-  const addGroup = (groupName: string, optional: boolean, deps: DirectDependency[]) => {
+  const addGroup = (groupName: string, optional: boolean, deps: DirectDependency[], where: string) => {
+    // Group names reach `poetry install --only/--with` in the Dockerfile.
+    doc.check(groupName, where, checkName, "the group name");
     const existing = groupRoots.find((g) => g.name === groupName);
     const group = groups.find((g) => g.name === groupName);
     if (existing && group) {
@@ -107,41 +111,30 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
     }
   };
   const legacyDev = doc.table(get(poetry, "dev-dependencies"), "tool.poetry.dev-dependencies");
-  if (legacyDev) addGroup("dev", false, poetryTable(doc, legacyDev, "tool.poetry.dev-dependencies"));
+  if (legacyDev)
+    addGroup(
+      "dev",
+      false,
+      poetryTable(doc, legacyDev, "tool.poetry.dev-dependencies"),
+      "tool.poetry.dev-dependencies",
+    );
   const poetryGroups = doc.table(get(poetry, "group"), "tool.poetry.group") ?? {};
   for (const [groupName, raw] of Object.entries(poetryGroups)) {
     const prefix = `tool.poetry.group.${groupName}`;
     const group = doc.table(raw, prefix) ?? {};
     const optional = doc.boolean(get(group, "optional"), `${prefix}.optional`) ?? false;
     const deps = doc.table(get(group, "dependencies"), `${prefix}.dependencies`) ?? {};
-    addGroup(groupName, optional, poetryTable(doc, deps, `${prefix}.dependencies`));
+    addGroup(groupName, optional, poetryTable(doc, deps, `${prefix}.dependencies`), prefix);
   }
   // PEP 735 [dependency-groups] (Poetry 2.2+); `optional` for them still lives in [tool.poetry.group.X].
   const pep735 = doc.table(get(root, "dependency-groups"), "dependency-groups") ?? {};
-  // `{include-group = "other"}` entries pull in another group's requirements (PEP 735), cycles refused.
-  const pep735Specs = (groupName: string, trail: string[]): string[] => {
-    const where = `dependency-groups.${groupName}`;
-    if (trail.includes(groupName))
-      doc.fail("dependency-groups", `${where} includes itself (${[...trail, groupName].join(" -> ")})`);
-    const items = doc.array(get(pep735, groupName), where);
-    if (items === undefined)
-      doc.fail("dependency-groups", `${trail.at(-1) ?? groupName} includes unknown group "${groupName}"`);
-    return items.flatMap((item) => {
-      if (typeof item === "string") return [item];
-      const include = doc.string(
-        get(doc.table(item, where) ?? {}, "include-group"),
-        `${where}.include-group`,
-      );
-      if (include === undefined)
-        doc.fail("dependency-groups", `${where}: an entry must be a requirement or {include-group = ...}`);
-      return pep735Specs(include, [...trail, groupName]);
-    });
-  };
+  const pep735Specs = resolveIncludeGroups(doc, pep735);
   for (const groupName of Object.keys(pep735))
     addGroup(
       groupName,
       false,
-      requirements(doc, pep735Specs(groupName, []), `dependency-groups.${groupName}`),
+      requirements(doc, pep735Specs(groupName), `dependency-groups.${groupName}`),
+      `dependency-groups.${groupName}`,
     );
 
   return {
@@ -163,6 +156,74 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
     scripts: readScripts(doc, project, poetry),
     plugins: readPlugins(doc, project, poetry),
     couplet: readCoupletConfig(doc, get(tool, "couplet")),
+  };
+}
+
+/**
+ * PEP 735 `{include-group = "other"}` entries: each group's requirements with its includes expanded,
+ * cycles refused. Each group is expanded once (memoized, duplicates dropped) with an explicit stack, so
+ * a group included twice at every level stays linear and a chain thousands long cannot overflow the stack.
+ */
+function resolveIncludeGroups(doc: TomlDoc, pep735: Table): (group: string) => string[] {
+  const done = new Map<string, string[]>();
+  const entries = (groupName: string, from: string | undefined): unknown[] => {
+    const where = `dependency-groups.${groupName}`;
+    const items = Object.hasOwn(pep735, groupName) ? doc.array(get(pep735, groupName), where) : undefined;
+    if (items === undefined)
+      doc.fail("dependency-groups", `${from ?? groupName} includes unknown group ${quote(groupName)}`);
+    return items;
+  };
+  return (start: string): string[] => {
+    const cached = done.get(start);
+    if (cached) return cached;
+    interface Frame {
+      name: string;
+      items: unknown[];
+      next: number;
+      out: Set<string>;
+    }
+    const stack: Frame[] = [{ name: start, items: entries(start, undefined), next: 0, out: new Set() }];
+    const active = new Set([start]);
+    for (;;) {
+      const frame = stack.at(-1) as Frame;
+      if (frame.next >= frame.items.length) {
+        const specs = [...frame.out];
+        done.set(frame.name, specs);
+        active.delete(frame.name);
+        stack.pop();
+        const parent = stack.at(-1);
+        if (!parent) return specs;
+        for (const spec of specs) parent.out.add(spec);
+        continue;
+      }
+      const item = frame.items[frame.next++];
+      if (typeof item === "string") {
+        frame.out.add(item);
+        continue;
+      }
+      const where = `dependency-groups.${frame.name}`;
+      const include = doc.string(
+        get(doc.table(item, where) ?? {}, "include-group"),
+        `${where}.include-group`,
+      );
+      if (include === undefined)
+        doc.fail("dependency-groups", `${where}: an entry must be a requirement or {include-group = ...}`);
+      const known = done.get(include);
+      if (known) {
+        for (const spec of known) frame.out.add(spec);
+        continue;
+      }
+      if (active.has(include)) {
+        const trail = stack.map((f) => f.name);
+        const loop = trail.slice(trail.indexOf(include));
+        doc.fail(
+          "dependency-groups",
+          `dependency-groups.${include} includes itself (${[...loop, include].map(quote).join(" -> ")})`,
+        );
+      }
+      stack.push({ name: include, items: entries(include, frame.name), next: 0, out: new Set() });
+      active.add(include);
+    }
   };
 }
 
@@ -253,7 +314,15 @@ function readUrls(doc: TomlDoc, project: Table | undefined, poetry: Table): Proj
   return urls;
 }
 
+/** The readme files the root install needs: copied into the image, so each must be a plain path inside the project. */
 function readReadme(doc: TomlDoc, project: Table | undefined, poetry: Table): string[] {
+  const where = project && get(project, "readme") !== undefined ? "project.readme" : "tool.poetry.readme";
+  return readmeFiles(doc, project, poetry).map((file) =>
+    doc.check(file, where, checkContextPath, "the readme"),
+  );
+}
+
+function readmeFiles(doc: TomlDoc, project: Table | undefined, poetry: Table): string[] {
   const projectReadme = project ? get(project, "readme") : undefined;
   if (typeof projectReadme === "string") return [projectReadme];
   if (projectReadme !== undefined) {
@@ -273,8 +342,16 @@ function readPackages(doc: TomlDoc, poetry: Table): string[] | undefined {
     const t = doc.table(entry, "tool.poetry.packages") ?? {};
     const include = doc.string(get(t, "include"), "tool.poetry.packages.include");
     if (include === undefined) doc.fail("packages", "every entry of tool.poetry.packages needs `include`");
+    doc.check(include, "tool.poetry.packages", checkContextPath, "the package include");
     const from = doc.string(get(t, "from"), "tool.poetry.packages.from");
-    return from ? `${from.replace(/\/+$/, "")}/${include}` : include;
+    if (from === undefined) return include;
+    doc.check(from, "tool.poetry.packages", checkContextPath, "the package folder (from)");
+    return doc.check(
+      `${from.replace(/\/+$/, "")}/${include}`,
+      "tool.poetry.packages",
+      checkContextPath,
+      "the package path",
+    );
   });
 }
 

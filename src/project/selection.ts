@@ -1,5 +1,5 @@
 // The one definition of "production": a selection (groups, extras, python, platform) → the packages it installs and how each gets built.
-import { UserError } from "../errors.js";
+import { quote, UserError } from "../errors.js";
 import { linuxCPython, packageApplies } from "./markers.js";
 import { DEFAULT_PLATFORM, machine, type Platform, platformName } from "./platform.js";
 import type { LockedPackage, Project } from "./types.js";
@@ -44,14 +44,14 @@ export function productionSelection(
     if (!names.includes(wanted))
       throw configError(
         project,
-        `[tool.couplet] with names the group "${wanted}", which pyproject.toml does not declare`,
+        `[tool.couplet] with names the group ${quote(wanted)}, which pyproject.toml does not declare`,
         `declared groups: ${names.join(", ") || "none"}`,
       );
   for (const extra of project.couplet.extras)
     if (!Object.hasOwn(project.extras, extra))
       throw configError(
         project,
-        `[tool.couplet] extras names "${extra}", which pyproject.toml does not declare`,
+        `[tool.couplet] extras names ${quote(extra)}, which pyproject.toml does not declare`,
         `declared extras: ${Object.keys(project.extras).join(", ") || "none"}`,
       );
   return {

@@ -1,6 +1,7 @@
 // Reading TOML documents into checked values: every malformed input becomes a UserError naming file, line, column.
 import { parse, TomlError } from "smol-toml";
-import { type Location, UserError } from "../errors.js";
+import { InputFileError, type Location, quote } from "../errors.js";
+import type { Problem } from "./values.js";
 
 export type Table = Record<string, unknown>;
 
@@ -12,7 +13,7 @@ export function parseToml(text: string, file: string): Table {
     if (error instanceof TomlError) {
       // smol-toml's message carries a code excerpt after the first line; one line is what the user gets.
       const first = error.message.split("\n")[0]?.replace(/^Invalid TOML document:\s*/, "") ?? "invalid TOML";
-      throw new UserError(`invalid TOML: ${first}`, {
+      throw new InputFileError(`invalid TOML: ${first}`, {
         location: { file, line: error.line, column: error.column },
       });
     }
@@ -59,7 +60,7 @@ export class TomlDoc {
   ) {}
 
   fail(dotted: string, message: string, hint?: string): never {
-    throw new UserError(
+    throw new InputFileError(
       message,
       hint === undefined
         ? { location: locate(this.text, this.file, dotted) }
@@ -88,6 +89,13 @@ export class TomlDoc {
   array(value: unknown, dotted: string): unknown[] | undefined {
     if (value === undefined) return undefined;
     if (!Array.isArray(value)) this.fail(dotted, `\`${dotted}\` must be an array`);
+    return value;
+  }
+
+  /** Refuse a value a rule of ./values.ts finds wrong, pointing at its line and saying how to fix it. */
+  check(value: string, dotted: string, rule: (value: string) => Problem, what = dotted): string {
+    const problem = rule(value);
+    if (problem) this.fail(dotted, `${what} ${quote(value)} ${problem.reason}`, problem.fix);
     return value;
   }
 
