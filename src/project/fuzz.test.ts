@@ -116,6 +116,14 @@ async function outcome(run: () => unknown): Promise<"ok" | "user-error" | unknow
   }
 }
 
+/** Each outcome in at least 1 case of 15 (checked from 100 cases up, where chance cannot miss it). */
+function bothOutcomes(tally: { ok: number; "user-error": number }): void {
+  const runs = tally.ok + tally["user-error"];
+  if (runs < 100) return;
+  expect(tally.ok).toBeGreaterThan(runs / 15);
+  expect(tally["user-error"]).toBeGreaterThan(runs / 15);
+}
+
 // fast-check draws the mutation seed (replayable with COUPLET_FUZZ_SEED); each case is bounded in time.
 const CASE_TIMEOUT_MS = 5000;
 
@@ -134,8 +142,7 @@ describe("readers never crash on mutated real inputs (property)", () => {
       fuzzParameters(300, { timeout: CASE_TIMEOUT_MS }),
     );
     // Both outcomes happen: the mutations reach past the TOML parser into the lock reader.
-    expect(tally.ok).toBeGreaterThan(20);
-    expect(tally["user-error"]).toBeGreaterThan(20);
+    bothOutcomes(tally);
   });
 
   it("analyze: projects with a mutated pyproject.toml or poetry.lock", async () => {
@@ -154,7 +161,6 @@ describe("readers never crash on mutated real inputs (property)", () => {
       }),
       fuzzParameters(200, { timeout: CASE_TIMEOUT_MS }),
     );
-    expect(tally.ok).toBeGreaterThan(20);
-    expect(tally["user-error"]).toBeGreaterThan(20);
+    bothOutcomes(tally);
   });
 });
