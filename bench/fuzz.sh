@@ -51,7 +51,7 @@ done
 {
   echo "# Long fuzz run"
   echo
-  echo "Written by \`bench/fuzz.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC') at commit $(git rev-parse --short HEAD)"
+  echo "Written by \`bench/fuzz.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC') at commit ${FUZZ_COMMIT:-$(git rev-parse --short HEAD)}"
   echo "($(nproc) cores, Node $(node --version)). Every test file that calls \`fuzzParameters()\` is run with"
   echo "\`COUPLET_FUZZ_RUNS=$PER\` (the total of $TOTAL cases split evenly over its $all properties) and"
   echo "\`COUPLET_FUZZ_SEED=$SEED\`; \`npm test\` runs the same properties with their short defaults."
