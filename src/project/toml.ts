@@ -44,6 +44,9 @@ export function locate(text: string, file: string, dotted: string): Location {
   const assignment = new RegExp(`^\\s*"?${escapeRegExp(last)}"?\\s*=`);
   let index = lines.findIndex((line) => header.test(line));
   if (index < 0) index = lines.findIndex((line) => assignment.test(line));
+  // A quoted key with escapes (`"dev\nx"`) appears in the file in its escaped spelling.
+  const escaped = JSON.stringify(last).slice(1, -1);
+  if (index < 0 && escaped !== last) index = lines.findIndex((line) => line.includes(escaped));
   return index < 0 ? { file } : { file, line: index + 1, column: 1 };
 }
 
