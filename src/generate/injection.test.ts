@@ -1,5 +1,5 @@
 // Values from pyproject.toml never become Dockerfile syntax: the probe's reproducers, each refused or rendered safely.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DockerfileParser } from "dockerfile-ast";
 import { describe, expect, it } from "vitest";
@@ -157,5 +157,22 @@ describe("pyproject values that would inject Dockerfile syntax", () => {
       ),
     );
     expect(instructions(spaced)).toEqual(instructions(plain));
+  });
+
+  it("a path dependency outside the project folder is refused (probe: pathdep-outside)", async () => {
+    const dir = copyProject(EXAMPLE);
+    const lock = join(dir, "poetry.lock");
+    const text = readFileSync(lock, "utf8");
+    // As Poetry records `blinker = {path = "../outside/blinker"}`: a [package.source] of type directory.
+    const edited = text.replace(
+      /(name = "blinker"[\s\S]*?\n\])\n/,
+      '$1\n\n[package.source]\ntype = "directory"\nurl = "../outside/blinker"\n',
+    );
+    expect(edited).not.toBe(text);
+    writeFileSync(lock, edited);
+    const line = refused(await initOutcome(dir));
+    expect(line).toMatch(
+      /poetry\.lock: blinker is a path dependency at "\.\.\/outside\/blinker", outside the project folder, so no image build can see it \(move it inside/,
+    );
   });
 });

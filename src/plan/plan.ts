@@ -1,10 +1,11 @@
 // Turn a Project into a Plan: every decision the Dockerfile embodies, with the reason for it.
 import { valid } from "@renovatebot/pep440";
-import { UserError } from "../errors.js";
+import { quote, UserError } from "../errors.js";
 import { type DebianRelease, defaultNativeNeed, nativeNeedFor } from "../project/native.js";
 import { DEFAULT_PLATFORM, type Platform, platformName } from "../project/platform.js";
 import { buildNeed, productionPackages, productionSelection, type Selection } from "../project/selection.js";
 import type { LockedPackage, Project } from "../project/types.js";
+import { checkContextPath } from "../project/values.js";
 import { choosePython, selectionOn } from "./python.js";
 import { type CPythonRelease, fullImage, slimImage } from "./pythons.js";
 import { parseStrategy, STRATEGY_TABLE } from "./strategies.js";
@@ -176,6 +177,29 @@ function poetryVersion(project: Project, option: string | undefined): Plan["poet
   };
 }
 
+/**
+ * A path dependency (`{path = "../lib"}`) outside the project folder is outside the build context: no
+ * Dockerfile can copy it, and `poetry install` in the image would fail late. Refused up front.
+ */
+function refuseOutsidePaths(project: Project): void {
+  for (const pkg of project.lock.packages) {
+    const source = pkg.source;
+    if (source?.type !== "directory" && source?.type !== "file") continue;
+    if (
+      checkContextPath(source.url)?.reason !== "points outside the project folder" &&
+      !source.url.startsWith("/")
+    )
+      continue;
+    throw new UserError(
+      `${pkg.name} is a path dependency at ${quote(source.url)}, outside the project folder, so no image build can see it`,
+      {
+        location: { file: project.lock.path },
+        hint: "move it inside the project folder (and relock), or publish it and depend on a version",
+      },
+    );
+  }
+}
+
 export function plan(project: Project, options: PlanOptions = {}): Plan {
   const strategy = parseStrategy(options.strategy ?? "optimal");
   const table = STRATEGY_TABLE[strategy];
@@ -185,6 +209,7 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
       hint: `run \`${project.lock.generatedBy?.startsWith("1.") ? "poetry lock --no-update" : "poetry lock"}\` and commit the result`,
     });
   }
+  refuseOutsidePaths(project);
   const features = {
     ...table.features,
     cacheMounts: table.features.cacheMounts && options.cacheMounts !== false,
