@@ -1,4 +1,5 @@
 // What the commands of a RUN do, in Poetry/pip/apt terms: the shared vocabulary of the rules.
+import { type Env, VarHistory } from "./env.js";
 import { expand, joinPath, type RunStep, type Stage, type Step } from "./model.js";
 import {
   argValues,
@@ -50,7 +51,7 @@ function venvOfProgram(path: string): string | undefined {
   return match[1];
 }
 
-export function pipInstall(command: ShellCommand, env: Map<string, string>): PipInstall | undefined {
+export function pipInstall(command: ShellCommand, env: Env): PipInstall | undefined {
   const name = programName(command);
   let rest: Word[];
   let program = command.argv[0]?.value ?? "";
@@ -156,8 +157,7 @@ export function poetryInstallations(step: RunStep): PoetryInstallation[] {
   const found: PoetryInstallation[] = [];
   const usesInstaller = step.commands.some((c) => c.argv.some((w) => INSTALLER.test(w.value)));
   for (const command of step.commands) {
-    const env = new Map(step.env);
-    for (const a of command.assignments) env.set(a.name, expand(a.value, env));
+    const env = withAssignments(step.env, command);
     const pip = pipInstall(command, env);
     if (pip) {
       for (const word of pip.requirements) {
@@ -229,7 +229,7 @@ export function unresolved(text: string): boolean {
 }
 
 /** Poetry's cache directory for a command: POETRY_CACHE_DIR, or the default in the user's home. */
-export function poetryCacheDir(env: Map<string, string>, user: string | undefined): string {
+export function poetryCacheDir(env: Env, user: string | undefined): string {
   const set = env.get("POETRY_CACHE_DIR");
   if (set) return set;
   const xdg = env.get("XDG_CACHE_HOME");
@@ -237,7 +237,7 @@ export function poetryCacheDir(env: Map<string, string>, user: string | undefine
   return `${homeOf(user, env)}/.cache/pypoetry`;
 }
 
-export function pipCacheDir(env: Map<string, string>, user: string | undefined): string {
+export function pipCacheDir(env: Env, user: string | undefined): string {
   const set = env.get("PIP_CACHE_DIR");
   if (set) return set;
   const xdg = env.get("XDG_CACHE_HOME");
@@ -245,7 +245,7 @@ export function pipCacheDir(env: Map<string, string>, user: string | undefined):
   return `${homeOf(user, env)}/.cache/pip`;
 }
 
-function homeOf(user: string | undefined, env: Map<string, string>): string {
+function homeOf(user: string | undefined, env: Env): string {
   const home = env.get("HOME");
   if (home) return home;
   return user === undefined ||
@@ -265,15 +265,25 @@ export function within(path: string, dir: string): boolean {
 }
 
 /** Does the RUN delete `dir` (or a parent of it, or its contents) with rm? */
-export function removes(step: RunStep, dir: string, env: Map<string, string>): boolean {
-  return step.commands.some((command) => {
-    if (programName(command) !== "rm") return false;
-    return command.argv.slice(1).some((w) => {
-      if (w.value.startsWith("-")) return false;
-      const target = expand(w.value, env).replace(/\/\*$/, "").replace(/\/+$/, "");
-      return target !== "" && !target.includes("$") && within(dir, target);
-    });
+export function removes(step: RunStep, dir: string, env: Env): boolean {
+  return removed(step).some((w) => {
+    const target = expand(w.value, env).replace(/\/\*$/, "").replace(/\/+$/, "");
+    return target !== "" && !target.includes("$") && within(dir, target);
   });
+}
+
+const removedCache = new WeakMap<RunStep, Word[]>();
+
+/** The paths `rm` is given in a RUN (read once per step: rules ask for every command). */
+function removed(step: RunStep): Word[] {
+  let words = removedCache.get(step);
+  if (!words) {
+    words = step.commands
+      .filter((c) => programName(c) === "rm")
+      .flatMap((c) => c.argv.slice(1).filter((w) => !w.value.startsWith("-")));
+    removedCache.set(step, words);
+  }
+  return words;
 }
 
 /** Does a cache (or tmpfs) mount of this RUN cover `dir`? */
@@ -284,19 +294,36 @@ export function mounted(step: RunStep, dir: string): boolean {
 }
 
 /** Environment of a command: the step's variables plus the command's own `NAME=value` prefixes. */
-export function commandEnv(step: RunStep, command: ShellCommand): Map<string, string> {
-  const env = new Map(step.env);
-  for (const a of command.assignments) env.set(a.name, expand(a.value, env));
-  // `export NAME=value` earlier in the same RUN also applies.
+export function commandEnv(step: RunStep, command: ShellCommand): Env {
+  return withAssignments(exportedBefore(step).get(command) ?? step.env, command);
+}
+
+/** `env` with a command's own `NAME=value` prefixes applied (each sees the ones before it). */
+export function withAssignments(env: Env, command: ShellCommand): Env {
+  if (!command.assignments.length) return env;
+  const history = new VarHistory(env);
+  for (const a of command.assignments) history.set(a.name, expand(a.value, history.now()));
+  return history.now();
+}
+
+const exportsCache = new WeakMap<RunStep, Map<ShellCommand, Env>>();
+
+/** The variables each command of a RUN sees, with the `export NAME=value`s before it (one pass per step). */
+function exportedBefore(step: RunStep): Map<ShellCommand, Env> {
+  let byCommand = exportsCache.get(step);
+  if (byCommand) return byCommand;
+  byCommand = new Map();
+  const history = new VarHistory(step.env);
   for (const c of step.commands) {
-    if (c === command) break;
-    if (programName(c) === "export")
-      for (const w of c.argv.slice(1)) {
-        const eq = w.value.indexOf("=");
-        if (eq > 0) env.set(w.value.slice(0, eq), expand(w.value.slice(eq + 1), env));
-      }
+    byCommand.set(c, history.now());
+    if (programName(c) !== "export") continue;
+    for (const w of c.argv.slice(1)) {
+      const eq = w.value.indexOf("=");
+      if (eq > 0) history.set(w.value.slice(0, eq), expand(w.value.slice(eq + 1), history.now()));
+    }
   }
-  return env;
+  exportsCache.set(step, byCommand);
+  return byCommand;
 }
 
 /** Truthy Poetry/pip boolean settings ("true", "1", "yes", "on"). */

@@ -1,7 +1,8 @@
 // The Dockerfile as the rules see it: stages, their ancestry, and each RUN/COPY with the env, workdir and user in force.
 import { type Dockerfile, DockerfileParser, type Instruction, type Run } from "dockerfile-ast";
-import { parseShell, type Script, type ShellCommand, scriptFrom, type Word } from "./shell.js";
-import type { Range } from "./types.js";
+import { type Env, NO_VARS, VarHistory } from "./env.js";
+import type { Range } from "./position.js";
+import { readShell, type Script, type ShellCommand, scriptFrom, scriptOf, type Word } from "./shell.js";
 
 export interface Mount {
   type: string;
@@ -13,7 +14,7 @@ interface StepBase {
   instruction: Instruction;
   stage: Stage;
   /** Variables known at this point: ARG values and ENV (expanded where possible) */
-  env: Map<string, string>;
+  env: Env;
   workdir: string;
   /** The USER in force; undefined means root (the default) */
   user: string | undefined;
@@ -27,6 +28,10 @@ export interface RunStep extends StepBase {
   /** JSON form (`RUN ["a", "b"]`): no shell is involved */
   execForm: boolean;
   heredoc: boolean;
+  /** Why the shell reader is not sure it read this RUN as the shell will (fixes stay away); undefined when sure */
+  unsure: string | undefined;
+  /** The script ends in a `#` comment */
+  endsInComment: boolean;
   /** Offsets of the RUN's command text (after the flags) in the document */
   start: number;
   end: number;
@@ -58,7 +63,7 @@ export interface Stage {
   instructions: Instruction[];
   steps: Step[];
   /** State at the end of the stage (inherited by `FROM <this stage>`) */
-  env: Map<string, string>;
+  env: Env;
   workdir: string;
   user: string | undefined;
 }
@@ -80,7 +85,8 @@ export interface Model {
 }
 
 /** Replace `$NAME` and `${NAME}` (also `${NAME:-x}`) with known values; unknown ones stay as written. */
-export function expand(value: string, env: Map<string, string>): string {
+export function expand(value: string, env: Env): string {
+  if (!value.includes("$")) return value;
   return value.replace(
     /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-+]([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g,
     (all, a, dflt, b) => {
@@ -112,7 +118,7 @@ function joinPath(dir: string, path: string): string {
 
 export { joinPath };
 
-function parseMounts(instruction: Run, env: Map<string, string>): Mount[] {
+function parseMounts(instruction: Run, env: Env): Mount[] {
   const mounts: Mount[] = [];
   for (const flag of instruction.getFlags()) {
     if (flag.getName() !== "mount") continue;
@@ -153,21 +159,23 @@ export function buildModel(text: string, file: string): Model {
 
   const globalArgs = new Map<string, string>();
   const stages: Stage[] = [];
+  /** Stages by lower-cased name and by index, for `FROM <stage>` and `COPY --from` */
+  const stageNamed = new Map<string, Stage>();
   let stage: Stage | undefined;
 
-  const state = { env: new Map<string, string>(), workdir: "/", user: undefined as string | undefined };
+  const state = { env: new VarHistory(), workdir: "/", user: undefined as string | undefined };
 
   for (const instruction of dockerfile.getInstructions()) {
     const keyword = instruction.getKeyword().toUpperCase();
     if (keyword === "FROM") {
-      if (stage) Object.assign(stage, { env: state.env, workdir: state.workdir, user: state.user });
+      if (stage) Object.assign(stage, { env: state.env.now(), workdir: state.workdir, user: state.user });
       const args = instruction.getArguments().map((a) => a.getValue());
       const flagless = args.filter((a) => !a.startsWith("--"));
       const rawImage = flagless[0] ?? "";
       const image = expand(rawImage, globalArgs);
       const asIndex = flagless.findIndex((a) => a.toLowerCase() === "as");
       const name = asIndex >= 0 ? flagless[asIndex + 1] : undefined;
-      const parent = stages.find((s) => s.name !== undefined && s.name.toLowerCase() === image.toLowerCase());
+      const parent = stageNamed.get(image.toLowerCase());
       stage = {
         index: stages.length,
         name,
@@ -176,12 +184,14 @@ export function buildModel(text: string, file: string): Model {
         parent,
         instructions: [],
         steps: [],
-        env: new Map(),
+        env: NO_VARS,
         workdir: "/",
         user: undefined,
       };
       stages.push(stage);
-      state.env = new Map(parent?.env ?? []);
+      if (name !== undefined && !stageNamed.has(name.toLowerCase()))
+        stageNamed.set(name.toLowerCase(), stage);
+      state.env = new VarHistory(parent?.env);
       state.workdir = parent?.workdir ?? "/";
       state.user = parent?.user;
       continue;
@@ -198,14 +208,14 @@ export function buildModel(text: string, file: string): Model {
       continue;
     }
     stage.instructions.push(instruction);
-    const base = { instruction, stage, env: new Map(state.env), workdir: state.workdir, user: state.user };
+    const base = { instruction, stage, env: state.env.now(), workdir: state.workdir, user: state.user };
     switch (keyword) {
       case "ARG":
         for (const word of instruction.getArguments()) {
           const value = word.getValue();
           const eq = value.indexOf("=");
           const name = eq < 0 ? value : value.slice(0, eq);
-          const known = eq < 0 ? globalArgs.get(name) : expand(unquote(value.slice(eq + 1)), state.env);
+          const known = eq < 0 ? globalArgs.get(name) : expand(unquote(value.slice(eq + 1)), state.env.now());
           if (known !== undefined) state.env.set(name, known);
         }
         break;
@@ -214,18 +224,18 @@ export function buildModel(text: string, file: string): Model {
         const props = (
           instruction as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }
         ).getProperties();
-        const next = new Map(state.env);
-        for (const p of props) next.set(p.getName(), expand(p.getValue() ?? "", state.env));
-        state.env = next;
+        // Every value is expanded with the variables from before this instruction.
+        const values = props.map((p) => [p.getName(), expand(p.getValue() ?? "", base.env)] as const);
+        for (const [name, value] of values) state.env.set(name, value);
         break;
       }
       case "WORKDIR": {
-        const dir = expand(instruction.getArgumentsContent() ?? "", state.env);
+        const dir = expand(instruction.getArgumentsContent() ?? "", base.env);
         if (dir) state.workdir = joinPath(state.workdir, unquote(dir.trim()));
         break;
       }
       case "USER":
-        state.user = expand(instruction.getArguments()[0]?.getValue() ?? "", state.env) || undefined;
+        state.user = expand(instruction.getArguments()[0]?.getValue() ?? "", base.env) || undefined;
         break;
       case "RUN":
         stage.steps.push(runStep(instruction as Run, base, text, escapeChar, offsetAt));
@@ -236,15 +246,15 @@ export function buildModel(text: string, file: string): Model {
           instruction as unknown as { getFlags(): { getName(): string; getValue(): string | null }[] }
         ).getFlags();
         const from = flags.find((f) => f.getName() === "from")?.getValue() ?? undefined;
-        const args = jsonOrWords(instruction).map((a) => expand(a, state.env));
+        const args = jsonOrWords(instruction).map((a) => expand(a, base.env));
         const dest = args[args.length - 1] ?? "";
         const fromStage =
           from === undefined
             ? undefined
-            : stages.find(
-                (s) =>
-                  s !== stage && (s.name?.toLowerCase() === from.toLowerCase() || String(s.index) === from),
-              );
+            : [
+                stageNamed.get(from.toLowerCase()),
+                /^(0|[1-9]\d*)$/.test(from) ? stages[Number(from)] : undefined,
+              ].find((s) => s !== undefined && s !== stage);
         stage.steps.push({
           ...base,
           kind: "copy",
@@ -259,7 +269,7 @@ export function buildModel(text: string, file: string): Model {
       }
     }
   }
-  if (stage) Object.assign(stage, { env: state.env, workdir: state.workdir, user: state.user });
+  if (stage) Object.assign(stage, { env: state.env.now(), workdir: state.workdir, user: state.user });
   return {
     file,
     text,
@@ -305,6 +315,8 @@ function runStep(
     commands: [],
     execForm: false,
     heredoc: false,
+    unsure: undefined,
+    endsInComment: false,
     start,
     end,
   };
@@ -316,7 +328,7 @@ function runStep(
       return { value: s.getJSONValue(), start: offsetAt(r.start), end: offsetAt(r.end), quoted: true };
     });
     step.execForm = true;
-    step.commands = [{ assignments: [], argv, start, end, after: undefined }];
+    step.commands = [{ assignments: [], argv, redirects: [], start, end, after: undefined }];
     return step;
   }
   const firstValue = first.getValue();
@@ -324,25 +336,33 @@ function runStep(
     // Heredoc: the script is the body between the line after `<<EOF` and the delimiter line.
     step.heredoc = true;
     const delimiter = firstValue.replace(/^<<-?/, "").replace(/^["']|["']$/g, "");
-    const bodyStart = text.indexOf("\n", start) + 1;
-    let cursor = bodyStart;
-    let bodyEnd = end;
-    while (cursor > 0 && cursor < text.length) {
+    const newline = text.indexOf("\n", start);
+    const bodyStart = newline < 0 || newline >= end ? end : newline + 1;
+    let bodyEnd = -1;
+    // `<<-` strips leading tabs from the delimiter line; BuildKit also accepts it indented with blanks.
+    for (let cursor = bodyStart; cursor < end; ) {
       const lineEnd = text.indexOf("\n", cursor);
-      const line = text.slice(cursor, lineEnd < 0 ? text.length : lineEnd);
-      if (line.trim() === delimiter) {
+      const stop = lineEnd < 0 ? text.length : lineEnd;
+      if (text.slice(cursor, stop).trim() === delimiter) {
         bodyEnd = cursor;
         break;
       }
-      if (lineEnd < 0) break;
-      cursor = lineEnd + 1;
+      cursor = stop + 1;
     }
-    const script: Script = { text: text.slice(bodyStart, bodyEnd), offsets: [] };
-    for (let i = bodyStart; i <= bodyEnd; i++) script.offsets.push(i);
-    step.commands = parseShell(script);
-    return step;
+    if (bodyEnd < 0) {
+      bodyEnd = end;
+      step.unsure = `a here-document that never reaches its delimiter ${delimiter}`;
+    }
+    return withShell(step, scriptOf(text, bodyStart, bodyEnd));
   }
-  step.commands = parseShell(scriptFrom(text, start, end, escapeChar));
+  return withShell(step, scriptFrom(text, start, end, escapeChar));
+}
+
+function withShell(step: RunStep, script: Script): RunStep {
+  const parsed = readShell(script);
+  step.commands = parsed.commands;
+  step.unsure ??= parsed.unsure;
+  step.endsInComment = parsed.endsInComment;
   return step;
 }
 

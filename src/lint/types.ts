@@ -2,6 +2,7 @@
 import type { Selection } from "../project/selection.js";
 import type { LockedPackage } from "../project/types.js";
 import type { Model } from "./model.js";
+import type { Range } from "./position.js";
 
 export type Severity = "error" | "warning" | "info";
 export const SEVERITIES: readonly Severity[] = ["error", "warning", "info"];
@@ -18,16 +19,7 @@ export interface TextEdit {
   text: string;
 }
 
-/** Zero-based line/character positions, as dockerfile-ast gives them. */
-export interface Position {
-  line: number;
-  character: number;
-}
-
-export interface Range {
-  start: Position;
-  end: Position;
-}
+export type { Position, Range } from "./position.js";
 
 /** What a rule reports; the engine adds the rule id, severity and file. */
 export interface Report {

@@ -52,7 +52,7 @@ export const rule: Rule = {
           if (!mounted(step, dir))
             report({
               range,
-              message: `the cache mount (${targets}) is not Poetry's cache (${dir}${env.has("POETRY_CACHE_DIR") ? ", from POETRY_CACHE_DIR" : ""}): Poetry writes its cache into the layer and the mount stays empty; mount ${dir}`,
+              message: `the cache mount (${targets}) is not Poetry's cache (${dir}${env.get("POETRY_CACHE_DIR") !== undefined ? ", from POETRY_CACHE_DIR" : ""}): Poetry writes its cache into the layer and the mount stays empty; mount ${dir}`,
             });
         }
       }

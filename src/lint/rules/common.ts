@@ -1,4 +1,5 @@
 // Questions several rules ask of a Dockerfile: which Poetry version a stage runs, which groups an install takes.
+import type { Env } from "../env.js";
 import {
   commandEnv,
   hasOption,
@@ -81,7 +82,7 @@ export function imageChain(target: Stage | undefined): Stage[] {
 }
 
 /** Environment of a command (its NAME=value prefixes and earlier `export`s applied). */
-export function envOf(step: RunStep, command: ShellCommand): Map<string, string> {
+export function envOf(step: RunStep, command: ShellCommand): Env {
   return commandEnv(step, command);
 }
 
