@@ -1,5 +1,5 @@
 // The lint engine: parse → rules → config, inline pragmas and severities → findings; and safe fixes applied to text.
-import { UserError } from "../errors.js";
+import { isUserError, UserError } from "../errors.js";
 import { EMPTY_CONFIG, type LintConfig } from "./config.js";
 import { buildModel, type Model } from "./model.js";
 import { RULES } from "./rules/index.js";
@@ -107,6 +107,34 @@ function pragmas(model: Model): Map<number, Set<string>> {
 
 /** Lint a Dockerfile's text. Throws UserError (exit 2) when it is not a Dockerfile. */
 export function lintText(text: string, file: string, options: LintOptions = {}): Finding[] {
+  // A UTF-8 byte order mark is not part of the first instruction; builders skip it, and so does lint. Edits
+  // are given in the caller's text, so they land after the mark (a `# syntax` line must follow it).
+  const bom = text.startsWith(BOM) ? BOM.length : 0;
+  const findings = lintBody(bom ? text.slice(bom) : text, file, options);
+  if (!bom) return findings;
+  return findings.map((f) =>
+    f.fix ? { ...f, fix: f.fix.map((e) => ({ ...e, start: e.start + bom, end: e.end + bom })) } : f,
+  );
+}
+
+const BOM = "\uFEFF";
+
+/** Offsets of RUN instructions the shell reader is unsure of: no fix may touch them. */
+function unsureRuns(model: Model): { start: number; end: number }[] {
+  const spans: { start: number; end: number }[] = [];
+  for (const stage of model.stages)
+    for (const step of stage.steps)
+      if (step.kind === "run" && step.unsure !== undefined) {
+        const range = step.instruction.getRange();
+        spans.push({
+          start: model.offsetAt(range.start),
+          end: Math.max(step.end, model.offsetAt(range.end)),
+        });
+      }
+  return spans;
+}
+
+function lintBody(text: string, file: string, options: LintOptions): Finding[] {
   const model = buildModel(text, file);
   checkParse(model);
   if (options.target !== undefined) {
@@ -118,6 +146,10 @@ export function lintText(text: string, file: string, options: LintOptions = {}):
       });
     model.target = target;
   }
+  const unsure = unsureRuns(model);
+  // A fix is text put where the parse says it belongs; where the parse is unsure, the finding stays unfixed.
+  const safe = (fix: TextEdit[]): boolean =>
+    !fix.some((e) => unsure.some((u) => e.end >= u.start && e.start <= u.end));
   const config = options.config ?? EMPTY_CONFIG;
   const ignoredAt = pragmas(model);
   const findings: Finding[] = [];
@@ -145,7 +177,7 @@ export function lintText(text: string, file: string, options: LintOptions = {}):
         rule: id,
         severity: configured ?? rule.meta.defaultSeverity,
         message: r.message,
-        ...(r.fix ? { fix: r.fix } : {}),
+        ...(r.fix && safe(r.fix) ? { fix: r.fix } : {}),
       });
     }
   }
@@ -158,10 +190,14 @@ export function lintText(text: string, file: string, options: LintOptions = {}):
 }
 
 /** Apply edits that do not overlap (earlier findings win); returns the new text and how many edits were applied. */
-export function applyEdits(text: string, edits: TextEdit[][]): { text: string; applied: number } {
+export function applyEdits(
+  text: string,
+  edits: TextEdit[][],
+): { text: string; applied: number; appliedGroups: number[] } {
   const accepted: TextEdit[] = [];
+  const appliedGroups: number[] = [];
   let applied = 0;
-  for (const group of edits) {
+  for (const [index, group] of edits.entries()) {
     const overlaps = group.some((e) =>
       accepted.some(
         (a) => (e.start < a.end && a.start < e.end) || (e.start === e.end && e.start === a.start),
@@ -169,12 +205,13 @@ export function applyEdits(text: string, edits: TextEdit[][]): { text: string; a
     );
     if (overlaps) continue;
     accepted.push(...group);
+    appliedGroups.push(index);
     applied++;
   }
   accepted.sort((a, b) => b.start - a.start);
   let out = text;
   for (const edit of accepted) out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
-  return { text: out, applied };
+  return { text: out, applied, appliedGroups };
 }
 
 export interface FixResult {
@@ -185,18 +222,62 @@ export interface FixResult {
   fixed: number;
 }
 
-/** Apply safe fixes until none is left (fixes may overlap, so lint again after each pass). */
+/** Passes of fixing before giving up on settling (each accepted pass removes at least one fixable finding). */
+const MAX_PASSES = 25;
+/** When fixing everything at once does not help, how many fixes to try one by one. */
+const MAX_SINGLE_TRIES = 20;
+
+/**
+ * Apply safe fixes until none is left (fixes may overlap, so lint again after each pass). A pass is kept only
+ * when its result still lints and has fewer fixable findings and no more findings in all: a fix that does
+ * not remove its finding (or breaks the file) is dropped rather than applied again on every run. That makes
+ * the result a fixed point: fixing it again changes nothing.
+ */
 export function fixText(text: string, file: string, options: LintOptions = {}): FixResult {
   let current = text;
+  let findings = lintText(current, file, options);
   let fixed = 0;
-  for (let pass = 0; pass < 10; pass++) {
-    const findings = lintText(current, file, options);
-    const fixes = findings.filter((f) => f.fix).map((f) => f.fix as TextEdit[]);
-    if (!fixes.length) return { text: current, remaining: findings, fixed };
-    const result = applyEdits(current, fixes);
-    if (result.applied === 0 || result.text === current) return { text: current, remaining: findings, fixed };
-    current = result.text;
-    fixed += result.applied;
+  const fixableByRule = (list: Finding[]): Map<string, number> => {
+    const counts = new Map<string, number>();
+    for (const f of list) if (f.fix) counts.set(f.rule, (counts.get(f.rule) ?? 0) + 1);
+    return counts;
+  };
+  const attempt = (chosen: Finding[]): { text: string; findings: Finding[]; applied: number } | undefined => {
+    const result = applyEdits(
+      current,
+      chosen.map((f) => f.fix as TextEdit[]),
+    );
+    if (result.applied === 0 || result.text === current) return undefined;
+    let next: Finding[];
+    try {
+      next = lintText(result.text, file, options);
+    } catch (error) {
+      if (isUserError(error)) return undefined;
+      throw error;
+    }
+    if (next.length > findings.length) return undefined;
+    // Every rule whose fixes were applied must have that many fewer fixable findings.
+    const before = fixableByRule(findings);
+    const after = fixableByRule(next);
+    const applied = new Map<string, number>();
+    for (const i of result.appliedGroups) {
+      const rule = (chosen[i] as Finding).rule;
+      applied.set(rule, (applied.get(rule) ?? 0) + 1);
+    }
+    for (const [rule, k] of applied)
+      if ((after.get(rule) ?? 0) > (before.get(rule) ?? 0) - k) return undefined;
+    return { text: result.text, findings: next, applied: result.applied };
+  };
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    const fixes = findings.filter((f) => f.fix);
+    if (!fixes.length) break;
+    let step = attempt(fixes);
+    for (let i = 0; !step && i < Math.min(fixes.length, MAX_SINGLE_TRIES); i++)
+      step = attempt([fixes[i] as Finding]);
+    if (!step) break;
+    current = step.text;
+    findings = step.findings;
+    fixed += step.applied;
   }
-  return { text: current, remaining: lintText(current, file, options), fixed };
+  return { text: current, remaining: findings, fixed };
 }

@@ -26,7 +26,7 @@ export const rule: Rule = {
         // Appending after a trailing `;`, `&` or `|` would not be valid shell: leave those to a human.
         const tail = model.text.slice(step.start, step.end).trimEnd();
         const at = step.start + tail.length;
-        if (!step.heredoc && !step.execForm && !/[;&|\\]$/.test(tail))
+        if (!step.heredoc && !step.execForm && !step.endsInComment && !/[;&|\\]$/.test(tail))
           r.fix = [{ start: at, end: at, text: " && rm -rf /var/lib/apt/lists/*" }];
         report(r);
       }
