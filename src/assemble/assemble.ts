@@ -20,6 +20,7 @@ import {
 } from "./image.js";
 import { LayerTree, packLayer } from "./layer.js";
 import { chooseWheels, platformOf, productionPackages, selectionFor } from "./packages.js";
+import { type PushReport, parseReference, pushImage } from "./push.js";
 import { projectLayer, setupLayer, venvFor } from "./runtime.js";
 import { installWheel } from "./wheel.js";
 
@@ -30,6 +31,8 @@ export interface AssembleOptions {
   output?: string;
   /** Write an OCI image layout folder here */
   ociLayout?: string;
+  /** Push to this registry reference (host[:port]/name[:tag]) */
+  push?: string;
   tag?: string;
   /** "linux/amd64": checked against the base, whose architecture decides */
   platform?: string;
@@ -49,7 +52,7 @@ export interface AssembleReport {
   created: string;
   layers: { holds: string; digest: string; diffId: string; size: number }[];
   packages: { name: string; version: string; wheel: string; cached: boolean }[];
-  outputs: { dockerArchive?: string; ociLayout?: string };
+  outputs: { dockerArchive?: string; ociLayout?: string; pushed?: PushReport };
 }
 
 /** A package whose install is at least this big gets a layer of its own; smaller ones share a few buckets. */
@@ -153,8 +156,12 @@ function settingsFor(plan: Plan, created: Date) {
 
 /** Assemble the project in `dir` onto the base and write the outputs asked for. */
 export async function assemble(dir: string, options: AssembleOptions): Promise<AssembleReport> {
-  if (!options.output && !options.ociLayout)
-    throw new UserError("nothing to write: give --output FILE (docker-archive) or --oci-layout DIR");
+  if (!options.output && !options.ociLayout && !options.push)
+    throw new UserError(
+      "nothing to write: give --output FILE (docker-archive), --oci-layout DIR or --push REF",
+    );
+  // A bad reference is refused before any download.
+  if (options.push) parseReference(options.push);
   const progress = options.onProgress ?? (() => {});
   const project = await analyze(dir);
   const base: BaseImage = await readBase(options.base);
@@ -210,6 +217,7 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
     await writeOciLayout(image, options.ociLayout, tag);
     progress(`wrote ${options.ociLayout} (OCI layout, ${tag})`);
   }
+  const pushed = options.push ? await pushImage(image, options.push, progress) : undefined;
   return {
     tag,
     configDigest: image.configDigest,
@@ -237,6 +245,7 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
     outputs: {
       ...(options.output ? { dockerArchive: options.output } : {}),
       ...(options.ociLayout ? { ociLayout: options.ociLayout } : {}),
+      ...(pushed ? { pushed } : {}),
     },
   };
 }

@@ -16,7 +16,7 @@ let agent: Agent | undefined;
  * TLS goes through a proxy, or a private index, is trusted by the system store instead: add the bundle that
  * SSL_CERT_FILE names (or Debian's / Red Hat's default) to Node's roots. Verification stays on.
  */
-function httpsAgent(): Agent {
+export function httpsAgent(): Agent {
   if (agent) return agent;
   const candidates = [
     process.env.SSL_CERT_FILE,

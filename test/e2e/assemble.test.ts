@@ -20,6 +20,7 @@ import {
   runInImage,
   startServer,
 } from "../support/buildah.js";
+import { type Registry, startRegistry } from "../support/registry.js";
 
 const run = promisify(execFile);
 const repo = new URL("../..", import.meta.url).pathname;
@@ -65,6 +66,7 @@ describe("couplet assemble", () => {
   let first: Result;
   let second: Result;
   let firstReport: AssembleReport;
+  let registry: Registry | undefined;
 
   beforeAll(async () => {
     // Lower case only: buildah names an image pulled from an OCI layout after the layout's path.
@@ -102,6 +104,8 @@ describe("couplet assemble", () => {
 
   afterAll(async () => {
     // buildah 1.28 names an image pulled from an OCI layout `localhost<path>:latest`.
+    await registry?.stop();
+    if (registry) await removeImages(`${registry.address}/couplet-e2e/cli-tool:${runId}`);
     await removeImages(cliTag, ociTag, webTag, `localhost${join(work, "a", "oci")}:latest`);
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -189,6 +193,32 @@ describe("couplet assemble", () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it("pushes to a registry on loopback (a second push sends no blob), and buildah pulls and runs it", async () => {
+    registry = await startRegistry();
+    const reference = `${registry.address}/couplet-e2e/cli-tool:${runId}`;
+    const env = envWith({ COUPLET_CACHE: join(work, "a", "cache"), SOURCE_DATE_EPOCH: "1700000000" });
+    const push = () =>
+      couplet(["assemble", join(work, "a", "cli-tool"), "--base", base, "--push", reference, "--json"], env);
+    const pushed = await push();
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const report = JSON.parse(pushed.stdout) as AssembleReport;
+    expect(report.manifestDigest).toBe(firstReport.manifestDigest);
+    expect(report.outputs.pushed).toMatchObject({
+      digest: firstReport.manifestDigest,
+      uploaded: 6,
+      reused: 0,
+    });
+    expect(await registry.tags("couplet-e2e/cli-tool")).toEqual([runId]);
+    const again = JSON.parse((await push()).stdout) as AssembleReport;
+    expect(again.outputs.pushed).toMatchObject({ uploaded: 0, reused: 6 });
+    await run("buildah", ["--storage-driver", "overlay", "pull", reference], {
+      env: { ...process.env, CONTAINERS_REGISTRIES_CONF: registry.registriesConf },
+    });
+    expect(`sha256:${await imageId(reference)}`).toBe(firstReport.configDigest);
+    const result = await runInImage(reference, ["sh", "-c", 'echo "a: 1" | yamlstat -']);
+    expect(result.stdout).toBe("yamlstat: document 0 has 1 nodes (pyyaml 6.0.2, libyaml)\n");
   });
 
   it("refuses flask-uwsgi in one line naming the sdist-only package and `couplet build`, writing nothing", async () => {

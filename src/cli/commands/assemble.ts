@@ -8,6 +8,7 @@ interface AssembleFlags {
   base: string;
   output?: string;
   ociLayout?: string;
+  push?: string;
   tag?: string;
   platform?: string;
   json?: boolean;
@@ -24,6 +25,10 @@ export function register(program: Command): void {
       "write a docker-archive (docker load, podman load, buildah pull docker-archive:)",
     )
     .option("--oci-layout <dir>", "write an OCI image layout folder")
+    .option(
+      "--push <ref>",
+      "push to a registry: host[:port]/name[:tag] (plain HTTP on loopback only; no auth yet)",
+    )
     .option("--tag <name>", "image name in the outputs (default couplet/<project>:latest)")
     .option("--platform <os/arch>", "target platform; must match the base (linux/amd64 or linux/arm64)")
     .option("--json", "print the report (digests, layers, packages) as JSON")
@@ -34,6 +39,7 @@ export function register(program: Command): void {
           ...(flags.output ? { output: resolve(flags.output) } : {}),
           ...(flags.ociLayout ? { ociLayout: resolve(flags.ociLayout) } : {}),
           ...(flags.tag ? { tag: flags.tag } : {}),
+          ...(flags.push ? { push: flags.push } : {}),
           ...(flags.platform ? { platform: flags.platform } : {}),
           onProgress: (line) => process.stderr.write(`${line}\n`),
         });
