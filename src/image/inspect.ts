@@ -207,18 +207,24 @@ async function parseLayer(
     };
   };
   try {
-    const compression = await readLayer(opened.source.chunks(blob.blob), (entry) => {
-      entries.push(entry);
-      if (entry.kind !== "file") return undefined;
-      if (wantsElf(entry.path, entry.size)) return elfSink(entry.path, entry.size);
-      if (RECORD_FILE.test(entry.path))
-        return recordSink(budget, (paths) => {
-          if (paths) records.set(entry.path, paths);
-          else budget.drop("RECORD");
-        });
-      if (SMALL_TEXT.test(entry.path)) return textSink(entry.path);
-      return undefined;
-    });
+    const reader = await opened.source.openBlob(blob.blob);
+    let compression: Compression;
+    try {
+      compression = await readLayer(reader, (entry) => {
+        entries.push(entry);
+        if (entry.kind !== "file") return undefined;
+        if (wantsElf(entry.path, entry.size)) return elfSink(entry.path, entry.size);
+        if (RECORD_FILE.test(entry.path))
+          return recordSink(budget, (paths) => {
+            if (paths) records.set(entry.path, paths);
+            else budget.drop("RECORD");
+          });
+        if (SMALL_TEXT.test(entry.path)) return textSink(entry.path);
+        return undefined;
+      });
+    } finally {
+      await reader.close();
+    }
     return { compression, entries, elves, records, texts, problems };
   } catch (error) {
     if (error instanceof UserError) throw error;

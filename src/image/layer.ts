@@ -3,6 +3,7 @@ import path from "node:path";
 import { pipeline, Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { Decompress } from "fzstd";
+import { type BlobReader, readAhead } from "./source.js";
 import { type EntrySink, TarParser } from "./tar-parser.js";
 
 export type EntryKind = "file" | "directory" | "symlink" | "link" | "other";
@@ -58,14 +59,16 @@ export function createZstdDecompress(): Transform {
 }
 
 /** The chunks again, copied: decompressors hold on to their input, and the reader reuses its buffers. */
-async function* copied(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
-  yield Buffer.from(first);
-  for (;;) {
-    const next = await rest.next();
-    if (next.done) return;
-    yield Buffer.from(next.value);
-  }
+async function* copied(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) yield Buffer.from(chunk);
 }
+
+/**
+ * Bytes read at a time from an uncompressed layer. Between reads the parser passes over whatever no sink wants
+ * (the data of every file but the few inspect looks into), so most of a layer's bytes are never read; smaller
+ * windows skip more, larger ones cost fewer reads.
+ */
+const WINDOW = 256 * 1024;
 
 export function normalizeEntryPath(name: string): string {
   const clean = path.posix.normalize(`/${name}`);
@@ -88,27 +91,10 @@ function kindOf(typeflag: string): EntryKind {
   }
 }
 
-/** Read every entry of a layer blob. Rejects when the data is corrupt or truncated. */
-export async function readLayer(blob: AsyncIterable<Buffer>, onEntry: EntryHandler): Promise<Compression> {
-  const iterator = blob[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  if (first.done) return "none";
-  const compression = detectCompression(first.value);
-  const decoded: AsyncIterable<Buffer> =
-    compression === "none"
-      ? (async function* () {
-          yield first.value;
-          for (;;) {
-            const next = await iterator.next();
-            if (next.done) return;
-            yield next.value;
-          }
-        })()
-      : pipeline(
-          Readable.from(copied(first.value, iterator)),
-          compression === "gzip" ? createGunzip({ chunkSize: 1 << 20 }) : createZstdDecompress(),
-          noop,
-        );
+/** Read every entry of a layer blob (the caller closes it). Rejects when the data is corrupt or truncated. */
+export async function readLayer(blob: BlobReader, onEntry: EntryHandler): Promise<Compression> {
+  const head = Buffer.alloc(4);
+  const compression = detectCompression(head.subarray(0, await blob.read(head, 4, 0)));
   const parser = new TarParser((header) => {
     const name = normalizeEntryPath(header.name);
     if (name === "/") return undefined;
@@ -121,13 +107,28 @@ export async function readLayer(blob: AsyncIterable<Buffer>, onEntry: EntryHandl
       mode: header.mode,
     });
   });
-  try {
+  if (compression === "none") {
+    const window = Buffer.allocUnsafe(Math.min(WINDOW, blob.size));
+    let pos = 0;
+    while (pos < blob.size && !parser.done) {
+      const skip = Math.min(parser.skippable(), blob.size - pos);
+      parser.skip(skip);
+      pos += skip;
+      if (pos >= blob.size) break;
+      const read = await blob.read(window, window.length, pos);
+      if (read === 0) break;
+      parser.push(window.subarray(0, read));
+      pos += read;
+    }
+  } else {
+    const decoded: AsyncIterable<Buffer> = pipeline(
+      Readable.from(copied(readAhead(blob))),
+      compression === "gzip" ? createGunzip({ chunkSize: 1 << 20 }) : createZstdDecompress(),
+      noop,
+    );
     for await (const chunk of decoded) parser.push(chunk);
-    parser.end();
-  } finally {
-    // On a corrupt layer the loop stops early: close the blob's file now, not when the collector finds it.
-    await iterator.return?.();
   }
+  parser.end();
   return compression;
 }
 

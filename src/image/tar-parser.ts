@@ -88,6 +88,36 @@ export class TarParser {
     }
   }
 
+  /** True once the end-of-archive marker has been read: nothing after it matters. */
+  get done(): boolean {
+    return this.state === "done";
+  }
+
+  /**
+   * How many of the next bytes nobody wants: the rest of an entry whose data no sink asked for, and its padding.
+   * A reader with random access may pass over them with skip() instead of reading them.
+   */
+  skippable(): number {
+    if (this.state === "data" && !this.sink) return this.remaining + this.padding;
+    if (this.state === "padding") return this.padding;
+    return 0;
+  }
+
+  /** Pass over `count` bytes, at most skippable(), as if they had been pushed. */
+  skip(count: number): void {
+    let left = Math.min(count, this.skippable());
+    if (this.state === "data") {
+      const take = Math.min(left, this.remaining);
+      this.remaining -= take;
+      left -= take;
+      if (this.remaining === 0) this.finishEntry();
+    }
+    if (this.state === "padding" && left > 0) {
+      this.padding -= left;
+      if (this.padding === 0) this.state = "header";
+    }
+  }
+
   /** Call at the end of input: throws when the archive stopped inside an entry. */
   end(): void {
     if (this.state === "data" || this.state === "meta" || this.carry)
