@@ -26,7 +26,7 @@ const items = [
   { name: "app/wanted.txt", body: "keep me\n" },
 ];
 
-async function entriesOf(blob: BlobReader): Promise<{ entries: LayerEntry[]; wanted: string }> {
+async function entriesOf(blob: BlobReader | AsyncIterable<Buffer>): Promise<{ entries: LayerEntry[]; wanted: string }> {
   const entries: LayerEntry[] = [];
   let wanted = "";
   await readLayer(blob, (entry) => {
@@ -52,6 +52,14 @@ describe("readLayer on an uncompressed layer", () => {
       ["/app/wanted.txt", 8],
     ]);
     expect(plain.bytesRead).toBeLessThan(tar.length / 10);
+  });
+
+  it("reads the same entries from a stream of chunks, which it cannot skip in", async () => {
+    const tar = await makeTar(items);
+    const stream = (async function* () {
+      for (let at = 0; at < tar.length; at += 100_000) yield tar.subarray(at, at + 100_000);
+    })();
+    expect(await entriesOf(stream)).toEqual(await entriesOf(memoryBlob(tar)));
   });
 
   it("still finds a layer cut inside a file it skips", async () => {

@@ -91,11 +91,73 @@ function kindOf(typeflag: string): EntryKind {
   }
 }
 
-/** Read every entry of a layer blob (the caller closes it). Rejects when the data is corrupt or truncated. */
-export async function readLayer(blob: BlobReader, onEntry: EntryHandler): Promise<Compression> {
+/** Bytes of a blob as a stream, for callers that have no random access. */
+async function* fromStart(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield first;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+}
+
+/**
+ * Read every entry of a layer blob. With random access (a BlobReader, which the caller closes) the data of
+ * uncompressed layers that no sink wants is skipped; a stream of chunks is read whole. Rejects when the data
+ * is corrupt or truncated.
+ */
+export async function readLayer(
+  blob: BlobReader | AsyncIterable<Buffer>,
+  onEntry: EntryHandler,
+): Promise<Compression> {
+  if (Symbol.asyncIterator in blob) {
+    const iterator = blob[Symbol.asyncIterator]();
+    try {
+      const first = await iterator.next();
+      if (first.done) return "none";
+      return await parseStream(fromStart(first.value, iterator), detectCompression(first.value), onEntry);
+    } finally {
+      // On a corrupt layer the reading stops early: close the blob's file now, not when the collector finds it.
+      await iterator.return?.();
+    }
+  }
   const head = Buffer.alloc(4);
   const compression = detectCompression(head.subarray(0, await blob.read(head, 4, 0)));
-  const parser = new TarParser((header) => {
+  if (compression !== "none") return parseStream(readAhead(blob), compression, onEntry);
+  const parser = parserFor(onEntry);
+  const window = Buffer.allocUnsafe(Math.min(WINDOW, blob.size));
+  let pos = 0;
+  while (pos < blob.size && !parser.done) {
+    const skip = Math.min(parser.skippable(), blob.size - pos);
+    parser.skip(skip);
+    pos += skip;
+    if (pos >= blob.size) break;
+    const read = await blob.read(window, window.length, pos);
+    if (read === 0) break;
+    parser.push(window.subarray(0, read));
+    pos += read;
+  }
+  parser.end();
+  return compression;
+}
+
+async function parseStream(
+  chunks: AsyncIterable<Buffer>,
+  compression: Compression,
+  onEntry: EntryHandler,
+): Promise<Compression> {
+  const parser = parserFor(onEntry);
+  const decoded: AsyncIterable<Buffer> =
+    compression === "none"
+      ? chunks
+      : pipeline(
+          Readable.from(copied(chunks)),
+          compression === "gzip" ? createGunzip({ chunkSize: 1 << 20 }) : createZstdDecompress(),
+          noop,
+        );
+  for await (const chunk of decoded) parser.push(chunk);
+  parser.end();
+  return compression;
+}
+
+function parserFor(onEntry: EntryHandler): TarParser {
+  return new TarParser((header) => {
     const name = normalizeEntryPath(header.name);
     if (name === "/") return undefined;
     const kind = kindOf(header.typeflag);
@@ -107,29 +169,6 @@ export async function readLayer(blob: BlobReader, onEntry: EntryHandler): Promis
       mode: header.mode,
     });
   });
-  if (compression === "none") {
-    const window = Buffer.allocUnsafe(Math.min(WINDOW, blob.size));
-    let pos = 0;
-    while (pos < blob.size && !parser.done) {
-      const skip = Math.min(parser.skippable(), blob.size - pos);
-      parser.skip(skip);
-      pos += skip;
-      if (pos >= blob.size) break;
-      const read = await blob.read(window, window.length, pos);
-      if (read === 0) break;
-      parser.push(window.subarray(0, read));
-      pos += read;
-    }
-  } else {
-    const decoded: AsyncIterable<Buffer> = pipeline(
-      Readable.from(copied(readAhead(blob))),
-      compression === "gzip" ? createGunzip({ chunkSize: 1 << 20 }) : createZstdDecompress(),
-      noop,
-    );
-    for await (const chunk of decoded) parser.push(chunk);
-  }
-  parser.end();
-  return compression;
 }
 
 function noop(): void {}

@@ -15,6 +15,18 @@ export interface BlobSource {
   open(name: string): Readable;
   /** Random access to a blob's bytes, for readers that skip what they do not need; close it when done. */
   openBlob(name: string): Promise<BlobReader>;
+  /** The blob's bytes front to back, read ahead (see readAhead: a chunk is valid until the next is requested). */
+  chunks(name: string): AsyncIterable<Buffer>;
+}
+
+/** chunks() for any source: the blob opened, read ahead, and closed however the reading ends. */
+async function* chunksOf(source: BlobSource, name: string): AsyncGenerator<Buffer> {
+  const blob = await source.openBlob(name);
+  try {
+    yield* readAhead(blob);
+  } finally {
+    await blob.close();
+  }
 }
 
 export interface BlobReader {
@@ -110,6 +122,10 @@ export class TarSource implements BlobSource {
     return Buffer.concat(chunks).toString("utf8");
   }
 
+  chunks(name: string): AsyncIterable<Buffer> {
+    return chunksOf(this, name);
+  }
+
   openBlob(name: string): Promise<BlobReader> {
     const entry = this.resolve(name);
     if (!entry) throw new Error(`${name} is not in ${this.label}`);
@@ -160,6 +176,10 @@ export class DirSource implements BlobSource {
 
   open(name: string): Readable {
     return createReadStream(this.full(name), { highWaterMark: 1 << 20 });
+  }
+
+  chunks(name: string): AsyncIterable<Buffer> {
+    return chunksOf(this, name);
   }
 
   async openBlob(name: string): Promise<BlobReader> {
