@@ -12,6 +12,7 @@ export { render, renderDockerfile, renderDockerignore } from "./generate/render.
 export type { InspectOptions, InspectReport } from "./image/inspect.js";
 export { inspectImage } from "./image/inspect.js";
 export * from "./lint/index.js";
+export { type Generated, generate, generateFor, optionsForEngine, prepareBuild } from "./pipeline.js";
 export { explainPlan } from "./plan/explain.js";
 export { plan } from "./plan/plan.js";
 export type { Plan, PlanOptions, RenderedFiles, StrategyName } from "./plan/types.js";

@@ -6,8 +6,7 @@ import { BuildFailed, type BuildOutcome, buildImage, imageSize, removeImages } f
 import { copyTree } from "../engine/context.js";
 import { capture } from "../engine/exec.js";
 import type { BuildRequest, Engine } from "../engine/types.js";
-import { render } from "../generate/render.js";
-import { plan } from "../plan/plan.js";
+import { generate, generateFor } from "../pipeline.js";
 import type { PlanOptions, StrategyName } from "../plan/types.js";
 import { analyze } from "../project/analyze.js";
 import { VERSION } from "../version.js";
@@ -76,9 +75,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         // A fresh copy per run: the edits accumulate within a run and never touch the user's folder.
         const work = await mkdtemp(join(tmpdir(), `couplet-bench-${strategy}-`));
         workDirs.push(work);
-        const firstPlan = plan(project, { ...options.planOptions, strategy });
-        await copyTree(projectDir, work, render(firstPlan).dockerignore);
-        const sourceFile = await findSourceFile(work, firstPlan.project.sourcePaths);
+        const first = generateFor(project, { ...options.planOptions, strategy }, options.engine.features);
+        await copyTree(projectDir, work, first.files.dockerignore);
+        const sourceFile = await findSourceFile(work, first.plan.project.sourcePaths);
         const builds: Partial<Record<Scenario, BuildMeasure>> = {};
         let finalImage = "";
         for (const scenario of scenarios) {
@@ -92,12 +91,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
             await sourceEdit(sourceFile, nonce);
           }
           // Regenerate after every edit, as `couplet build` would: the plan follows the project.
-          const planned = plan(await analyze(work), {
-            ...options.planOptions,
-            strategy,
-            ...(options.engine.features.cacheMounts ? {} : { cacheMounts: false }),
-          });
-          const files = render(planned);
+          const { plan: planned, files } = await generate(
+            work,
+            { ...options.planOptions, strategy },
+            options.engine.features,
+          );
           await writeFile(join(work, "Dockerfile"), files.dockerfile);
           await writeFile(join(work, ".dockerignore"), files.dockerignore);
           const buildArgs = { ...options.request?.buildArgs };

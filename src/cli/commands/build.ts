@@ -6,9 +6,9 @@ import { type Command, Option } from "commander";
 import { BuildAborted, BuildFailed, buildImage, imageSize } from "../../engine/build.js";
 import { detectEngine } from "../../engine/detect.js";
 import { formatSeconds, LiveBuildDisplay } from "../../engine/display.js";
-import { prepareBuild } from "../../engine/project-build.js";
 import type { BuildRequest, Engine } from "../../engine/types.js";
 import { UserError } from "../../errors.js";
+import { prepareBuild } from "../../pipeline.js";
 import { addPlanOptions, type PlanFlags, planOptions } from "../options.js";
 import { action } from "../run.js";
 

@@ -2,9 +2,7 @@
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { writeFiles } from "../../files/write.js";
-import { render } from "../../generate/render.js";
-import { plan } from "../../plan/plan.js";
-import { analyze } from "../../project/analyze.js";
+import { generate } from "../../pipeline.js";
 import { addPlanOptions, type PlanFlags, planOptions } from "../options.js";
 import { action } from "../run.js";
 
@@ -27,9 +25,7 @@ export function register(program: Command): void {
   ).action(
     action(async (dir: string, flags: InitFlags) => {
       const options = planOptions(flags);
-      const project = await analyze(resolve(dir));
-      const result = plan(project, options);
-      const files = render(result);
+      const { project, plan: result, files } = await generate(resolve(dir), options);
       for (const warning of result.warnings) process.stderr.write(`couplet: warning: ${warning}\n`);
       if (flags.stdout) {
         process.stdout.write(files.dockerfile);

@@ -1,9 +1,8 @@
 // `couplet plan [DIR]`: what was detected and why, as text or as the plan's JSON.
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { generate } from "../../pipeline.js";
 import { explainPlan } from "../../plan/explain.js";
-import { plan } from "../../plan/plan.js";
-import { analyze } from "../../project/analyze.js";
 import { addPlanOptions, type PlanFlags, planOptions } from "../options.js";
 import { action } from "../run.js";
 
@@ -17,7 +16,7 @@ export function register(program: Command): void {
   ).action(
     action(async (dir: string, flags: PlanFlags & { json?: boolean }) => {
       const options = planOptions(flags);
-      const result = plan(await analyze(resolve(dir)), options);
+      const { plan: result } = await generate(resolve(dir), options);
       process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : explainPlan(result));
       return 0;
     }),

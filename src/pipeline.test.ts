@@ -1,0 +1,59 @@
+// The one pipeline (analyze → plan → render) and the data direction around it, on real example projects.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { dockerEngine } from "./engine/docker.js";
+import { render } from "./generate/render.js";
+import { generate, prepareBuild } from "./pipeline.js";
+import { plan } from "./plan/plan.js";
+import { analyze } from "./project/analyze.js";
+
+const root = new URL("..", import.meta.url).pathname;
+const example = join(root, "examples/fastapi-app");
+
+describe("generate", () => {
+  it("is analyze, plan and render, nothing else", async () => {
+    const generated = await generate(example, { strategy: "optimal" });
+    const planned = plan(await analyze(example), { strategy: "optimal" });
+    expect(generated.plan).toEqual(planned);
+    expect(generated.files).toEqual(render(planned));
+  });
+
+  it("renders without cache mounts for an engine without BuildKit, and says so", async () => {
+    const legacy = dockerEngine({ buildx: false }).features;
+    const withBuildx = dockerEngine({ buildx: true }).features;
+    expect((await generate(example, {}, withBuildx)).files.dockerfile).toContain("--mount=type=cache");
+    const generated = await generate(example, {}, legacy);
+    expect(generated.files.dockerfile).not.toContain("--mount=type=cache");
+    expect(generated.plan.warnings.join("\n")).toMatch(/cache mounts are off/);
+  });
+
+  it("stages a generated build with the plan's Dockerfile and a tag from the project's name", async () => {
+    const prepared = await prepareBuild(dockerEngine({ buildx: false }), example);
+    try {
+      expect(prepared.plan?.project.name).toBe("fastapi-app");
+      expect(prepared.request.tag).toBe("couplet/fastapi-app:latest");
+      const staged = readFileSync(prepared.request.dockerfile, "utf8");
+      expect(staged).not.toContain("--mount=type=cache");
+      expect(staged).toBe(render(prepared.plan as NonNullable<typeof prepared.plan>).dockerfile);
+    } finally {
+      await prepared.cleanup();
+    }
+  });
+});
+
+describe("data flows one way", () => {
+  it("engine/ imports nothing from project/, plan/ or generate/", () => {
+    const dir = join(root, "src/engine");
+    const offenders = readdirSync(dir)
+      .filter((name) => name.endsWith(".ts"))
+      .flatMap((name) =>
+        [
+          ...readFileSync(join(dir, name), "utf8").matchAll(
+            /from "(\.\.\/(?:project|plan|generate)\/[^"]+)"/g,
+          ),
+        ].map((m) => `${name}: ${m[1]}`),
+      );
+    expect(offenders).toEqual([]);
+  });
+});

@@ -1,0 +1,61 @@
+// The one analyze → plan → render pipeline that init, plan, build and bench run, and the engine → plan options mapping.
+import {
+  type PreparedBuild,
+  type PrepareOptions,
+  prepareDockerfileBuild,
+  prepareGeneratedBuild,
+} from "./engine/project-build.js";
+import type { Engine, EngineFeatures } from "./engine/types.js";
+import { render } from "./generate/render.js";
+import { plan } from "./plan/plan.js";
+import type { Plan, PlanOptions, RenderedFiles } from "./plan/types.js";
+import { analyze } from "./project/analyze.js";
+import type { Project } from "./project/types.js";
+
+export interface Generated {
+  project: Project;
+  plan: Plan;
+  files: RenderedFiles;
+}
+
+/**
+ * The plan options a build on this engine needs: without BuildKit a cache mount is a syntax error, so the
+ * Dockerfile is rendered without them (and says so in the plan's warnings).
+ */
+export function optionsForEngine(options: PlanOptions, features: EngineFeatures | undefined): PlanOptions {
+  return features && !features.cacheMounts ? { ...options, cacheMounts: false } : options;
+}
+
+/** Plan and render an analyzed project (for callers that analyze once and plan several times). */
+export function generateFor(project: Project, options: PlanOptions = {}, engine?: EngineFeatures): Generated {
+  const planned = plan(project, optionsForEngine(options, engine));
+  return { project, plan: planned, files: render(planned) };
+}
+
+/** Read the project in `dir`, plan its image and render the Dockerfile and .dockerignore. */
+export async function generate(
+  dir: string,
+  options: PlanOptions = {},
+  engine?: EngineFeatures,
+): Promise<Generated> {
+  return generateFor(await analyze(dir), options, engine);
+}
+
+export interface BuildPreparation extends PrepareOptions {
+  planOptions?: PlanOptions;
+  /** Build this Dockerfile with DIR as the context instead of generating one */
+  dockerfile?: string;
+}
+
+/** `couplet build`: the user's Dockerfile as it is, or the generated one for this engine, staged for buildImage. */
+export async function prepareBuild(
+  engine: Engine,
+  dir: string,
+  options: BuildPreparation = {},
+): Promise<PreparedBuild & { plan: Plan | undefined }> {
+  const { planOptions, dockerfile, ...prepare } = options;
+  if (dockerfile) return { ...(await prepareDockerfileBuild(dir, dockerfile, prepare)), plan: undefined };
+  const generated = await generate(dir, planOptions, engine.features);
+  const prepared = await prepareGeneratedBuild(dir, generated.files, generated.plan.project.name, prepare);
+  return { ...prepared, plan: generated.plan };
+}
