@@ -87,7 +87,9 @@ function metadata(project: Project): string {
 
 function entryPointsText(project: Project): string {
   const groups: Record<string, Record<string, string>> = { ...project.plugins };
-  if (Object.keys(project.scripts).length > 0) groups.console_scripts = project.scripts;
+  const scripts = Object.entries(project.scripts);
+  if (scripts.length > 0)
+    groups.console_scripts = Object.fromEntries(scripts.map(([name, script]) => [name, script.target]));
   return Object.keys(groups)
     .sort()
     .map((group) => {

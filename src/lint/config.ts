@@ -10,23 +10,20 @@ export interface LintConfig {
 
 export const EMPTY_CONFIG: LintConfig = { ignore: [], severity: {} };
 
-/** Where a key or id sits in pyproject.toml, for messages that point at it. */
-function lineOf(text: string | undefined, needle: string): number | undefined {
-  if (!text) return undefined;
-  const index = text.indexOf(needle);
-  return index < 0 ? undefined : text.slice(0, index).split("\n").length;
-}
-
 /** Validate the raw table against the known rule ids; unknown keys and ids are a user's mistake. */
 export function readConfig(
   raw: Record<string, unknown> | undefined,
   ruleIds: readonly string[],
-  source: { file: string; text?: string },
+  /** pyproject.toml, and the line of each key and rule id of the table (recorded by the project reader) */
+  source: { file: string; lines?: Record<string, number> },
 ): LintConfig {
   if (!raw) return EMPTY_CONFIG;
   const fail = (message: string, needle: string, hint?: string): never => {
     throw new UserError(message, {
-      location: { file: source.file, line: lineOf(source.text, needle) },
+      location: {
+        file: source.file,
+        line: source.lines && Object.hasOwn(source.lines, needle) ? source.lines[needle] : undefined,
+      },
       hint: hint ?? `known rules: ${ruleIds.join(", ")}`,
     });
   };

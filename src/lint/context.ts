@@ -79,9 +79,9 @@ export async function loadContext(
   }
   // Config errors are the user's to fix: they stop the run rather than being skipped.
   const config = readConfig(
-    project.couplet.lint,
+    project.couplet.lint?.table,
     RULES.map((r) => r.meta.id),
-    { file: project.pyprojectPath, text: project.pyprojectText },
+    { file: project.pyprojectPath, lines: project.couplet.lint?.lines ?? {} },
   );
   const debian: DebianRelease = /trixie/.test(text) ? "trixie" : "bookworm";
   return { project: lintProject(project, debian), config, dockerignore, notes };

@@ -39,8 +39,9 @@ describe("lint engine", () => {
   });
 
   it("unknown rule ids and keys in [tool.couplet.lint] are a located user error", () => {
-    const text = '[tool.couplet.lint]\nignore = ["CPL999"]\n';
-    const error = userError(() => readConfig({ ignore: ["CPL999"] }, ids, { file: "pyproject.toml", text }));
+    // The project reader records where each id is written (see context.test.ts for a real pyproject.toml).
+    const lines = { ignore: 2, CPL999: 2 };
+    const error = userError(() => readConfig({ ignore: ["CPL999"] }, ids, { file: "pyproject.toml", lines }));
     expect(error.message).toContain('unknown rule "CPL999"');
     expect(error.location).toEqual({ file: "pyproject.toml", line: 2 });
     expect(userError(() => readConfig({ ignores: [] }, ids, { file: "p" })).message).toContain(

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../errors.js";
@@ -52,13 +53,14 @@ describe("choosing the interpreter", () => {
     const error = userError(() => plan(project, { python: "3.12" }));
     expect(error.message).toMatch(/--python 3\.12 is outside the project's python constraint "~3\.11"/);
     expect(error.location?.file).toBe(project.pyprojectPath);
-    expect(project.pyprojectText.split("\n")[(error.location?.line ?? 0) - 1]).toMatch(/python/);
+    const text = readFileSync(project.pyprojectPath, "utf8").split("\n");
+    expect(text[(error.location?.line ?? 0) - 1]).toMatch(/^python = "~3\.11"/);
   });
 
   it("refuses a constraint that no CPython release satisfies", async () => {
     const project: Project = {
       ...(await load("examples/cli-tool")),
-      python: { constraint: ">=3.99", source: "project.requires-python" },
+      python: { constraint: ">=3.99", source: "project.requires-python", location: { file: "x" } },
     };
     expect(userError(() => plan(project)).message).toMatch(/admits no CPython release/);
   });
@@ -76,7 +78,7 @@ describe("native needs", () => {
   it("uses the Debian release's own package names", async () => {
     const project: Project = {
       ...(await load("examples/flask-uwsgi")),
-      python: { constraint: ">=3.11,<3.14", source: "x" },
+      python: { constraint: ">=3.11,<3.14", source: "x", location: { file: "x" } },
     };
     const result = plan(project);
     expect(result.python.debian).toBe("trixie");

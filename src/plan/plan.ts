@@ -128,9 +128,7 @@ function chooseEntrypoint(project: Project, cmd: string[] | undefined): Plan["en
   const preferred = scripts.find((name) => name === project.name) ?? scripts[0];
   if (!preferred) return undefined;
   // Either table may hold them in a PEP 621 project: name the table that actually declares the script.
-  const table = /^\[project\.scripts\]/m.test(project.pyprojectText)
-    ? "[project.scripts]"
-    : "[tool.poetry.scripts]";
+  const table = `[${project.scripts[preferred]?.table ?? "tool.poetry.scripts"}]`;
   return {
     command: [preferred],
     form: "entrypoint",
@@ -165,7 +163,7 @@ function poetryVersion(project: Project, option: string | undefined): Plan["poet
   // Poetry 1.1 and 1.2 wrote lock-version 1.1 without a header; only 1.2 knows dependency groups,
   // which 1.1 would silently ignore.
   if (project.lock.lockVersion === "1.1") {
-    const groups = /^\[tool\.poetry\.group\./m.test(project.pyprojectText);
+    const groups = project.groups.some((g) => g.declaredIn.includes("tool.poetry.group"));
     return {
       version: groups ? LOCK_1_1_POETRY_WITH_GROUPS : LOCK_1_1_POETRY,
       source: `poetry.lock's lock-version 1.1, which Poetry ${groups ? "1.2 (the project declares groups)" : "1.1"} wrote without a @generated header`,

@@ -47,13 +47,7 @@ function list(packages: LockedPackage[]): string {
 }
 
 function constraintError(project: Project, message: string, hint: string): UserError {
-  const needle = project.python.constraint;
-  const lines = project.pyprojectText.split("\n");
-  const index = lines.findIndex((line) => line.includes(needle) && /python/.test(line));
-  return new UserError(message, {
-    location: { file: project.pyprojectPath, ...(index >= 0 ? { line: index + 1 } : {}) },
-    hint,
-  });
+  return new UserError(message, { location: project.python.location, hint });
 }
 
 /** "x86_64" for one platform, "x86_64 or aarch64" for several: what the rejected release has no wheel for. */

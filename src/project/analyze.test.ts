@@ -48,12 +48,16 @@ describe("analyze on real Poetry projects", () => {
     expect(p.metadataFormat).toBe("tool.poetry");
     expect(p.lock).toMatchObject({ lockVersion: "2.0", generatedBy: "1.8.5" });
     expect(p.lockFresh).toBe(true);
-    expect(p.python).toEqual({ constraint: "^3.11", source: "tool.poetry.dependencies.python" });
-    expect(p.groups.map((g) => [g.name, g.optional])).toEqual([
-      ["main", false],
-      ["dev", false],
-      ["test", false],
-      ["docs", true],
+    expect(p.python).toEqual({
+      constraint: "^3.11",
+      source: "tool.poetry.dependencies.python",
+      location: { file: p.pyprojectPath, line: 11, column: 1 },
+    });
+    expect(p.groups.map((g) => [g.name, g.optional, g.declaredIn])).toEqual([
+      ["main", false, ["tool.poetry.dependencies"]],
+      ["dev", false, ["tool.poetry.dev-dependencies"]],
+      ["test", false, ["tool.poetry.group"]],
+      ["docs", true, ["tool.poetry.group"]],
     ]);
     expect(groupsOf(p, "uwsgi")).toEqual(["main"]);
     expect(groupsOf(p, "black")).toEqual(["dev"]);
@@ -67,7 +71,7 @@ describe("analyze on real Poetry projects", () => {
     ).toBe(true);
     expect(p.sourcePaths).toEqual(["poetry1_groups"]);
     expect(p.readme).toEqual(["README.md"]);
-    expect(p.scripts).toEqual({ serve: "poetry1_groups.app:main" });
+    expect(p.scripts).toEqual({ serve: { target: "poetry1_groups.app:main", table: "tool.poetry.scripts" } });
     expect(p.authors).toEqual(["Ada Lovelace <ada@example.org>"]);
     expect(p.urls.homepage).toBe("https://example.org/poetry1-groups");
   });
@@ -103,10 +107,18 @@ describe("analyze on real Poetry projects", () => {
     expect(p.version).toBe("1.2.3");
     expect(p.license).toBe("Apache-2.0");
     expect(p.authors).toEqual(["Grace Hopper <grace@example.org>"]);
-    expect(p.python).toEqual({ constraint: ">=3.11,<3.14", source: "project.requires-python" });
+    expect(p.python).toEqual({
+      constraint: ">=3.11,<3.14",
+      source: "project.requires-python",
+      location: { file: p.pyprojectPath, line: 8, column: 1 },
+    });
     expect(p.extras).toEqual({ yaml: ["pyyaml"] });
     expect(p.lock.packages.find((x) => x.name === "pyyaml")?.optional).toBe(true);
-    expect(p.scripts).toEqual({ "pep621-app": "pep621_app.cli:main" });
+    expect(p.scripts).toEqual({ "pep621-app": { target: "pep621_app.cli:main", table: "project.scripts" } });
+    expect(p.groups.find((g) => g.name === "main")?.declaredIn).toEqual([
+      "project.dependencies",
+      "project.optional-dependencies",
+    ]);
     expect(p.plugins).toEqual({ "pep621_app.plugins": { builtin: "pep621_app.plugins:builtin" } });
     expect(p.urls).toEqual({
       homepage: "https://example.org/pep621",
@@ -123,10 +135,21 @@ describe("analyze on real Poetry projects", () => {
   it("reads PEP 735 [dependency-groups] with include-group, optional from [tool.poetry.group]", async () => {
     const p = await analyze(fixture("pep735-groups"));
     expect(p.groups).toEqual([
-      { name: "main", optional: false, dependencies: ["idna"] },
-      { name: "lint", optional: true, dependencies: ["ruff"] },
-      { name: "test", optional: false, dependencies: ["pytest"] },
-      { name: "dev", optional: false, dependencies: ["pytest", "ruff", "coverage"] },
+      { name: "main", optional: false, declaredIn: ["project.dependencies"], dependencies: ["idna"] },
+      // `optional` for a PEP 735 group lives in [tool.poetry.group.lint]: both tables declare it.
+      {
+        name: "lint",
+        optional: true,
+        declaredIn: ["tool.poetry.group", "dependency-groups"],
+        dependencies: ["ruff"],
+      },
+      { name: "test", optional: false, declaredIn: ["dependency-groups"], dependencies: ["pytest"] },
+      {
+        name: "dev",
+        optional: false,
+        declaredIn: ["dependency-groups"],
+        dependencies: ["pytest", "ruff", "coverage"],
+      },
     ]);
     expect(p.lockFresh).toBe(true);
   });
@@ -197,7 +220,7 @@ describe("analyze on real Poetry projects", () => {
     const p = await analyze(fixture("src-layout"));
     expect(p.sourcePaths).toEqual(["src/srccli"]);
     expect(p.readme).toEqual(["README.md", "CHANGELOG.md"]);
-    expect(p.scripts).toEqual({ srccli: "srccli.main:cli" });
+    expect(p.scripts).toEqual({ srccli: { target: "srccli.main:cli", table: "tool.poetry.scripts" } });
     expect(p.plugins).toEqual({ "srccli.formats": { json: "srccli.formats:json_format" } });
     expect(p.lockFresh).toBe(true);
   });
@@ -343,8 +366,17 @@ describe("bad input is a UserError naming the file", () => {
       (t) => `${t}\n[tool.couplet.lint]\nignore = ["CPL001"]\nlevels = { CPL002 = 3 }\n`,
     );
     const p = await analyze(dir);
-    expect(p.couplet.lint).toEqual({ ignore: ["CPL001"], levels: { CPL002: 3 } });
-    expect(JSON.stringify(p.couplet.lint)).toBe('{"ignore":["CPL001"],"levels":{"CPL002":3}}');
+    expect(p.couplet.lint?.table).toEqual({ ignore: ["CPL001"], levels: { CPL002: 3 } });
+    expect(JSON.stringify(p.couplet.lint?.table)).toBe('{"ignore":["CPL001"],"levels":{"CPL002":3}}');
+    // Each key and rule id with the line it is written on, after the table's header.
+    const header =
+      (await readFile(join(dir, "pyproject.toml"), "utf8")).split("\n").indexOf("[tool.couplet.lint]") + 1;
+    expect(p.couplet.lint?.lines).toEqual({
+      ignore: header + 1,
+      CPL001: header + 1,
+      levels: header + 2,
+      CPL002: header + 2,
+    });
   });
 
   it("[tool.couplet] with a wrong type or an unknown key points at it", async () => {

@@ -58,7 +58,6 @@ export async function analyze(dir: string): Promise<Project> {
     ...rest,
     dir: absolute,
     pyprojectPath,
-    pyprojectText,
     sourcePaths,
     lock,
     lockFresh: isLockFresh(doc.root, lock.contentHash, lock.generatedBy, lock.lockVersion),

@@ -32,8 +32,36 @@ export function readCoupletConfig(doc: TomlDoc, value: unknown): CoupletConfig {
     copy: (doc.strings(get(t, "copy"), "tool.couplet.copy") ?? []).map((x) =>
       doc.check(x, "tool.couplet.copy", checkContextPath, "the path"),
     ),
-    lint: plainNumbers(doc.table(get(t, "lint"), "tool.couplet.lint")),
+    lint: readLint(doc, get(t, "lint")),
   };
+}
+
+/**
+ * The lint table as written, with the line of each key and each rule id in it, so lint's messages about it can
+ * point at the line without reading pyproject.toml again.
+ */
+function readLint(doc: TomlDoc, value: unknown): CoupletConfig["lint"] {
+  const table = plainNumbers(doc.table(value, "tool.couplet.lint"));
+  if (table === undefined) return undefined;
+  const start = (doc.locate("tool.couplet.lint").line ?? 1) - 1;
+  const lines = doc.text.split("\n");
+  const needles = new Set<string>();
+  const collect = (v: unknown): void => {
+    if (typeof v === "string") needles.add(v);
+    else if (Array.isArray(v)) v.forEach(collect);
+    else if (v !== null && typeof v === "object")
+      for (const [key, inner] of Object.entries(v)) {
+        needles.add(key);
+        collect(inner);
+      }
+  };
+  collect(table);
+  const found: Record<string, number> = {};
+  for (const needle of needles) {
+    const index = lines.findIndex((line, i) => i >= start && line.includes(needle));
+    if (index >= 0) setOwn(found, needle, index + 1);
+  }
+  return { table, lines: found };
 }
 
 /** The document is parsed with integers as bigint (for Poetry's hash); raw tables handed on get plain numbers. */

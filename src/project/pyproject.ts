@@ -4,13 +4,13 @@ import { readCoupletConfig } from "./couplet-config.js";
 import type { DirectDependency, GroupRoots } from "./groups.js";
 import { normalizeName, parseRequirement } from "./names.js";
 import { get, setOwn, type Table, type TomlDoc } from "./toml.js";
-import type { DependencyGroup, Project } from "./types.js";
+import type { DependencyGroup, GroupDeclaration, Project, Script } from "./types.js";
 import { checkContextPath, checkName } from "./values.js";
 
 /** What pyproject.toml alone says; analyze() adds the lock and the file system facts. */
 export type PyprojectInfo = Omit<
   Project,
-  "dir" | "pyprojectPath" | "pyprojectText" | "lock" | "lockFresh" | "hasDockerignore" | "sourcePaths"
+  "dir" | "pyprojectPath" | "lock" | "lockFresh" | "hasDockerignore" | "sourcePaths"
 > & {
   /** Source paths from `packages`, or undefined to use the default layout of `moduleName` */
   packages: string[] | undefined;
@@ -72,10 +72,14 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
   const optionalDeps = project
     ? (doc.table(get(project, "optional-dependencies"), "project.optional-dependencies") ?? {})
     : {};
-  const main: DirectDependency[] =
-    projectDeps && projectDeps.length > 0
-      ? requirements(doc, projectDeps, "project.dependencies")
-      : poetryTable(doc, poetryDeps, "tool.poetry.dependencies");
+  const mainFromProject = projectDeps !== undefined && projectDeps.length > 0;
+  const main: DirectDependency[] = mainFromProject
+    ? requirements(doc, projectDeps, "project.dependencies")
+    : poetryTable(doc, poetryDeps, "tool.poetry.dependencies");
+  const mainDeclaredIn: GroupDeclaration[] = [
+    mainFromProject ? "project.dependencies" : "tool.poetry.dependencies",
+  ];
+  if (Object.keys(optionalDeps).length > 0) mainDeclaredIn.push("project.optional-dependencies");
   const extras: Record<string, string[]> = {};
   for (const [extra, specs] of Object.entries(optionalDeps)) {
     const deps = requirements(
@@ -95,8 +99,16 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
     setOwn(extras, extra, (doc.strings(names, `tool.poetry.extras.${extra}`) ?? []).map(normalizeName));
 
   const groupRoots: GroupRoots[] = [{ name: "main", dependencies: main }];
-  const groups: DependencyGroup[] = [{ name: "main", optional: false, dependencies: unique(main) }];
-  const addGroup = (groupName: string, optional: boolean, deps: DirectDependency[], where: string) => {
+  const groups: DependencyGroup[] = [
+    { name: "main", optional: false, declaredIn: mainDeclaredIn, dependencies: unique(main) },
+  ];
+  const addGroup = (
+    groupName: string,
+    optional: boolean,
+    deps: DirectDependency[],
+    declaredIn: GroupDeclaration,
+    where: string,
+  ) => {
     // Group names reach `poetry install --only/--with` in the Dockerfile.
     doc.check(groupName, where, checkName, "the group name");
     const existing = groupRoots.find((g) => g.name === groupName);
@@ -105,9 +117,10 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
       existing.dependencies.push(...deps);
       group.dependencies = unique(existing.dependencies);
       group.optional ||= optional;
+      if (!group.declaredIn.includes(declaredIn)) group.declaredIn.push(declaredIn);
     } else {
       groupRoots.push({ name: groupName, dependencies: [...deps] });
-      groups.push({ name: groupName, optional, dependencies: unique(deps) });
+      groups.push({ name: groupName, optional, declaredIn: [declaredIn], dependencies: unique(deps) });
     }
   };
   const legacyDev = doc.table(get(poetry, "dev-dependencies"), "tool.poetry.dev-dependencies");
@@ -117,6 +130,7 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
       false,
       poetryTable(doc, legacyDev, "tool.poetry.dev-dependencies"),
       "tool.poetry.dev-dependencies",
+      "tool.poetry.dev-dependencies",
     );
   const poetryGroups = doc.table(get(poetry, "group"), "tool.poetry.group") ?? {};
   for (const [groupName, raw] of Object.entries(poetryGroups)) {
@@ -124,7 +138,13 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
     const group = doc.table(raw, prefix) ?? {};
     const optional = doc.boolean(get(group, "optional"), `${prefix}.optional`) ?? false;
     const deps = doc.table(get(group, "dependencies"), `${prefix}.dependencies`) ?? {};
-    addGroup(groupName, optional, poetryTable(doc, deps, `${prefix}.dependencies`), prefix);
+    addGroup(
+      groupName,
+      optional,
+      poetryTable(doc, deps, `${prefix}.dependencies`),
+      "tool.poetry.group",
+      prefix,
+    );
   }
   // PEP 735 [dependency-groups] (Poetry 2.2+); `optional` for them still lives in [tool.poetry.group.X].
   const pep735 = doc.table(get(root, "dependency-groups"), "dependency-groups") ?? {};
@@ -134,6 +154,7 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
       groupName,
       false,
       requirements(doc, pep735Specs(groupName), `dependency-groups.${groupName}`),
+      "dependency-groups",
       `dependency-groups.${groupName}`,
     );
 
@@ -235,14 +256,20 @@ function readPython(doc: TomlDoc, project: Table | undefined, poetryDeps: Table)
   // [tool.poetry.dependencies] python narrows requires-python for locking, so it decides what the lock is valid for.
   const poetryPython = get(poetryDeps, "python");
   if (poetryPython !== undefined) {
-    const constraint = doc.string(poetryPython, "tool.poetry.dependencies.python");
-    return { constraint: constraint as string, source: "tool.poetry.dependencies.python" };
+    const source = "tool.poetry.dependencies.python";
+    const constraint = doc.string(poetryPython, source);
+    return { constraint: constraint as string, source, location: doc.locate(source) };
   }
   const requires = project
     ? doc.string(get(project, "requires-python"), "project.requires-python")
     : undefined;
-  if (requires !== undefined) return { constraint: requires, source: "project.requires-python" };
-  return { constraint: "*", source: "none declared (any Python)" };
+  if (requires !== undefined)
+    return {
+      constraint: requires,
+      source: "project.requires-python",
+      location: doc.locate("project.requires-python"),
+    };
+  return { constraint: "*", source: "none declared (any Python)", location: { file: doc.file } };
 }
 
 function requirements(doc: TomlDoc, specs: string[], where: string): DirectDependency[] {
@@ -355,15 +382,18 @@ function readPackages(doc: TomlDoc, poetry: Table): string[] | undefined {
   });
 }
 
-function readScripts(doc: TomlDoc, project: Table | undefined, poetry: Table): Record<string, string> {
-  const scripts: Record<string, string> = {};
+function readScripts(doc: TomlDoc, project: Table | undefined, poetry: Table): Record<string, Script> {
+  const scripts: Record<string, Script> = {};
   const projectScripts = project ? (doc.table(get(project, "scripts"), "project.scripts") ?? {}) : {};
   for (const [name, target] of Object.entries(projectScripts))
-    setOwn(scripts, name, doc.string(target, `project.scripts.${name}`) as string);
+    setOwn(scripts, name, {
+      target: doc.string(target, `project.scripts.${name}`) as string,
+      table: "project.scripts",
+    });
   const poetryScripts = doc.table(get(poetry, "scripts"), "tool.poetry.scripts") ?? {};
   for (const [name, target] of Object.entries(poetryScripts)) {
     const where = `tool.poetry.scripts.${name}`;
-    if (typeof target === "string") setOwn(scripts, name, target);
+    if (typeof target === "string") setOwn(scripts, name, { target, table: "tool.poetry.scripts" });
     else {
       const t = doc.table(target, where) ?? {};
       // `type = "file"` scripts are copied files, not module:function console scripts.
@@ -371,7 +401,8 @@ function readScripts(doc: TomlDoc, project: Table | undefined, poetry: Table): R
       const reference =
         doc.string(get(t, "reference"), `${where}.reference`) ??
         doc.string(get(t, "callable"), `${where}.callable`);
-      if (type === "console" && reference !== undefined) setOwn(scripts, name, reference);
+      if (type === "console" && reference !== undefined)
+        setOwn(scripts, name, { target: reference, table: "tool.poetry.scripts" });
     }
   }
   return scripts;

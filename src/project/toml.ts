@@ -35,19 +35,33 @@ export function setOwn<T>(record: Record<string, T>, key: string, value: T): voi
   Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-/** Where a dotted key is written, best effort (line of its table header or `key =`), for error messages. */
+/**
+ * Where a dotted key is written, best effort, for messages and for the facts the reader records: the line of
+ * its own table header, else of `key =` inside the nearest table header written for its parent, else of the
+ * first `key =` anywhere.
+ */
 export function locate(text: string, file: string, dotted: string): Location {
   const parts = dotted.split(".");
-  const last = parts[parts.length - 1] ?? dotted;
   const lines = text.split("\n");
-  const header = new RegExp(`^\\s*\\[+\\s*${escapeRegExp(dotted)}\\s*\\]+`);
-  const assignment = new RegExp(`^\\s*"?${escapeRegExp(last)}"?\\s*=`);
-  let index = lines.findIndex((line) => header.test(line));
-  if (index < 0) index = lines.findIndex((line) => assignment.test(line));
+  const header = (table: string) => new RegExp(`^\\s*\\[+\\s*${escapeRegExp(table)}\\s*\\]+`);
+  const assignment = (key: string) => new RegExp(`^\\s*"?${escapeRegExp(key)}"?\\s*[=.]`);
+  const found = (index: number): Location => ({ file, line: index + 1, column: 1 });
+  const own = lines.findIndex((line) => header(dotted).test(line));
+  if (own >= 0) return found(own);
+  for (let split = parts.length - 1; split >= 1; split--) {
+    const start = lines.findIndex((line) => header(parts.slice(0, split).join(".")).test(line));
+    if (start < 0) continue;
+    const key = assignment(parts[split] as string);
+    for (let i = start + 1; i < lines.length && !/^\s*\[/.test(lines[i] as string); i++)
+      if (key.test(lines[i] as string)) return found(i);
+  }
+  const lastKey = parts[parts.length - 1] ?? dotted;
+  const last = assignment(lastKey);
+  let index = lines.findIndex((line) => last.test(line));
   // A quoted key with escapes (`"dev\nx"`) appears in the file in its escaped spelling.
-  const escaped = JSON.stringify(last).slice(1, -1);
-  if (index < 0 && escaped !== last) index = lines.findIndex((line) => line.includes(escaped));
-  return index < 0 ? { file } : { file, line: index + 1, column: 1 };
+  const escaped = JSON.stringify(lastKey).slice(1, -1);
+  if (index < 0 && escaped !== lastKey) index = lines.findIndex((line) => line.includes(escaped));
+  return index < 0 ? { file } : found(index);
 }
 
 function escapeRegExp(s: string): string {
@@ -61,6 +75,11 @@ export class TomlDoc {
     readonly file: string,
     readonly root: Table,
   ) {}
+
+  /** Where a dotted key is written in this document. */
+  locate(dotted: string): Location {
+    return locate(this.text, this.file, dotted);
+  }
 
   fail(dotted: string, message: string, hint?: string): never {
     throw new InputFileError(

@@ -1,4 +1,5 @@
 // The shape of a Poetry project as couplet understands it: everything later stages need, read once.
+import type { Location } from "../errors.js";
 
 /** One file listed for a locked package in poetry.lock (`files = [...]`, or `[metadata.files]` in old locks). */
 export interface LockedFile {
@@ -40,9 +41,20 @@ export interface Lock {
   packages: LockedPackage[];
 }
 
+/** Where pyproject.toml declares a group's dependencies. */
+export type GroupDeclaration =
+  | "project.dependencies"
+  | "project.optional-dependencies"
+  | "tool.poetry.dependencies"
+  | "tool.poetry.dev-dependencies"
+  | "tool.poetry.group"
+  | "dependency-groups";
+
 export interface DependencyGroup {
   name: string;
   optional: boolean;
+  /** The tables that declare it, in reading order ("main" from project.dependencies or tool.poetry.dependencies) */
+  declaredIn: GroupDeclaration[];
   /** Normalized names of the group's direct dependencies (without `python`). */
   dependencies: string[];
 }
@@ -71,16 +83,21 @@ export interface CoupletConfig {
   native: Record<string, NativeNeed>;
   /** `[tool.couplet] copy = [...]`: extra paths the root package needs at install time */
   copy: string[];
-  /** `[tool.couplet.lint]` raw table; validated by lint */
-  lint: Record<string, unknown> | undefined;
+  /** `[tool.couplet.lint]`: the raw table (validated by lint) and the line of each key and rule id in it */
+  lint: { table: Record<string, unknown>; lines: Record<string, number> } | undefined;
+}
+
+/** A console script and the table that declares it. */
+export interface Script {
+  /** "module:function" */
+  target: string;
+  table: "project.scripts" | "tool.poetry.scripts";
 }
 
 export interface Project {
   /** Absolute path of the project folder */
   dir: string;
   pyprojectPath: string;
-  /** Raw text of pyproject.toml (for line numbers in messages) */
-  pyprojectText: string;
   name: string;
   version: string | undefined;
   description: string | undefined;
@@ -95,13 +112,13 @@ export interface Project {
   readme: string[];
   /** Relative paths of the root package's sources (from `packages`, or the name's default layout) */
   sourcePaths: string[];
-  /** The `python` constraint (PEP 440 or Poetry syntax as written) and where it came from */
-  python: { constraint: string; source: string };
+  /** The `python` constraint (PEP 440 or Poetry syntax as written), the key it came from and where that is written */
+  python: { constraint: string; source: string; location: Location };
   groups: DependencyGroup[];
   /** Extras declared by the project: name -> normalized package names */
   extras: Record<string, string[]>;
-  /** Console scripts: name -> "module:function" */
-  scripts: Record<string, string>;
+  /** Console scripts: name -> target and declaring table */
+  scripts: Record<string, Script>;
   /** Entry points other than console scripts (plugins): group -> name -> target */
   plugins: Record<string, Record<string, string>>;
   lock: Lock;
