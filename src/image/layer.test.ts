@@ -26,7 +26,9 @@ const items = [
   { name: "app/wanted.txt", body: "keep me\n" },
 ];
 
-async function entriesOf(blob: BlobReader | AsyncIterable<Buffer>): Promise<{ entries: LayerEntry[]; wanted: string }> {
+async function entriesOf(
+  blob: BlobReader | AsyncIterable<Buffer>,
+): Promise<{ entries: LayerEntry[]; wanted: string }> {
   const entries: LayerEntry[] = [];
   let wanted = "";
   await readLayer(blob, (entry) => {
