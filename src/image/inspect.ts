@@ -90,13 +90,24 @@ class Top {
   }
 }
 
+/** localeCompare's order, without building a collator for each comparison. */
+const collator = new Intl.Collator();
+
+/** Bytes in each folder and all below it, from the bytes of the files directly in each folder. */
+function folderTotals(own: Map<string, number>): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const [dir, bytes] of own)
+    for (let at = dir; at !== "/"; at = path.posix.dirname(at)) totals.set(at, (totals.get(at) ?? 0) + bytes);
+  return totals;
+}
+
 /**
  * Folders worth naming: the largest ones, skipping a folder whose bytes are mostly those of a larger folder
  * already named (its ancestor or its descendant), so that /usr, /usr/lib and /usr/lib/x86_64-linux-gnu do not
  * crowd out everything else.
  */
 function largestFolders(totals: Map<string, number>, n: number): SizedPath[] {
-  const sorted = [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const sorted = [...totals].sort((a, b) => b[1] - a[1] || collator.compare(a[0], b[0]));
   const chosen: SizedPath[] = [];
   for (const [dir, size] of sorted) {
     if (chosen.length >= n) break;
@@ -324,8 +335,8 @@ export async function scanImage(
       tree.set(entry.path, entry.kind, entry.size, entry.linkname, index);
       if (entry.kind === "file" && entry.size > 0) {
         largest.add({ path: entry.path, size: entry.size });
-        for (let at = dir; at !== "/"; at = path.posix.dirname(at))
-          folders.set(at, (folders.get(at) ?? 0) + entry.size);
+        // Summed per folder here, and up to the ancestors once per folder at the end of the layer.
+        if (dir !== "/") folders.set(dir, (folders.get(dir) ?? 0) + entry.size);
       }
     }
     for (const [file, info] of parsed.elves) elves.set(file, info);
@@ -342,7 +353,7 @@ export async function scanImage(
       compression: parsed.compression,
       files: parsed.entries.length,
       largestFiles: largest.items,
-      largestFolders: largestFolders(folders, Math.min(top, 5)),
+      largestFolders: largestFolders(folderTotals(folders), Math.min(top, 5)),
     });
   }
 
@@ -395,7 +406,7 @@ export async function scanImage(
     ldLibraryPath: (env.LD_LIBRARY_PATH ?? "").split(":").filter((p) => p.startsWith("/")),
     release,
   };
-  for (const [file, elf] of [...elves].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [file, elf] of [...elves].sort(([a], [b]) => collator.compare(a, b))) {
     if (!present(file)) continue;
     sharedObjectsChecked += 1;
     missingLibraries.push(...missingFor(file, elf, context));
