@@ -386,23 +386,63 @@ export function inProject(step: RunStep, command: ShellCommand): boolean {
 /** Values given to a Poetry setting with `poetry config NAME VALUE` in this stage's chain, up to `until`. */
 export function configSet(stage: Stage, name: string, until?: Step, untilCommand?: ShellCommand): string[] {
   const values: string[] = [];
-  for (let s: Stage | undefined = stage; s; s = s.parent) {
-    for (const step of s.steps) {
-      if (step.kind !== "run") {
-        if (step === until) break;
-        continue;
+  // Where to stop in `stage`: before `until` (or before `untilCommand` inside it), as a (step, command) place.
+  const limit =
+    until && until.stage === stage
+      ? {
+          step: stage.steps.indexOf(until),
+          command: until.kind === "run" && untilCommand ? (commandIndex(until).get(untilCommand) ?? -1) : -1,
+        }
+      : undefined;
+  const chainOf: Stage[] = [];
+  for (let s: Stage | undefined = stage; s; s = s.parent) chainOf.unshift(s);
+  for (const s of chainOf)
+    for (const call of configCalls(s)) {
+      if (s === stage && limit) {
+        if (call.step > limit.step) break;
+        if (call.step === limit.step && (limit.command < 0 || call.command >= limit.command)) break;
       }
-      for (const command of step.commands) {
-        if (step === until && (untilCommand === undefined || command === untilCommand)) break;
-        const call = poetryCall(command);
-        if (call?.subcommand !== "config") continue;
-        const args = call.args.filter((a) => !a.startsWith("-"));
-        if (args[0] === name && args[1] !== undefined) values.push(args[1]);
-      }
-      if (step === until) break;
+      if (call.name === name && call.value !== undefined) values.push(call.value);
+    }
+  return values;
+}
+
+interface ConfigCall {
+  step: number;
+  command: number;
+  name: string | undefined;
+  value: string | undefined;
+}
+
+const configCache = new WeakMap<Stage, ConfigCall[]>();
+
+/** The stage's `poetry config` calls with their places, read once (rules ask for every install). */
+function configCalls(stage: Stage): ConfigCall[] {
+  let calls = configCache.get(stage);
+  if (calls) return calls;
+  calls = [];
+  for (const [stepIndex, step] of stage.steps.entries()) {
+    if (step.kind !== "run") continue;
+    for (const [commandIndex, command] of step.commands.entries()) {
+      const call = poetryCall(command);
+      if (call?.subcommand !== "config") continue;
+      const args = call.args.filter((a) => !a.startsWith("-"));
+      calls.push({ step: stepIndex, command: commandIndex, name: args[0], value: args[1] });
     }
   }
-  return values;
+  configCache.set(stage, calls);
+  return calls;
+}
+
+const indexCache = new WeakMap<RunStep, Map<ShellCommand, number>>();
+
+function commandIndex(step: RunStep): Map<ShellCommand, number> {
+  let index = indexCache.get(step);
+  if (!index) {
+    index = new Map(step.commands.map((c, i) => [c, i]));
+    indexCache.set(step, index);
+  }
+  return index;
 }
 
 export { hasOption, optionValues };
