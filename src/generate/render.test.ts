@@ -79,8 +79,44 @@ describe("what the optimal Dockerfile does", () => {
     const text = await dockerfile("test/fixtures/projects/package-mode-false");
     expect(text).toContain("poetry install --only main --no-root");
     expect(text).not.toMatch(/poetry install --only main\n/);
-    expect(text).toContain("COPY . .");
-    expect(text).toContain("COPY --from=builder /app /app");
+    const production = text.split("FROM base AS production")[1] ?? "";
+    // The venv and the code in separate layers: a source edit does not re-copy the venv.
+    expect(production).toContain(
+      "COPY --from=builder /app/.venv /app/.venv\nCOPY --from=builder /app/main.py /app/main.py\n",
+    );
+    expect(text).not.toContain("COPY . .");
+    expect(text).not.toContain("COPY --from=builder /app /app");
+  });
+
+  it("compiles the venv and the code to hash-based bytecode in the builder (optimal only)", async () => {
+    const text = await dockerfile("test/fixtures/projects/src-layout");
+    const builder = text.split("FROM base AS production")[0] ?? "";
+    expect(builder).toMatch(
+      /poetry install --only main --no-root\nRUN \/app\/\.venv\/bin\/python -m compileall -q -j 0 --invalidation-mode unchecked-hash \/app\/\.venv\/lib\n/,
+    );
+    expect(builder).toMatch(
+      /poetry install --only main\nRUN python -m compileall -q --invalidation-mode checked-hash src\/srccli\n/,
+    );
+    const seed = await dockerfile("test/fixtures/projects/src-layout", { strategy: "multistage" });
+    expect(seed).not.toContain("compileall");
+  });
+
+  it("gives the app user only its writable folders, as volumes; the code and venv stay root's", async () => {
+    const text = await dockerfile("test/fixtures/projects/flask-notes");
+    const production = text.split("FROM base AS production")[1] ?? "";
+    expect(production).toContain(
+      "useradd --create-home --uid 10001 --user-group app \\\n    && install -d -o app -g app /app/data\n",
+    );
+    expect(production).toContain('VOLUME ["/app/data"]');
+    expect(production).not.toMatch(/--chown|chown /);
+  });
+
+  it("sets Django's production settings in the production stage", async () => {
+    const text = await dockerfile("test/fixtures/projects/django-site");
+    const production = text.split("FROM base AS production")[1] ?? "";
+    expect(production).toContain('ENV DJANGO_SETTINGS_MODULE="mysite.settings.production"');
+    // Tests and docs never reach the image.
+    expect(text).not.toMatch(/COPY .*\b(tests|docs)\b/);
   });
 
   it("passes the selected extras, quoted", async () => {

@@ -144,6 +144,27 @@ function venvEnv(plan: Plan): string {
   return continued("ENV", [`VIRTUAL_ENV=${plan.layout.venv}`, `PATH="${plan.layout.venv}/bin:$PATH"`]);
 }
 
+// Bytecode is compiled at build time so no container start compiles its imports again. compileall rather
+// than Poetry's --compile: Poetry writes timestamp-checked .pyc whose bytes depend on when the build ran,
+// while hash-based ones are the same on every build. The venv is never edited, so its .pyc skip the check
+// (unchecked-hash); the app's code keeps checked-hash, so a source mounted over it in development still wins.
+function compileVenv(plan: Plan): string[] {
+  if (!plan.features.compileBytecode) return [];
+  return [
+    `RUN ${plan.layout.venv}/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash ${plan.layout.venv}/lib`,
+  ];
+}
+
+function compileCode(plan: Plan): string[] {
+  if (!plan.features.compileBytecode) return [];
+  const paths = plan.project.sourcePaths.filter((path) => path === "." || !/\.(?!py$)[^/]*$/.test(path));
+  if (paths.length === 0) return [];
+  const targets = paths.includes(".") ? ["."] : paths;
+  const excluded = paths.includes(".") ? ` -x '/\\.venv/'` : "";
+  const quoted = projectPaths(targets).map(shellQuote);
+  return [`RUN python -m compileall -q --invalidation-mode checked-hash${excluded} ${quoted.join(" ")}`];
+}
+
 function copyPath(path: string): string {
   return path === "." ? "COPY . ." : copy([path], `./${path}`);
 }
@@ -163,7 +184,7 @@ function dependenciesThenCode(ctx: Context): string[] {
         "COPY --from=lock /deps/ ./",
       ]
     : ["COPY pyproject.toml poetry.lock ./"];
-  if (features.dependenciesBeforeCode) lines.push(poetryRun(ctx, "dependencies"));
+  if (features.dependenciesBeforeCode) lines.push(poetryRun(ctx, "dependencies"), ...compileVenv(plan));
   if (project.packageMode) {
     // The root install needs the real pyproject.toml (and its readme) where the reduced one stood.
     const files = [
@@ -173,7 +194,11 @@ function dependenciesThenCode(ctx: Context): string[] {
     if (files.length) lines.push(copy(files, "./"));
   }
   for (const path of projectPaths(project.sourcePaths)) lines.push(copyPath(path));
-  if (project.packageMode || !features.dependenciesBeforeCode) lines.push(poetryRun(ctx, "root"));
+  if (project.packageMode || !features.dependenciesBeforeCode) {
+    lines.push(poetryRun(ctx, "root"));
+    if (!features.dependenciesBeforeCode) lines.push(...compileVenv(plan));
+  }
+  lines.push(...compileCode(plan));
   return lines;
 }
 
@@ -186,8 +211,20 @@ function command(plan: Plan): string[] {
 
 function finish(plan: Plan): string[] {
   const lines: string[] = [];
+  const env = Object.entries(plan.env);
+  if (env.length)
+    lines.push(
+      continued(
+        "ENV",
+        env.map(([k, v]) => `${word("name", k, "the environment variable")}=${labelValue(v)}`),
+      ),
+    );
   if (plan.layout.user) lines.push(`USER ${plan.layout.user.uid}:${plan.layout.user.uid}`);
   if (plan.expose.length) lines.push(`EXPOSE ${plan.expose.map(port).join(" ")}`);
+  if (plan.writable.length)
+    lines.push(
+      `VOLUME ${execForm(projectPaths(plan.writable).map((dir) => `${plan.layout.workdir}/${dir}`))}`,
+    );
   const labels = Object.entries(plan.labels);
   if (labels.length)
     lines.push(
@@ -203,7 +240,12 @@ function finish(plan: Plan): string[] {
 function createUser(ctx: Context): string[] {
   const user = ctx.plan.layout.user;
   if (!user) return [];
-  return [run(ctx, [], [`useradd --create-home --uid ${user.uid} --user-group ${user.name}`])];
+  const { workdir } = ctx.plan.layout;
+  // The code and the venv stay root's (read-only for the app); only these folders are the user's to write.
+  const writable = projectPaths(ctx.plan.writable).map(
+    (dir) => `install -d -o ${user.name} -g ${user.name} ${shellQuote(`${workdir}/${dir}`)}`,
+  );
+  return [run(ctx, [], [`useradd --create-home --uid ${user.uid} --user-group ${user.name}`, ...writable])];
 }
 
 function header(plan: Plan): string[] {
@@ -287,13 +329,23 @@ function multiStage(ctx: Context): string[] {
   );
   lines.push(...createUser(ctx));
   if (plan.native.runtimePackages.length) lines.push(aptInstall(ctx, plan.native.runtimePackages, false));
+  // The venv and the code in separate layers: a source edit re-copies only the code.
+  lines.push(copy([plan.layout.venv], plan.layout.venv, "builder"));
   const paths = projectPaths(plan.project.sourcePaths);
-  if (paths.includes(".")) {
-    lines.push(copy([plan.layout.workdir], plan.layout.workdir, "builder"));
-  } else {
-    lines.push(copy([plan.layout.venv], plan.layout.venv, "builder"));
-    for (const path of paths) {
-      const inside = `${plan.layout.workdir}/${path}`;
+  for (const path of paths) {
+    const inside = `${plan.layout.workdir}/${path}`;
+    // The whole folder (`copy = ["."]`) comes from the context: the builder's copy holds the venv too.
+    lines.push(path === "." ? "COPY . ./" : copy([inside], inside, "builder"));
+  }
+  // A single-module file's bytecode sits in its folder's __pycache__, which the copies above leave behind.
+  if (plan.features.compileBytecode) {
+    const caches = paths
+      .filter((path) => path.endsWith(".py"))
+      .map((path) =>
+        path.includes("/") ? `${path.slice(0, path.lastIndexOf("/"))}/__pycache__` : "__pycache__",
+      );
+    for (const cache of [...new Set(caches)]) {
+      const inside = `${plan.layout.workdir}/${cache}`;
       lines.push(copy([inside], inside, "builder"));
     }
   }

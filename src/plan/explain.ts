@@ -18,6 +18,7 @@ const FEATURE_NAMES: Record<keyof Plan["features"], string> = {
   excludeDevGroups: "production groups only",
   cleanCaches: "no cache left in layers",
   fullBuilderImage: "full python image",
+  compileBytecode: "bytecode compiled at build time",
 };
 
 export function explainPlan(plan: Plan): string {
@@ -60,18 +61,39 @@ export function explainPlan(plan: Plan): string {
     row("Runtime apt", plan.native.runtimePackages.join(" ") || "none"),
     row(
       "Command",
-      plan.entrypoint
-        ? `${plan.entrypoint.form === "entrypoint" ? "ENTRYPOINT" : "CMD"} ${JSON.stringify(plan.entrypoint.command)}, from ${plan.entrypoint.source}`
-        : "none",
+      ...(plan.entrypoint
+        ? [
+            `${plan.entrypoint.form === "entrypoint" ? "ENTRYPOINT" : "CMD"} ${JSON.stringify(plan.entrypoint.command)}, from ${plan.entrypoint.source}`,
+            ...plan.entrypoint.found.map((fact) => `found: ${fact}`),
+          ]
+        : ['none found: set [tool.couplet] cmd = ["program", "arg"] in pyproject.toml']),
     ),
+    ...(Object.keys(plan.env).length
+      ? [row("Environment", ...Object.entries(plan.env).map(([k, v]) => `${k}=${v}`))]
+      : []),
+    ...(plan.expose.length ? [row("Port", plan.expose.join(", "))] : []),
     row(
       "Code",
       plan.project.sourcePaths.join(", "),
       plan.project.packageMode
-        ? "installed as the root package after the dependencies"
-        : "package-mode = false: copied, not installed",
+        ? plan.project.sourceReason
+        : `package-mode = false: copied, not installed: ${plan.project.sourceReason}`,
     ),
-    row("User", plan.layout.user ? `${plan.layout.user.name} (uid ${plan.layout.user.uid})` : "root"),
+    row(
+      "User",
+      plan.layout.user
+        ? `${plan.layout.user.name} (uid ${plan.layout.user.uid}); code and venv read-only`
+        : "root",
+    ),
+    ...(plan.writable.length
+      ? [
+          row(
+            "Writable",
+            `${plan.writable.map((dir) => `${plan.layout.workdir}/${dir}`).join(", ")}: owned by the app user, a VOLUME`,
+            "set [tool.couplet] writable = [...] to choose other folders (or none)",
+          ),
+        ]
+      : []),
     row("Techniques", on.join(", ")),
   ];
   if (plan.warnings.length) lines.push(row("Warnings", ...plan.warnings));

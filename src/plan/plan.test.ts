@@ -203,14 +203,30 @@ describe("the command and the code", () => {
     ]);
   });
 
-  it("copies the whole context when package-mode is false and nothing else is said", async () => {
+  it("copies only what the command reaches when package-mode is false: no tests, no lock", async () => {
     const result = plan(await load("test/fixtures/projects/package-mode-false"));
     expect(result.project.packageMode).toBe(false);
-    expect(result.project.sourcePaths).toEqual(["."]);
+    // [tool.couplet] cmd runs `uvicorn main:app`.
+    expect(result.project.sourcePaths).toEqual(["main.py"]);
+    expect(result.project.sourceReason).toMatch(/what main\.py imports or names/);
   });
 
   it("is plain JSON: it survives a round trip unchanged", async () => {
     const result = plan(await load("examples/flask-uwsgi"));
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+  });
+});
+
+describe("where the app may write", () => {
+  it("gives a detected service a writable data folder, and a console script none", async () => {
+    expect(plan(await load("test/fixtures/projects/flask-notes")).writable).toEqual(["data"]);
+    expect(plan(await load("examples/cli-tool")).writable).toEqual([]);
+  });
+
+  it("takes [tool.couplet] writable, and none when it is empty", async () => {
+    const project = await load("test/fixtures/projects/flask-notes");
+    const configured = { ...project, couplet: { ...project.couplet, writable: ["cache", "uploads"] } };
+    expect(plan(configured).writable).toEqual(["cache", "uploads"]);
+    expect(plan({ ...project, couplet: { ...project.couplet, writable: [] } }).writable).toEqual([]);
   });
 });

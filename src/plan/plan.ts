@@ -6,6 +6,8 @@ import { DEFAULT_PLATFORM, type Platform, platformName } from "../project/platfo
 import { buildNeed, productionPackages, productionSelection, type Selection } from "../project/selection.js";
 import type { LockedPackage, Project } from "../project/types.js";
 import { checkContextPath } from "../project/values.js";
+import { codeToCopy } from "./code.js";
+import { chooseCommand } from "./command.js";
 import { choosePython, selectionOn } from "./python.js";
 import { type CPythonRelease, fullImage, slimImage } from "./pythons.js";
 import { parseStrategy, STRATEGY_TABLE } from "./strategies.js";
@@ -120,23 +122,6 @@ function nativePackages(
   return { compile, buildPackages: [...build].sort(), runtimePackages: [...runtime].sort() };
 }
 
-function chooseEntrypoint(project: Project, cmd: string[] | undefined): Plan["entrypoint"] {
-  if (cmd && cmd.length > 0) return { command: cmd, form: "cmd", source: "--cmd" };
-  if (project.couplet.cmd) return { command: project.couplet.cmd, form: "cmd", source: "[tool.couplet] cmd" };
-  const scripts = Object.keys(project.scripts).sort();
-  if (scripts.length === 0 || !project.packageMode) return undefined;
-  const preferred = scripts.find((name) => name === project.name) ?? scripts[0];
-  if (!preferred) return undefined;
-  // Either table may hold them in a PEP 621 project: name the table that actually declares the script.
-  const table = `[${project.scripts[preferred]?.table ?? "tool.poetry.scripts"}]`;
-  return {
-    command: [preferred],
-    form: "entrypoint",
-    source:
-      scripts.length === 1 ? `${table} ${preferred}` : `${table} ${preferred} (one of ${scripts.length})`,
-  };
-}
-
 function labels(project: Project): Record<string, string> {
   const out: Record<string, string> = { "org.opencontainers.image.title": project.name };
   if (project.description) out["org.opencontainers.image.description"] = project.description;
@@ -198,6 +183,15 @@ function refuseOutsidePaths(project: Project): void {
   }
 }
 
+/**
+ * Folders the app user may write, relative to the workdir: `[tool.couplet] writable`, else `data` for a
+ * service (apps that create ./data at start-up die under a read-only workdir); none for a console script,
+ * whose every run would leave an anonymous volume behind.
+ */
+function writableDirs(project: Project, entrypoint: Plan["entrypoint"]): string[] {
+  return project.couplet.writable ?? (entrypoint?.form === "entrypoint" ? [] : ["data"]);
+}
+
 export function plan(project: Project, options: PlanOptions = {}): Plan {
   const strategy = parseStrategy(options.strategy ?? "optimal");
   const table = STRATEGY_TABLE[strategy];
@@ -220,12 +214,8 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
   const native = nativePackages(project, production, compile, python.release.debian);
   const poetry = poetryVersion(project, options.poetryVersion);
   const warnings: string[] = [];
-  const entrypoint = chooseEntrypoint(project, options.cmd);
-  if (!entrypoint) {
-    warnings.push(
-      "no command for the container: none of --cmd, [tool.couplet] cmd or a console script; the image will start Python",
-    );
-  }
+  const command = chooseCommand(project, options.cmd, new Set(production.map((pkg) => pkg.name)));
+  warnings.push(...command.warnings);
   if (features.cacheMounts === false && table.features.cacheMounts) {
     warnings.push(
       "cache mounts are off (the builder has no BuildKit): caches are removed in the same layer instead",
@@ -240,11 +230,12 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
       `poetry.lock names no Poetry version; using Poetry ${poetry.version} (pass --poetry-version)`,
     );
   }
-  const sourcePaths = project.packageMode
-    ? project.sourcePaths
-    : project.couplet.copy.length > 0
-      ? project.couplet.copy
-      : ["."];
+  const code = project.packageMode
+    ? { paths: project.sourcePaths, reason: "installed as the root package after the dependencies" }
+    : codeToCopy(project, command.entrypoint, command.env);
+  const sourcePaths = code.paths;
+  const user = table.nonRoot ? { name: "app", uid: 10001 } : undefined;
+  const writable = user ? writableDirs(project, command.entrypoint) : [];
   const installFiles = project.packageMode ? [...new Set([...project.readme, ...project.couplet.copy])] : [];
   const runtime = options.baseImage ?? slimImage(python.release);
   return {
@@ -260,6 +251,7 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
       url: project.urls.homepage ?? project.urls.repository,
       packageMode: project.packageMode,
       sourcePaths,
+      sourceReason: code.reason,
       installFiles,
     },
     python: {
@@ -278,13 +270,15 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
     },
     install,
     native,
-    entrypoint,
-    expose: project.couplet.expose,
+    entrypoint: command.entrypoint,
+    env: command.env,
+    expose: project.couplet.expose.length > 0 ? project.couplet.expose : command.expose,
+    writable,
     layout: {
       workdir: WORKDIR,
       venv: `${WORKDIR}/.venv`,
       poetryHome: "/opt/poetry",
-      user: table.nonRoot ? { name: "app", uid: 10001 } : undefined,
+      user,
     },
     features,
     labels: labels(project),

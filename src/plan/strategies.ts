@@ -18,6 +18,7 @@ const seedBase = {
   excludeDevGroups: false,
   developmentTarget: false,
   fullBuilderImage: false,
+  compileBytecode: false,
 } as const;
 
 export const STRATEGY_TABLE: Record<StrategyName, Strategy> = {
@@ -34,6 +35,7 @@ export const STRATEGY_TABLE: Record<StrategyName, Strategy> = {
       excludeDevGroups: true,
       cleanCaches: true,
       fullBuilderImage: false,
+      compileBytecode: true,
     },
     nonRoot: true,
   },

@@ -43,6 +43,8 @@ export interface Plan {
     packageMode: boolean;
     /** Relative paths of the root package's sources, copied after the dependency layer */
     sourcePaths: string[];
+    /** Why these paths (for `couplet plan`) */
+    sourceReason: string;
     /** Files the root install needs besides pyproject.toml and poetry.lock (readme, extra `copy`) */
     installFiles: string[];
   };
@@ -84,8 +86,20 @@ export interface Plan {
     runtimePackages: string[];
   };
   /** `entrypoint` form for a console script (arguments pass through), `cmd` for a full command line */
-  entrypoint: { command: string[]; form: "entrypoint" | "cmd"; source: string } | undefined;
+  entrypoint:
+    | {
+        command: string[];
+        form: "entrypoint" | "cmd";
+        source: string;
+        /** What detection found that led to this command (empty for a command the user gave) */
+        found: string[];
+      }
+    | undefined;
+  /** Environment the app runs with (e.g. DJANGO_SETTINGS_MODULE for production settings) */
+  env: Record<string, string>;
   expose: number[];
+  /** Folders under the workdir the app user may write (owned by it, declared as volumes); the rest stays read-only */
+  writable: string[];
   layout: {
     workdir: string;
     venv: string;
@@ -111,6 +125,8 @@ export interface Plan {
     cleanCaches: boolean;
     /** The builder starts from the full `python` image (the seed's `full` variant) instead of slim */
     fullBuilderImage: boolean;
+    /** Compile the venv's and the code's bytecode at build time (hash-based .pyc, reproducible) */
+    compileBytecode: boolean;
   };
   labels: Record<string, string>;
   dockerignore: string[];

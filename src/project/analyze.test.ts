@@ -379,6 +379,21 @@ describe("bad input is a UserError naming the file", () => {
     });
   });
 
+  it("[tool.couplet] writable: folders under /app, relative; anything else points at its line", async () => {
+    const dir = await copyOf("package-mode-false");
+    await edit(dir, "pyproject.toml", (t) =>
+      t.replace("expose = 8000", 'expose = 8000\nwritable = ["/app/cache", "uploads/"]'),
+    );
+    expect((await analyze(dir)).couplet.writable).toEqual(["cache", "uploads"]);
+    for (const bad of ["../etc", "/var/lib/x", "a/./b"]) {
+      await edit(dir, "pyproject.toml", (t) => t.replace(/writable = .*/, `writable = ["${bad}"]`));
+      const e = await userError(analyze(dir));
+      expect(e.message).toBe(`tool.couplet.writable names "${bad}", which is not a folder inside /app`);
+      expect(e.location?.file).toBe(join(dir, "pyproject.toml"));
+      expect(e.location?.line).toBeGreaterThan(1);
+    }
+  });
+
   it("[tool.couplet] with a wrong type or an unknown key points at it", async () => {
     const dir = await copyOf("package-mode-false");
     await edit(dir, "pyproject.toml", (t) => t.replace("expose = 8000", 'expose = "8000"'));

@@ -3,6 +3,7 @@ import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { describeFsError, InputFileError, UserError } from "../errors.js";
 import { decodeUtf8 } from "../files/read.js";
+import { detectApp } from "./app.js";
 import { isLockFresh } from "./content-hash.js";
 import { deriveGroups } from "./groups.js";
 import { parseLockWithEdges } from "./lock.js";
@@ -53,12 +54,14 @@ export async function analyze(dir: string): Promise<Project> {
   const sourcePaths = pyproject.packageMode
     ? (pyproject.packages ?? (await defaultLayout(absolute, pyproject.moduleName)))
     : [];
+  const app = await detectApp(absolute, pyproject.packageMode ? sourcePaths : undefined);
   const { packages: _packages, moduleName: _moduleName, groupRoots: _roots, ...rest } = pyproject;
   return {
     ...rest,
     dir: absolute,
     pyprojectPath,
     sourcePaths,
+    app,
     lock,
     lockFresh: isLockFresh(doc.root, lock.contentHash, lock.generatedBy, lock.lockVersion),
     hasDockerignore,

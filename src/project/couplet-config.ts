@@ -1,10 +1,11 @@
 // `[tool.couplet]` in pyproject.toml: the user's settings for couplet, type-checked with messages that point at them.
+import { quote } from "../errors.js";
 import { normalizeName } from "./names.js";
 import { get, setOwn, type TomlDoc } from "./toml.js";
 import type { CoupletConfig, NativeNeed } from "./types.js";
 import { checkContextPath, checkDebianPackage, checkName } from "./values.js";
 
-const KEYS = ["cmd", "extras", "with", "expose", "copy", "native", "lint"];
+const KEYS = ["cmd", "extras", "with", "expose", "copy", "writable", "native", "lint"];
 const NATIVE_KEYS = ["build", "runtime", "note", "runtime-with-wheel"];
 
 export function readCoupletConfig(doc: TomlDoc, value: unknown): CoupletConfig {
@@ -32,6 +33,7 @@ export function readCoupletConfig(doc: TomlDoc, value: unknown): CoupletConfig {
     copy: (doc.strings(get(t, "copy"), "tool.couplet.copy") ?? []).map((x) =>
       doc.check(x, "tool.couplet.copy", checkContextPath, "the path"),
     ),
+    writable: readWritable(doc, doc.strings(get(t, "writable"), "tool.couplet.writable")),
     lint: readLint(doc, get(t, "lint")),
   };
 }
@@ -71,6 +73,24 @@ function plainNumbers<T>(value: T): T {
   if (value !== null && typeof value === "object" && !(value instanceof Date))
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainNumbers(v)])) as T;
   return value;
+}
+
+/** The image's workdir: `writable` folders are relative to it (a path that starts with it is accepted too). */
+const WORKDIR = "/app";
+
+function readWritable(doc: TomlDoc, dirs: string[] | undefined): string[] | undefined {
+  return dirs?.map((dir) => {
+    const relative = dir.startsWith(`${WORKDIR}/`) ? dir.slice(WORKDIR.length + 1) : dir;
+    const clean = relative.replace(/\/+$/, "");
+    const parts = clean.split("/");
+    if (!clean || clean.startsWith("/") || parts.some((part) => part === ".." || part === "." || part === ""))
+      doc.fail(
+        "tool.couplet.writable",
+        `tool.couplet.writable names ${quote(dir)}, which is not a folder inside ${WORKDIR}`,
+        `use a relative path such as "data" (it becomes ${WORKDIR}/data)`,
+      );
+    return doc.check(clean, "tool.couplet.writable", checkContextPath, "the folder");
+  });
 }
 
 function readPorts(doc: TomlDoc, value: unknown): number[] {

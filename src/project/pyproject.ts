@@ -10,7 +10,7 @@ import { checkContextPath, checkName } from "./values.js";
 /** What pyproject.toml alone says; analyze() adds the lock and the file system facts. */
 export type PyprojectInfo = Omit<
   Project,
-  "dir" | "pyprojectPath" | "lock" | "lockFresh" | "hasDockerignore" | "sourcePaths"
+  "dir" | "pyprojectPath" | "lock" | "lockFresh" | "hasDockerignore" | "sourcePaths" | "app"
 > & {
   /** Source paths from `packages`, or undefined to use the default layout of `moduleName` */
   packages: string[] | undefined;

@@ -1,5 +1,7 @@
 // The shape of a Poetry project as couplet understands it: everything later stages need, read once.
+
 import type { Location } from "../errors.js";
+import type { AppFacts } from "./app.js";
 
 /** One file listed for a locked package in poetry.lock (`files = [...]`, or `[metadata.files]` in old locks). */
 export interface LockedFile {
@@ -83,6 +85,8 @@ export interface CoupletConfig {
   native: Record<string, NativeNeed>;
   /** `[tool.couplet] copy = [...]`: extra paths the root package needs at install time */
   copy: string[];
+  /** `[tool.couplet] writable = [...]`: folders under the workdir the app user may write; undefined: couplet decides */
+  writable: string[] | undefined;
   /** `[tool.couplet.lint]`: the raw table (validated by lint) and the line of each key and rule id in it */
   lint: { table: Record<string, unknown>; lines: Record<string, number> } | undefined;
 }
@@ -121,6 +125,8 @@ export interface Project {
   scripts: Record<string, Script>;
   /** Entry points other than console scripts (plugins): group -> name -> target */
   plugins: Record<string, Record<string, string>>;
+  /** What the sources serve (app objects, Django settings) and which top-level entries name which */
+  app: AppFacts;
   lock: Lock;
   /** Does the lock's content-hash match pyproject.toml? undefined when the Poetry version's hashing is unknown */
   lockFresh: boolean | undefined;

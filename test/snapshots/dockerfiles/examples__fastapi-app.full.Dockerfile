@@ -17,7 +17,7 @@ RUN pip install "poetry==$POETRY_VERSION"
 WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --with dev --no-root
-COPY . .
+COPY app ./app
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 EXPOSE 8000

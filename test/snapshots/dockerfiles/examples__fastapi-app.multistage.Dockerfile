@@ -22,7 +22,7 @@ RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --only main --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
-COPY . .
+COPY app ./app
 
 # development: adds the dev group(s); build it with --target development.
 FROM builder AS development
@@ -34,7 +34,8 @@ CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
 
 # production: the slim base, the runtime libraries, the venv at the same path as in the builder, the code.
 FROM base AS production
-COPY --from=builder /app /app
+COPY --from=builder /app/.venv /app/.venv
+COPY --from=builder /app/app /app/app
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 EXPOSE 8000

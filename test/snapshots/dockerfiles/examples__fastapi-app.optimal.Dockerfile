@@ -46,7 +46,9 @@ FROM poetry AS builder
 COPY --from=lock /deps/ ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main --no-root
-COPY . .
+RUN /app/.venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/.venv/lib
+COPY app ./app
+RUN python -m compileall -q --invalidation-mode checked-hash app
 
 # development: adds the dev group(s); build it with --target development.
 FROM builder AS development
@@ -58,12 +60,15 @@ CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
 
 # production: the slim base, the runtime libraries, the venv at the same path as in the builder, the code.
 FROM base AS production
-RUN useradd --create-home --uid 10001 --user-group app
-COPY --from=builder /app /app
+RUN useradd --create-home --uid 10001 --user-group app \
+    && install -d -o app -g app /app/data
+COPY --from=builder /app/.venv /app/.venv
+COPY --from=builder /app/app /app/app
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 USER 10001:10001
 EXPOSE 8000
+VOLUME ["/app/data"]
 LABEL org.opencontainers.image.title="fastapi-app" \
     org.opencontainers.image.description="A FastAPI service in Poetry 2 / PEP 621 form, not packaged (package-mode = false)" \
     org.opencontainers.image.version="0.1.0" \

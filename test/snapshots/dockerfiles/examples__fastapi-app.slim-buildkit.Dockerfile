@@ -20,7 +20,7 @@ WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --with dev --no-root
-COPY . .
+COPY app ./app
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 EXPOSE 8000

@@ -18,7 +18,7 @@ WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --with dev --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
-COPY . .
+COPY app ./app
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 EXPOSE 8000

@@ -50,10 +50,12 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,t
 COPY --from=lock /deps/ ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main --no-root
+RUN /app/.venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/.venv/lib
 COPY pyproject.toml poetry.lock README.md ./
 COPY hello_uwsgi ./hello_uwsgi
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main
+RUN python -m compileall -q --invalidation-mode checked-hash hello_uwsgi
 
 # development: adds the dev, test group(s); build it with --target development.
 FROM builder AS development
@@ -65,7 +67,8 @@ CMD ["uwsgi", "--http-socket", "0.0.0.0:8000", "--master", "--die-on-term", "--p
 
 # production: the slim base, the runtime libraries, the venv at the same path as in the builder, the code.
 FROM base AS production
-RUN useradd --create-home --uid 10001 --user-group app
+RUN useradd --create-home --uid 10001 --user-group app \
+    && install -d -o app -g app /app/data
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpcre3 libpq5 \
     && rm -rf /var/lib/apt/lists/*
@@ -75,6 +78,7 @@ ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 USER 10001:10001
 EXPOSE 8000
+VOLUME ["/app/data"]
 LABEL org.opencontainers.image.title="hello-uwsgi" \
     org.opencontainers.image.description="A Flask app served by uWSGI that talks to PostgreSQL through psycopg2 (couplet's example of the seed's case)" \
     org.opencontainers.image.version="0.1.0" \

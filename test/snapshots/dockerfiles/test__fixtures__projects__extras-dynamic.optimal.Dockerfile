@@ -46,10 +46,12 @@ FROM poetry AS builder
 COPY --from=lock /deps/ ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main --extras images --no-root
+RUN /app/.venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/.venv/lib
 COPY pyproject.toml poetry.lock data/ ./
 COPY extras_dynamic ./extras_dynamic
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main --extras images
+RUN python -m compileall -q --invalidation-mode checked-hash extras_dynamic
 
 # development: adds the lint group(s); build it with --target development.
 FROM builder AS development
@@ -61,12 +63,14 @@ CMD ["python"]
 
 # production: the slim base, the runtime libraries, the venv at the same path as in the builder, the code.
 FROM base AS production
-RUN useradd --create-home --uid 10001 --user-group app
+RUN useradd --create-home --uid 10001 --user-group app \
+    && install -d -o app -g app /app/data
 COPY --from=builder /app/.venv /app/.venv
 COPY --from=builder /app/extras_dynamic /app/extras_dynamic
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 USER 10001:10001
+VOLUME ["/app/data"]
 LABEL org.opencontainers.image.title="extras-dynamic" \
     org.opencontainers.image.description="PEP 621 metadata with dependencies kept in [tool.poetry.dependencies], extras and an optional group" \
     org.opencontainers.image.version="0.1.0"

@@ -50,10 +50,12 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,t
 COPY --from=lock /deps/ ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main --no-root
+RUN /app/.venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/.venv/lib
 COPY pyproject.toml poetry.lock ./
 COPY large_app ./large_app
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main
+RUN python -m compileall -q --invalidation-mode checked-hash large_app
 
 # development: adds the dev, docs group(s); build it with --target development.
 FROM builder AS development
@@ -65,7 +67,8 @@ CMD ["python"]
 
 # production: the slim base, the runtime libraries, the venv at the same path as in the builder, the code.
 FROM base AS production
-RUN useradd --create-home --uid 10001 --user-group app
+RUN useradd --create-home --uid 10001 --user-group app \
+    && install -d -o app -g app /app/data
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpcre2-8-0 libpq5 \
     && rm -rf /var/lib/apt/lists/*
@@ -74,6 +77,7 @@ COPY --from=builder /app/large_app /app/large_app
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 USER 10001:10001
+VOLUME ["/app/data"]
 LABEL org.opencontainers.image.title="large-app" \
     org.opencontainers.image.description="A project with a large lock (about 250 packages), for couplet's speed benchmark" \
     org.opencontainers.image.version="0.1.0"

@@ -20,7 +20,7 @@ RUN pip install "poetry==$POETRY_VERSION"
 WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --with test --no-root
-COPY . .
+COPY main.py ./main.py
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 EXPOSE 8000

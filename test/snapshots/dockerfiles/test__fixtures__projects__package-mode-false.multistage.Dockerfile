@@ -22,7 +22,7 @@ RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --only main --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
-COPY . .
+COPY main.py ./main.py
 
 # development: adds the test group(s); build it with --target development.
 FROM builder AS development
@@ -37,7 +37,8 @@ FROM base AS production
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpq5 \
     && rm -rf /var/lib/apt/lists/*
-COPY --from=builder /app /app
+COPY --from=builder /app/.venv /app/.venv
+COPY --from=builder /app/main.py /app/main.py
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 EXPOSE 8000

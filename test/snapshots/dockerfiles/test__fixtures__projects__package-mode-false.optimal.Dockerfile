@@ -46,7 +46,9 @@ FROM poetry AS builder
 COPY --from=lock /deps/ ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main --no-root
-COPY . .
+RUN /app/.venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/.venv/lib
+COPY main.py ./main.py
+RUN python -m compileall -q --invalidation-mode checked-hash main.py
 
 # development: adds the test group(s); build it with --target development.
 FROM builder AS development
@@ -58,15 +60,19 @@ CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]
 
 # production: the slim base, the runtime libraries, the venv at the same path as in the builder, the code.
 FROM base AS production
-RUN useradd --create-home --uid 10001 --user-group app
+RUN useradd --create-home --uid 10001 --user-group app \
+    && install -d -o app -g app /app/data
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpq5 \
     && rm -rf /var/lib/apt/lists/*
-COPY --from=builder /app /app
+COPY --from=builder /app/.venv /app/.venv
+COPY --from=builder /app/main.py /app/main.py
+COPY --from=builder /app/__pycache__ /app/__pycache__
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 USER 10001:10001
 EXPOSE 8000
+VOLUME ["/app/data"]
 LABEL org.opencontainers.image.title="fastapi-service" \
     org.opencontainers.image.description="An application, not a package: nothing to install but dependencies"
 CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]

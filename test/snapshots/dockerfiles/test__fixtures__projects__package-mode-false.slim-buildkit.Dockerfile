@@ -24,7 +24,7 @@ WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --with test --no-root
-COPY . .
+COPY main.py ./main.py
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 EXPOSE 8000

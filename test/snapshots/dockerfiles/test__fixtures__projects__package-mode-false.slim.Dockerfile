@@ -21,7 +21,7 @@ WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --with test --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
-COPY . .
+COPY main.py ./main.py
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 EXPOSE 8000

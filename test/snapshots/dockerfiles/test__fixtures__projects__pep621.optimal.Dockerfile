@@ -46,10 +46,12 @@ FROM poetry AS builder
 COPY --from=lock /deps/ ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main --no-root
+RUN /app/.venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/.venv/lib
 COPY pyproject.toml poetry.lock README.md ./
 COPY pep621_app ./pep621_app
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main
+RUN python -m compileall -q --invalidation-mode checked-hash pep621_app
 
 # development: adds the dev group(s); build it with --target development.
 FROM builder AS development

@@ -50,10 +50,12 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,t
 COPY --from=lock /deps/ ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main --no-root
+RUN /app/.venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/.venv/lib
 COPY pyproject.toml poetry.lock README.md ./
 COPY poetry1_groups ./poetry1_groups
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main
+RUN python -m compileall -q --invalidation-mode checked-hash poetry1_groups
 
 # development: adds the dev, test, docs group(s); build it with --target development.
 FROM builder AS development

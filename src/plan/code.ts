@@ -1,0 +1,58 @@
+// Which top-level entries of a package-mode = false project the image needs: what the command reaches.
+import type { Project } from "../project/types.js";
+import type { Plan } from "./types.js";
+
+/** Top-level entries a command line names: `mysite.wsgi:application`, `manage.py`, `--module app.main`. */
+function namedEntries(project: Project, command: string[]): string[] {
+  const names = new Map<string, string>();
+  for (const entry of project.app.entries) {
+    names.set(entry.name, entry.name);
+    if (entry.name.endsWith(".py")) names.set(entry.name.slice(0, -3), entry.name);
+  }
+  const found = new Set<string>();
+  for (const token of command.join(" ").split(/[\s'"=]+/)) {
+    const entry = names.get(token) ?? names.get(token.split(":")[0]?.split(".")[0] ?? "");
+    if (entry && project.app.entries.find((e) => e.name === entry)?.python) found.add(entry);
+  }
+  return [...found];
+}
+
+/**
+ * The entries to copy, and why: everything the command's modules (and Django's manage.py and settings)
+ * import or name, followed transitively. Without a starting point, every Python module and folder of
+ * data; tests, docs and the Poetry files stay out either way.
+ */
+export function codeToCopy(
+  project: Project,
+  entrypoint: Plan["entrypoint"],
+  env: Record<string, string>,
+): { paths: string[]; reason: string } {
+  if (project.couplet.copy.length > 0) return { paths: project.couplet.copy, reason: "[tool.couplet] copy" };
+  const entries = project.app.entries;
+  const roots = new Set(namedEntries(project, [...(entrypoint?.command ?? []), ...Object.values(env)]));
+  const django = project.app.django;
+  if (django) {
+    if (entries.some((e) => e.name === "manage.py")) roots.add("manage.py");
+    for (const module of [django.settings?.module, django.production?.module])
+      if (module) for (const name of namedEntries(project, [module])) roots.add(name);
+  }
+  if (roots.size === 0) {
+    const paths = entries.filter((e) => e.python || !/\.[^/]+$/.test(e.name)).map((e) => e.name);
+    return {
+      paths: paths.length > 0 ? paths : ["."],
+      reason: "every Python module and data folder (no command names a module to start from)",
+    };
+  }
+  const needed = new Set<string>();
+  const queue = [...roots];
+  while (queue.length > 0) {
+    const name = queue.shift() as string;
+    if (needed.has(name)) continue;
+    needed.add(name);
+    queue.push(...(entries.find((e) => e.name === name)?.references ?? []));
+  }
+  return {
+    paths: [...needed].sort(),
+    reason: `what ${[...roots].sort().join(", ")} import${roots.size === 1 ? "s" : ""} or name${roots.size === 1 ? "s" : ""}, followed through the sources`,
+  };
+}

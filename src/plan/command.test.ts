@@ -1,0 +1,140 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { UserError } from "../errors.js";
+import { analyze } from "../project/analyze.js";
+import { containerCommand } from "./command.js";
+import { plan } from "./plan.js";
+
+const root = new URL("../..", import.meta.url).pathname;
+const load = (path: string) => analyze(join(root, path));
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's default-value expansion, on purpose
+const PORT = "${PORT:-8000}";
+
+describe("a command the user wrote, as the container's main process", () => {
+  const table: [string[], string[]][] = [
+    [
+      ["gunicorn", "app:app"],
+      ["gunicorn", "app:app"],
+    ],
+    [
+      ["python manage.py migrate && gunicorn site.wsgi"],
+      ["sh", "-c", "python manage.py migrate && exec gunicorn site.wsgi"],
+    ],
+    [
+      ["gunicorn", "--bind", `0.0.0.0:${PORT}`, "app:app"],
+      ["sh", "-c", `exec gunicorn --bind 0.0.0.0:${PORT} app:app`],
+    ],
+    [
+      ["alembic", "upgrade", "head", "&&", "uvicorn", "main:app", "--port", "$PORT"],
+      ["sh", "-c", "alembic upgrade head && exec uvicorn main:app --port $PORT"],
+    ],
+    [
+      ["setup", ";", "exec", "serve", "it's"],
+      ["sh", "-c", 'setup ; exec serve "it\'s"'],
+    ],
+    [
+      ["sh", "-c", "a && b"],
+      ["sh", "-c", "a && b"],
+    ],
+  ];
+  for (const [given, expected] of table) {
+    it(JSON.stringify(given), () => {
+      expect(containerCommand(given, "--cmd")).toEqual(expected);
+    });
+  }
+
+  for (const line of [["a | b"], ["a", "||", "b"], ["worker &", "&&", "serve"]]) {
+    it(`refuses ${JSON.stringify(line)}, saying how to fix it`, () => {
+      expect(() => containerCommand(line, "--cmd")).toThrow(UserError);
+      expect(() => containerCommand(line, "--cmd")).toThrow(/--cmd pipes or backgrounds commands/);
+    });
+  }
+
+  it("no longer renders a literal && in exec form (regression: --cmd was split into words)", async () => {
+    const result = plan(await load("examples/flask-uwsgi"), {
+      cmd: ["flask", "db", "upgrade", "&&", "uwsgi"],
+    });
+    expect(result.entrypoint?.command).toEqual(["sh", "-c", "flask db upgrade && exec uwsgi"]);
+  });
+
+  it("points at pyproject.toml when [tool.couplet] cmd cannot run", async () => {
+    const project = await load("examples/flask-uwsgi");
+    const broken = { ...project, couplet: { ...project.couplet, cmd: ["uwsgi | tee log"] } };
+    try {
+      plan(broken);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as UserError).location?.file).toBe(project.pyprojectPath);
+      expect((error as UserError).message).toMatch(/^\[tool\.couplet\] cmd pipes/);
+    }
+  });
+});
+
+describe("the command for a detected web app", () => {
+  const table: { project: string; command: string; env?: Record<string, string> }[] = [
+    {
+      project: "test/fixtures/projects/django-site",
+      command: `exec gunicorn --bind 0.0.0.0:${PORT} mysite.wsgi:application`,
+      env: { DJANGO_SETTINGS_MODULE: "mysite.settings.production" },
+    },
+    {
+      project: "test/fixtures/projects/fastapi-svc",
+      command: `exec uvicorn --host 0.0.0.0 --port ${PORT} svc.api:app`,
+    },
+    {
+      project: "test/fixtures/projects/flask-notes",
+      command: `exec waitress-serve --listen=0.0.0.0:${PORT} --call notes:create_app`,
+    },
+  ];
+  for (const c of table) {
+    it(`${c.project}: a production server on $PORT, with EXPOSE`, async () => {
+      const result = plan(await load(c.project));
+      expect(result.entrypoint?.command).toEqual(["sh", "-c", c.command]);
+      expect(result.entrypoint?.source).toMatch(/^detected: /);
+      expect(result.entrypoint?.found.length).toBeGreaterThan(1);
+      expect(result.env).toEqual(c.env ?? {});
+      expect(result.expose).toEqual([8000]);
+      expect(result.warnings.join("\n")).not.toMatch(/no command/);
+      expect(result.entrypoint?.command.join(" ")).not.toMatch(/runserver|--reload|fastapi dev/);
+    });
+  }
+
+  it("keeps a console script ahead of detection", async () => {
+    const result = plan(await load("examples/cli-tool"));
+    expect(result.entrypoint).toMatchObject({ command: ["yamlstat"], form: "entrypoint" });
+  });
+
+  it("without a server in the production packages, says what it found and how to set cmd", async () => {
+    const project = await load("test/fixtures/projects/fastapi-svc");
+    const withoutServer = {
+      ...project,
+      lock: { ...project.lock, packages: project.lock.packages.filter((p) => p.name !== "uvicorn") },
+    };
+    const result = plan(withoutServer);
+    expect(result.entrypoint).toBeUndefined();
+    expect(result.warnings.join("\n")).toMatch(
+      /no command for the container: found fastapi app svc\.api:app \(svc\/api\.py:3\) but no production server .*set \[tool\.couplet\] cmd/,
+    );
+  });
+
+  it("without any app, says so and how to set [tool.couplet] cmd", async () => {
+    const project = await load("test/fixtures/projects/fastapi-svc");
+    const result = plan({
+      ...project,
+      app: { objects: [], django: undefined, entries: [] },
+      lock: { ...project.lock, packages: project.lock.packages.filter((p) => p.name !== "uvicorn") },
+    });
+    expect(result.entrypoint).toBeUndefined();
+    expect(result.warnings.join("\n")).toMatch(
+      /no web app .* found; the image will start Python\. Set \[tool\.couplet\] cmd/,
+    );
+  });
+
+  it("warns when the user's command is a development server", async () => {
+    const result = plan(await load("test/fixtures/projects/django-site"), {
+      cmd: ["python", "manage.py", "runserver", "0.0.0.0:8000"],
+    });
+    expect(result.warnings.join("\n")).toMatch(/development server \(Django's runserver/);
+  });
+});

@@ -1,0 +1,206 @@
+// Choose the container's command: the user's, a console script, or a production server for the detected app.
+import { UserError } from "../errors.js";
+import type { AppObject } from "../project/app.js";
+import type { Project } from "../project/types.js";
+import type { Plan } from "./types.js";
+
+export const DEFAULT_PORT = 8000;
+const LISTEN_PORT = `\${PORT:-${DEFAULT_PORT}}`;
+
+/** The production servers couplet knows, in order of preference for each interface. */
+const SERVERS: Record<AppObject["interface"], string[]> = {
+  wsgi: ["gunicorn", "waitress", "uwsgi", "granian"],
+  asgi: ["uvicorn", "hypercorn", "granian"],
+};
+export const KNOWN_SERVERS = ["gunicorn", "uvicorn", "granian", "hypercorn", "uwsgi", "waitress"];
+
+/** A word as sh reads it, with `$PORT`-style expansions left alive. */
+function shellWord(word: string): string {
+  if (/^[\w@%+=:,./${}-]+$/.test(word)) return word;
+  return `"${word.replace(/["\\`]/g, (c) => `\\${c}`)}"`;
+}
+
+/** The server's command line for one app object, or undefined when this server cannot load it. */
+function serverLine(server: string, app: AppObject): string | undefined {
+  const call = `'${app.target}()'`;
+  switch (server) {
+    case "gunicorn":
+      return `gunicorn --bind 0.0.0.0:${LISTEN_PORT} ${app.factory ? call : app.target}`;
+    case "waitress":
+      return `waitress-serve --listen=0.0.0.0:${LISTEN_PORT} ${app.factory ? "--call " : ""}${app.target}`;
+    case "uwsgi":
+      // uWSGI cannot call a factory.
+      return app.factory
+        ? undefined
+        : `uwsgi --http-socket 0.0.0.0:${LISTEN_PORT} --master --die-on-term --module ${app.target}`;
+    case "granian":
+      return `granian --interface ${app.interface} --host 0.0.0.0 --port ${LISTEN_PORT}${app.factory ? " --factory" : ""} ${app.target}`;
+    case "uvicorn":
+      return `uvicorn --host 0.0.0.0 --port ${LISTEN_PORT}${app.factory ? " --factory" : ""} ${app.target}`;
+    case "hypercorn":
+      return `hypercorn --bind 0.0.0.0:${LISTEN_PORT} ${app.factory ? call : app.target}`;
+    default:
+      return undefined;
+  }
+}
+
+const SHELLS = new Set(["sh", "bash", "dash", "/bin/sh", "/bin/bash", "/usr/bin/env"]);
+const SEPARATORS = new Set(["&&", ";"]);
+/** Words that only mean something to a shell: the command needs one (and may then be refused). */
+const OPERATORS = new Set([...SEPARATORS, "||", "|", "&", ">", ">>", "<", "2>&1"]);
+
+/**
+ * A command as the user wrote it, made to run as the container's main process: exec form as given, or,
+ * when it needs a shell (`&&`, `;`, `$PORT`, one word holding a whole line), `sh -c` with `exec` before the
+ * last command so the server, not the shell, receives the container's signals.
+ */
+export function containerCommand(words: string[], where: string): string[] {
+  const [first = ""] = words;
+  if (SHELLS.has(first)) return words;
+  const oneLine = words.length === 1 && /\s/.test(first);
+  const needsShell = oneLine || words.some((w) => OPERATORS.has(w) || w.includes("$"));
+  if (!needsShell) return words;
+  const line = oneLine ? first.trim() : words.map((w) => (OPERATORS.has(w) ? w : shellWord(w))).join(" ");
+  if (/\|\|?|(^|[^&])&($|[^&])/.test(line.replace(/&&/g, ""))) {
+    throw new UserError(
+      `${where} pipes or backgrounds commands (|, ||, &), which cannot be the container's main process`,
+      {
+        hint: 'put the commands in a script in the project and set cmd = ["sh", "start.sh"]',
+      },
+    );
+  }
+  const and = line.lastIndexOf("&&");
+  const semicolon = line.lastIndexOf(";");
+  const cut = Math.max(and < 0 ? 0 : and + 2, semicolon < 0 ? 0 : semicolon + 1);
+  const last = line.slice(cut).trimStart();
+  const head = line.slice(0, cut);
+  const exec = last.startsWith("exec ") ? last : `exec ${last}`;
+  return ["sh", "-c", head ? `${head} ${exec}` : exec];
+}
+
+const DEV_SERVERS: [RegExp, string][] = [
+  [/\brunserver\b/, "Django's runserver is a development server"],
+  [/(^|\s)--reload\b/, "--reload watches files: a development setting"],
+  [/\bfastapi\s+dev\b/, "`fastapi dev` is a development server"],
+  [/\bflask\b.*\brun\b/, "`flask run` is Flask's development server"],
+];
+
+export interface CommandChoice {
+  entrypoint: Plan["entrypoint"];
+  env: Record<string, string>;
+  expose: number[];
+  warnings: string[];
+}
+
+function userCommand(project: Project, cmd: string[] | undefined): Plan["entrypoint"] | undefined {
+  if (cmd && cmd.length > 0)
+    return { command: containerCommand(cmd, "--cmd"), form: "cmd", source: "--cmd", found: [] };
+  if (project.couplet.cmd) {
+    let command: string[];
+    try {
+      command = containerCommand(project.couplet.cmd, "[tool.couplet] cmd");
+    } catch (error) {
+      if (error instanceof UserError)
+        throw new UserError(error.message, { location: { file: project.pyprojectPath }, hint: error.hint });
+      throw error;
+    }
+    return { command, form: "cmd", source: "[tool.couplet] cmd", found: [] };
+  }
+  return undefined;
+}
+
+function consoleScript(project: Project): Plan["entrypoint"] | undefined {
+  const scripts = Object.keys(project.scripts).sort();
+  if (scripts.length === 0 || !project.packageMode) return undefined;
+  const preferred = scripts.find((name) => name === project.name) ?? (scripts[0] as string);
+  // Either table may hold them in a PEP 621 project: name the table that actually declares the script.
+  const table = `[${project.scripts[preferred]?.table ?? "tool.poetry.scripts"}]`;
+  return {
+    command: [preferred],
+    form: "entrypoint",
+    source:
+      scripts.length === 1 ? `${table} ${preferred}` : `${table} ${preferred} (one of ${scripts.length})`,
+    found: [],
+  };
+}
+
+/** Django first (its settings name the app), then shallower files: `app/main.py` over `app/sub/x.py`. */
+function rank(a: AppObject, b: AppObject): number {
+  const django = Number(b.framework === "django") - Number(a.framework === "django");
+  if (django !== 0) return django;
+  const depth = (o: AppObject) => o.source.split("/").length;
+  return depth(a) - depth(b) || a.source.localeCompare(b.source);
+}
+
+function detectedServer(project: Project, production: Set<string>): CommandChoice | undefined {
+  const servers = KNOWN_SERVERS.filter((s) => production.has(s));
+  const objects = [...project.app.objects].sort(rank);
+  const found: string[] = [];
+  for (const app of objects) {
+    for (const server of SERVERS[app.interface]) {
+      if (!production.has(server)) continue;
+      const line = serverLine(server, app);
+      if (!line) continue;
+      const env: Record<string, string> = {};
+      found.push(
+        `${app.framework} ${app.interface.toUpperCase()} app ${app.target}${app.factory ? " (factory)" : ""} at ${app.source}`,
+      );
+      const version = project.lock.packages.find((p) => p.name === server)?.version;
+      found.push(`${server}${version ? ` ${version}` : ""} in poetry.lock's production packages`);
+      const settings = project.app.django?.production;
+      if (app.framework === "django" && settings) {
+        env.DJANGO_SETTINGS_MODULE = settings.module;
+        found.push(`production settings ${settings.module} (${settings.source})`);
+      }
+      if (objects.length > 1) found.push(`${objects.length - 1} other app object(s) passed over`);
+      return {
+        entrypoint: {
+          command: ["sh", "-c", `exec ${line}`],
+          form: "cmd",
+          source: `detected: ${server} serving ${app.target}, on $PORT (default ${DEFAULT_PORT})`,
+          found,
+        },
+        env,
+        expose: [DEFAULT_PORT],
+        warnings: [],
+      };
+    }
+  }
+  if (objects.length === 0 && servers.length === 0) return undefined;
+  const what = objects.length
+    ? `found ${objects.map((o) => `${o.framework} app ${o.target} (${o.source})`).join(", ")} but no production server for it in poetry.lock (${objects.some((o) => o.interface === "wsgi") ? "gunicorn, waitress" : "uvicorn, hypercorn"}...)`
+    : `found ${servers.join(", ")} in poetry.lock but no app object in the sources`;
+  return {
+    entrypoint: undefined,
+    env: {},
+    expose: [],
+    warnings: [`no command for the container: ${what}; set [tool.couplet] cmd = [...] in pyproject.toml`],
+  };
+}
+
+/** The command in order of precedence: --cmd, [tool.couplet] cmd, a console script, a detected web app. */
+export function chooseCommand(
+  project: Project,
+  cmd: string[] | undefined,
+  production: Set<string>,
+): CommandChoice {
+  const warnings: string[] = [];
+  const given = userCommand(project, cmd) ?? consoleScript(project);
+  if (given) {
+    const text = given.command.join(" ");
+    for (const [pattern, why] of DEV_SERVERS)
+      if (pattern.test(text))
+        warnings.push(`the command runs a development server (${why}); use a production server`);
+    return { entrypoint: given, env: {}, expose: [], warnings };
+  }
+  const detected = detectedServer(project, production);
+  if (detected) return detected;
+  return {
+    entrypoint: undefined,
+    env: {},
+    expose: [],
+    warnings: [
+      `no command for the container: no --cmd, [tool.couplet] cmd or console script, and no web app (${KNOWN_SERVERS.join(", ")} with a Django, FastAPI, Flask or Starlette app) found; the image will start Python. Set [tool.couplet] cmd = ["program", "arg"] in pyproject.toml`,
+    ],
+  };
+}

@@ -1,0 +1,154 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { type AppFacts, detectApp } from "./app.js";
+
+const root = new URL("../..", import.meta.url).pathname;
+const made: string[] = [];
+
+/** A project folder laid out as the table says (real files, read by the real detector). */
+async function layout(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "couplet-app-"));
+  made.push(dir);
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+  return dir;
+}
+
+afterAll(async () => {
+  for (const dir of made) await rm(dir, { recursive: true, force: true });
+});
+
+const brief = (facts: AppFacts) =>
+  facts.objects.map((o) => `${o.framework} ${o.interface} ${o.target}${o.factory ? "()" : ""} @${o.source}`);
+
+interface Case {
+  name: string;
+  files: Record<string, string>;
+  /** The package's source paths (package mode); undefined: package-mode = false */
+  roots?: string[];
+  objects: string[];
+  settings?: string;
+  production?: string;
+}
+
+const STARTPROJECT_SETTINGS = `from pathlib import Path\nBASE_DIR = Path(__file__).resolve().parent.parent\nROOT_URLCONF = "proj.urls"\nWSGI_APPLICATION = "proj.wsgi.application"\n`;
+
+const cases: Case[] = [
+  {
+    name: "django startproject with settings_prod.py beside settings.py",
+    files: {
+      "manage.py": `import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\n`,
+      "proj/__init__.py": "",
+      "proj/settings.py": STARTPROJECT_SETTINGS,
+      "proj/settings_prod.py": "from .settings import *\nDEBUG = False\n",
+      "proj/wsgi.py": `import os\nfrom django.core.wsgi import get_wsgi_application\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\napplication = get_wsgi_application()\n`,
+      "proj/asgi.py": `import os\nfrom django.core.asgi import get_asgi_application\napplication = get_asgi_application()\n`,
+    },
+    objects: [
+      "django wsgi proj.wsgi:application @proj/settings.py:4",
+      "django asgi proj.asgi:application @proj/asgi.py:3",
+    ],
+    settings: "proj.settings",
+    production: "proj.settings_prod",
+  },
+  {
+    name: "django with ASGI_APPLICATION and no production settings",
+    files: {
+      "manage.py": `os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site_.settings')\n`,
+      "site_/__init__.py": "",
+      "site_/settings.py": `ASGI_APPLICATION = "site_.asgi.application"\n`,
+    },
+    objects: ["django asgi site_.asgi:application @site_/settings.py:1"],
+    settings: "site_.settings",
+  },
+  {
+    name: "FastAPI in a src layout package",
+    roots: ["src/shop"],
+    files: {
+      "src/shop/__init__.py": "",
+      "src/shop/main.py": "from fastapi import FastAPI\n\napp = FastAPI(title='shop')\n",
+      "tests/test_main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+    },
+    objects: ["fastapi asgi shop.main:app @src/shop/main.py:3"],
+  },
+  {
+    name: "annotated Flask app through the module name",
+    files: { "web.py": "import flask\n\nserver: flask.Flask = flask.Flask(__name__)\n" },
+    objects: ["flask wsgi web:server @web.py:3"],
+  },
+  {
+    name: "Flask factory in a package",
+    files: {
+      "blog/__init__.py":
+        "from flask import Flask\n\n\ndef create_app():\n    app = Flask(__name__)\n    return app\n",
+    },
+    objects: ["flask wsgi blog:create_app() @blog/__init__.py:4"],
+  },
+  {
+    name: "Starlette app",
+    files: { "api/app.py": "from starlette.applications import Starlette\napp = Starlette(routes=[])\n" },
+    objects: ["starlette asgi api.app:app @api/app.py:2"],
+  },
+  {
+    name: "an app built inside a function is not a module-level object, tests are never searched",
+    files: {
+      "tool.py": "from fastapi import FastAPI\n\ndef build():\n    app = FastAPI()\n    return app\n",
+      "tests/conftest.py": "from flask import Flask\napp = Flask(__name__)\n",
+    },
+    objects: [],
+  },
+  {
+    name: "a name that looks like a framework without importing it",
+    files: { "fake.py": "def Flask(name):\n    return name\n\napp = Flask(__name__)\n" },
+    objects: [],
+  },
+  {
+    name: "a command-line tool",
+    roots: ["cli"],
+    files: { "cli/__init__.py": "import click\n\n@click.command()\ndef main():\n    pass\n" },
+    objects: [],
+  },
+];
+
+describe("detecting the app in a project's sources", () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const facts = await detectApp(await layout(c.files), c.roots);
+      expect(brief(facts)).toEqual(c.objects);
+      expect(facts.django?.settings?.module).toBe(c.settings);
+      expect(facts.django?.production?.module).toBe(c.production);
+    });
+  }
+});
+
+describe("on the real fixture projects", () => {
+  it("Django with a settings package: production.py beside base.py", async () => {
+    const facts = await detectApp(join(root, "test/fixtures/projects/django-site"), undefined);
+    expect(brief(facts)).toEqual(["django wsgi mysite.wsgi:application @mysite/settings/base.py:17"]);
+    expect(facts.django?.settings).toEqual({ module: "mysite.settings.base", source: "manage.py:7" });
+    expect(facts.django?.production).toEqual({
+      module: "mysite.settings.production",
+      source: "mysite/settings/production.py",
+    });
+  });
+
+  it("lists top-level entries with what each names, without tests or docs", async () => {
+    const facts = await detectApp(join(root, "test/fixtures/projects/django-site"), undefined);
+    const entries = Object.fromEntries(facts.entries.map((e) => [e.name, e.references]));
+    expect(Object.keys(entries)).not.toContain("tests");
+    expect(Object.keys(entries)).not.toContain("docs");
+    // INSTALLED_APPS names "pages"; TEMPLATES names BASE_DIR / "templates".
+    expect(entries.mysite).toEqual(["pages", "templates"]);
+    expect(entries["manage.py"]).toEqual(["mysite"]);
+  });
+
+  it("reads only the package's own sources in package mode", async () => {
+    const facts = await detectApp(join(root, "test/fixtures/projects/fastapi-svc"), ["svc"]);
+    expect(brief(facts)).toEqual(["fastapi asgi svc.api:app @svc/api.py:3"]);
+    expect(facts.entries).toEqual([]);
+  });
+});

@@ -1,0 +1,304 @@
+// Detect what a web project serves: the app objects in its sources, Django's settings, and which local modules reference which.
+import { readdir, readFile } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
+
+/** An app object a server can load, with the file and line it was found on. */
+export interface AppObject {
+  framework: "django" | "fastapi" | "starlette" | "flask" | "quart" | "litestar";
+  interface: "wsgi" | "asgi";
+  /** `module:attribute`, e.g. "svc.api:app"; for a factory, the function to call */
+  target: string;
+  /** The target is a function that returns the app (`create_app()`) */
+  factory: boolean;
+  /** Where it was found, e.g. "svc/api.py:3" */
+  source: string;
+}
+
+export interface DjangoFacts {
+  /** The settings module manage.py (or wsgi.py) sets as the default, and where */
+  settings: { module: string; source: string } | undefined;
+  /** A production settings module next to it (settings/production.py, settings_prod.py, ...) */
+  production: { module: string; source: string } | undefined;
+}
+
+/** A top-level entry of the project folder and the other top-level entries its Python code names. */
+export interface LocalEntry {
+  /** As it appears in the folder: "mysite", "manage.py", "templates" */
+  name: string;
+  /** A Python package or module (else data: templates, static files, ...) */
+  python: boolean;
+  /** Other top-level entries this one imports or names in a string (INSTALLED_APPS, BASE_DIR / "templates") */
+  references: string[];
+}
+
+export interface AppFacts {
+  objects: AppObject[];
+  django: DjangoFacts | undefined;
+  /** The folder's top-level entries with their references (only read for package-mode = false projects) */
+  entries: LocalEntry[];
+}
+
+/** Folders never searched for an app: tools' caches, environments, tests and docs. */
+const SKIP = new Set([
+  "node_modules",
+  "__pycache__",
+  "venv",
+  "env",
+  "site-packages",
+  "build",
+  "dist",
+  "tests",
+  "test",
+  "docs",
+  "doc",
+  "migrations",
+]);
+const MAX_FILES = 2000;
+const MAX_BYTES = 512 * 1024;
+const MAX_DEPTH = 6;
+
+interface SourceFile {
+  /** Relative to the project folder, with forward slashes */
+  path: string;
+  /** The dotted module name it is imported as */
+  module: string;
+  text: string;
+}
+
+async function walk(dir: string, root: string, depth: number, out: string[]): Promise<void> {
+  if (depth > MAX_DEPTH || out.length >= MAX_FILES) return;
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.name.startsWith(".")) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!SKIP.has(entry.name)) await walk(path, root, depth + 1, out);
+    } else if (
+      entry.isFile() &&
+      entry.name.endsWith(".py") &&
+      !/^(test_.*|.*_test|conftest)\.py$/.test(entry.name)
+    ) {
+      out.push(relative(root, path));
+    }
+  }
+}
+
+function moduleName(path: string): string {
+  const parts = path.replace(/\.py$/, "").split(sep);
+  if (parts[parts.length - 1] === "__init__") parts.pop();
+  return parts.join(".");
+}
+
+/** The Python files of the project, each with the module name it is imported under. */
+async function sources(dir: string, roots: string[] | undefined): Promise<SourceFile[]> {
+  const files: { path: string; base: string }[] = [];
+  // An installed package is imported relative to the folder that holds it (`src/` for a src layout).
+  for (const root of roots ?? ["."]) {
+    const found: string[] = [];
+    const absolute = join(dir, root);
+    if (root.endsWith(".py")) found.push(root);
+    else if (root === ".") await walk(dir, dir, 0, found);
+    else await walk(absolute, dir, 1, found);
+    const base = root === "." ? "." : dirname(root);
+    for (const path of found) files.push({ path, base });
+  }
+  const read = await Promise.all(
+    files.map(async ({ path, base }) => {
+      const text = await readFile(join(dir, path), "utf8").catch(() => undefined);
+      if (text === undefined || text.length > MAX_BYTES) return undefined;
+      return { path: path.split(sep).join("/"), module: moduleName(relative(base, path)), text };
+    }),
+  );
+  return read.filter((f): f is SourceFile => f !== undefined);
+}
+
+const CONSTRUCTORS: Record<string, Pick<AppObject, "framework" | "interface">> = {
+  FastAPI: { framework: "fastapi", interface: "asgi" },
+  Starlette: { framework: "starlette", interface: "asgi" },
+  Litestar: { framework: "litestar", interface: "asgi" },
+  Quart: { framework: "quart", interface: "asgi" },
+  Flask: { framework: "flask", interface: "wsgi" },
+};
+const FRAMEWORK_IMPORT: Record<string, RegExp> = {
+  fastapi: /^\s*(from|import)\s+fastapi\b/m,
+  starlette: /^\s*(from|import)\s+starlette\b/m,
+  litestar: /^\s*(from|import)\s+litestar\b/m,
+  quart: /^\s*(from|import)\s+quart\b/m,
+  flask: /^\s*(from|import)\s+flask\b/m,
+};
+
+/** Module-level `app = FastAPI(...)`, `app: Flask = flask.Flask(__name__)`, and `def create_app()` factories. */
+function appObjects(file: SourceFile): AppObject[] {
+  const found: AppObject[] = [];
+  const lines = file.text.split("\n");
+  const assignment =
+    /^([A-Za-z_]\w*)\s*(?::\s*[\w.]+\s*)?=\s*(?:[a-z_]+\.)?(FastAPI|Starlette|Litestar|Quart|Flask)\(/;
+  lines.forEach((line, index) => {
+    const match = assignment.exec(line);
+    const kind = match && CONSTRUCTORS[match[2] as string];
+    if (match && kind && FRAMEWORK_IMPORT[kind.framework]?.test(file.text)) {
+      found.push({
+        ...kind,
+        target: `${file.module}:${match[1]}`,
+        factory: false,
+        source: `${file.path}:${index + 1}`,
+      });
+    }
+  });
+  if (found.length > 0) return found;
+  // A factory counts only where the module builds one of the known apps inside it.
+  lines.forEach((line, index) => {
+    const match = /^(?:async\s+)?def\s+(create_app|make_app|app_factory|get_app)\s*\(\s*\)/.exec(line);
+    if (!match) return;
+    const built = /\b(FastAPI|Starlette|Litestar|Quart|Flask)\(/.exec(file.text);
+    const kind = built && CONSTRUCTORS[built[1] as string];
+    if (kind && FRAMEWORK_IMPORT[kind.framework]?.test(file.text)) {
+      found.push({
+        ...kind,
+        target: `${file.module}:${match[1]}`,
+        factory: true,
+        source: `${file.path}:${index + 1}`,
+      });
+    }
+  });
+  return found;
+}
+
+function stringSetting(text: string, name: string): { value: string; line: number } | undefined {
+  const match = new RegExp(`^${name}\\s*=\\s*["']([\\w.]+)["']`, "m").exec(text);
+  if (!match) return undefined;
+  return { value: match[1] as string, line: text.slice(0, match.index).split("\n").length };
+}
+
+/** Django: the settings module the project starts with, WSGI/ASGI_APPLICATION, and production settings. */
+function django(files: SourceFile[], objects: AppObject[]): DjangoFacts | undefined {
+  const byModule = new Map(files.map((f) => [f.module, f]));
+  const manage = files.find((f) => f.path === "manage.py");
+  const defaults = [manage, ...files.filter((f) => /(^|\/)(wsgi|asgi)\.py$/.test(f.path))];
+  let settings: DjangoFacts["settings"];
+  for (const file of defaults) {
+    const match = file && /DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']/.exec(file.text);
+    if (file && match) {
+      settings = {
+        module: match[1] as string,
+        source: `${file.path}:${file.text.slice(0, match.index).split("\n").length}`,
+      };
+      break;
+    }
+  }
+  for (const [setting, iface] of [
+    ["WSGI_APPLICATION", "wsgi"],
+    ["ASGI_APPLICATION", "asgi"],
+  ] as const) {
+    for (const file of files) {
+      const found = stringSetting(file.text, setting);
+      if (!found) continue;
+      const dot = found.value.lastIndexOf(".");
+      const target = `${found.value.slice(0, dot)}:${found.value.slice(dot + 1)}`;
+      if (!objects.some((o) => o.target === target))
+        objects.push({
+          framework: "django",
+          interface: iface,
+          target,
+          factory: false,
+          source: `${file.path}:${found.line}`,
+        });
+      break;
+    }
+  }
+  // startproject writes asgi.py but no ASGI_APPLICATION setting: its `application` is still servable.
+  for (const file of files) {
+    if (!/(^|\/)asgi\.py$/.test(file.path) || !/get_asgi_application\(/.test(file.text)) continue;
+    const line = file.text.split("\n").findIndex((l) => /^application\s*=/.test(l));
+    const target = `${file.module}:application`;
+    if (line >= 0 && !objects.some((o) => o.target === target))
+      objects.push({
+        framework: "django",
+        interface: "asgi",
+        target,
+        factory: false,
+        source: `${file.path}:${line + 1}`,
+      });
+  }
+  if (!settings && !manage && !objects.some((o) => o.framework === "django")) return undefined;
+  return { settings, production: settings ? productionSettings(settings.module, byModule) : undefined };
+}
+
+/** settings/production.py beside settings/base.py, or settings_prod.py beside settings.py, and similar names. */
+function productionSettings(module: string, byModule: Map<string, SourceFile>): DjangoFacts["production"] {
+  const parts = module.split(".");
+  const last = parts.pop() as string;
+  const parent = parts.join(".");
+  const prefix = parent ? `${parent}.` : "";
+  const names = [
+    "production",
+    "prod",
+    `${last}_production`,
+    `${last}_prod`,
+    `production_${last}`,
+    `prod_${last}`,
+  ];
+  for (const name of names) {
+    const candidate = `${prefix}${name}`;
+    const file = byModule.get(candidate);
+    if (file && candidate !== module) return { module: candidate, source: file.path };
+  }
+  return undefined;
+}
+
+/** Top-level names an entry's code imports (`import a.b`, `from a import b`) or names in a string ("a.b", "a"). */
+function referencedNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const match of text.matchAll(/^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w., ]+))/gm)) {
+    const modules = match[1] ? [match[1]] : (match[2] ?? "").split(",");
+    for (const m of modules) {
+      const head = m.trim().split(/[.\s]/)[0];
+      if (head) names.add(head);
+    }
+  }
+  for (const match of text.matchAll(/["']([\w.-]+)(?:\/[^"']*)?["']/g)) {
+    const head = (match[1] as string).split(".")[0];
+    if (head) names.add(head);
+    names.add(match[1] as string);
+  }
+  return names;
+}
+
+async function topLevel(dir: string, files: SourceFile[]): Promise<LocalEntry[]> {
+  const listing = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const entries = listing.filter(
+    (e) => !e.name.startsWith(".") && !SKIP.has(e.name) && e.name !== "__pycache__",
+  );
+  const pythonNames = new Map<string, string>();
+  for (const e of entries) {
+    if (e.isFile() && e.name.endsWith(".py")) pythonNames.set(e.name.slice(0, -3), e.name);
+    else if (e.isDirectory() && files.some((f) => f.path.startsWith(`${e.name}/`)))
+      pythonNames.set(e.name, e.name);
+  }
+  return entries
+    .filter((e) => e.isDirectory() || e.isFile())
+    .map((e) => {
+      const own = files.filter((f) => f.path === e.name || f.path.startsWith(`${e.name}/`));
+      const refs = new Set<string>();
+      for (const file of own)
+        for (const name of referencedNames(file.text)) {
+          const entry =
+            pythonNames.get(name) ??
+            (entries.some((x) => x.name === name && x.isDirectory()) ? name : undefined);
+          if (entry && entry !== e.name) refs.add(entry);
+        }
+      return { name: e.name, python: own.length > 0, references: [...refs].sort() };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Read the sources for the app: `roots` are the package's source paths (package mode), or undefined to
+ * read the whole folder (package-mode = false, where the folder is the working directory at run time).
+ */
+export async function detectApp(dir: string, roots: string[] | undefined): Promise<AppFacts> {
+  const files = await sources(dir, roots);
+  const objects = files.flatMap(appObjects);
+  const djangoFacts = django(files, objects);
+  return { objects, django: djangoFacts, entries: roots ? [] : await topLevel(dir, files) };
+}
