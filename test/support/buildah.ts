@@ -201,7 +201,11 @@ export interface Server {
  * Start `command` (default: the image's entrypoint + cmd) in a container in the background. The
  * container shares the host's network, so what it listens on answers on 127.0.0.1.
  */
-export async function startServer(image: string, command?: string[]): Promise<Server> {
+export async function startServer(
+  image: string,
+  command?: string[],
+  env: Record<string, string> = {},
+): Promise<Server> {
   let argv = command;
   if (!argv) {
     const config = await imageConfig(image);
@@ -212,7 +216,16 @@ export async function startServer(image: string, command?: string[]): Promise<Se
   // Own process group: stop() signals buildah and everything it started, not just the buildah process.
   const child: ChildProcess = spawn(
     "buildah",
-    [...BUILDAH, "run", "--isolation", "chroot", container, "--", ...argv],
+    [
+      ...BUILDAH,
+      "run",
+      "--isolation",
+      "chroot",
+      ...Object.entries(env).flatMap(([key, value]) => ["--env", `${key}=${value}`]),
+      container,
+      "--",
+      ...argv,
+    ],
     {
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
