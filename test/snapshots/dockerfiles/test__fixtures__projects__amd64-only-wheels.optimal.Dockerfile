@@ -46,10 +46,12 @@ FROM poetry AS builder
 COPY --from=lock /deps/ ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main --no-root
+RUN /app/.venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/.venv/lib
 COPY pyproject.toml poetry.lock ./
 COPY amd64_only_wheels ./amd64_only_wheels
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main
+RUN python -m compileall -q --invalidation-mode checked-hash amd64_only_wheels
 
 # development: adds the (no) group(s); build it with --target development.
 FROM builder AS development
@@ -61,12 +63,14 @@ CMD ["python"]
 
 # production: the slim base, the runtime libraries, the venv at the same path as in the builder, the code.
 FROM base AS production
-RUN useradd --create-home --uid 10001 --user-group app
+RUN useradd --create-home --uid 10001 --user-group app \
+    && install -d -o app -g app /app/data
 COPY --from=builder /app/.venv /app/.venv
 COPY --from=builder /app/amd64_only_wheels /app/amd64_only_wheels
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 USER 10001:10001
+VOLUME ["/app/data"]
 LABEL org.opencontainers.image.title="amd64-only-wheels" \
     org.opencontainers.image.description="psycopg2-binary 2.8.6 publishes Linux wheels for x86_64 and i686 only: arm64 and musl must compile it" \
     org.opencontainers.image.version="0.1.0"
