@@ -42,6 +42,36 @@ describe("generate", () => {
   });
 });
 
+describe("a build's platform", () => {
+  const fixture = join(root, "test/fixtures/projects/amd64-only-wheels");
+  const engine = dockerEngine({ buildx: true });
+
+  it("plans the compilers the target platform needs (psycopg2-binary 2.8.6 has no arm64 wheel)", async () => {
+    const staged = async (platform?: string) => {
+      const prepared = await prepareBuild(engine, fixture, platform ? { request: { platform } } : {});
+      try {
+        return { plan: prepared.plan, dockerfile: readFileSync(prepared.request.dockerfile, "utf8") };
+      } finally {
+        await prepared.cleanup();
+      }
+    };
+    const amd64 = await staged();
+    expect(amd64.plan?.platforms).toEqual(["linux/amd64"]);
+    expect(amd64.dockerfile).not.toContain("libpq-dev");
+    const arm64 = await staged("linux/arm64");
+    expect(arm64.plan?.platforms).toEqual(["linux/arm64"]);
+    expect(arm64.plan?.native.compile.map((c) => c.name)).toEqual(["psycopg2-binary"]);
+    expect(arm64.dockerfile).toMatch(/apt-get install -y --no-install-recommends .*libpq-dev/);
+    expect((await staged("linux/amd64,linux/arm64")).plan?.platforms).toEqual(["linux/amd64", "linux/arm64"]);
+  });
+
+  it("refuses a platform it cannot check wheels for, in one line, before anything is staged", async () => {
+    await expect(prepareBuild(engine, fixture, { request: { platform: "linux/s390x" } })).rejects.toThrow(
+      /unknown platform "linux\/s390x"/,
+    );
+  });
+});
+
 describe("data flows one way", () => {
   it("engine/ imports nothing from project/, plan/ or generate/", () => {
     const dir = join(root, "src/engine");

@@ -10,6 +10,7 @@ import { render } from "./generate/render.js";
 import { plan } from "./plan/plan.js";
 import type { Plan, PlanOptions, RenderedFiles } from "./plan/types.js";
 import { analyze } from "./project/analyze.js";
+import { parsePlatforms } from "./project/platform.js";
 import type { Project } from "./project/types.js";
 
 export interface Generated {
@@ -20,15 +21,27 @@ export interface Generated {
 
 /**
  * The plan options a build on this engine needs: without BuildKit a cache mount is a syntax error, so the
- * Dockerfile is rendered without them (and says so in the plan's warnings).
+ * Dockerfile is rendered without them (and says so in the plan's warnings). A build's `--platform` (one, or a
+ * comma list) is what the plan checks wheels and markers against, so an arm64 build gets arm64's compilers.
  */
-export function optionsForEngine(options: PlanOptions, features: EngineFeatures | undefined): PlanOptions {
-  return features && !features.cacheMounts ? { ...options, cacheMounts: false } : options;
+export function optionsForEngine(
+  options: PlanOptions,
+  features: EngineFeatures | undefined,
+  platform?: string,
+): PlanOptions {
+  const out = features && !features.cacheMounts ? { ...options, cacheMounts: false } : { ...options };
+  if (platform !== undefined && out.platforms === undefined) out.platforms = parsePlatforms(platform);
+  return out;
 }
 
 /** Plan and render an analyzed project (for callers that analyze once and plan several times). */
-export function generateFor(project: Project, options: PlanOptions = {}, engine?: EngineFeatures): Generated {
-  const planned = plan(project, optionsForEngine(options, engine));
+export function generateFor(
+  project: Project,
+  options: PlanOptions = {},
+  engine?: EngineFeatures,
+  platform?: string,
+): Generated {
+  const planned = plan(project, optionsForEngine(options, engine, platform));
   return { project, plan: planned, files: render(planned) };
 }
 
@@ -37,8 +50,9 @@ export async function generate(
   dir: string,
   options: PlanOptions = {},
   engine?: EngineFeatures,
+  platform?: string,
 ): Promise<Generated> {
-  return generateFor(await analyze(dir), options, engine);
+  return generateFor(await analyze(dir), options, engine, platform);
 }
 
 export interface BuildPreparation extends PrepareOptions {
@@ -55,7 +69,7 @@ export async function prepareBuild(
 ): Promise<PreparedBuild & { plan: Plan | undefined }> {
   const { planOptions, dockerfile, ...prepare } = options;
   if (dockerfile) return { ...(await prepareDockerfileBuild(dir, dockerfile, prepare)), plan: undefined };
-  const generated = await generate(dir, planOptions, engine.features);
+  const generated = await generate(dir, planOptions, engine.features, prepare.request?.platform);
   const prepared = await prepareGeneratedBuild(dir, generated.files, generated.plan.project.name, prepare);
   return { ...prepared, plan: generated.plan };
 }

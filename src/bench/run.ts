@@ -75,7 +75,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         // A fresh copy per run: the edits accumulate within a run and never touch the user's folder.
         const work = await mkdtemp(join(tmpdir(), `couplet-bench-${strategy}-`));
         workDirs.push(work);
-        const first = generateFor(project, { ...options.planOptions, strategy }, options.engine.features);
+        const first = generateFor(
+          project,
+          { ...options.planOptions, strategy },
+          options.engine.features,
+          options.request?.platform,
+        );
         await copyTree(projectDir, work, first.files.dockerignore);
         const sourceFile = await findSourceFile(work, first.plan.project.sourcePaths);
         const builds: Partial<Record<Scenario, BuildMeasure>> = {};
@@ -95,6 +100,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
             work,
             { ...options.planOptions, strategy },
             options.engine.features,
+            options.request?.platform,
           );
           await writeFile(join(work, "Dockerfile"), files.dockerfile);
           await writeFile(join(work, ".dockerignore"), files.dockerignore);
