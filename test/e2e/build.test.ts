@@ -90,7 +90,7 @@ describe("couplet build with buildah", () => {
       ),
     );
     // Every step shows up as it ends, with its time.
-    expect(optimal.stderr).toMatch(/^ {2}[✓↺] \[\d\/\d\] \d+\/\d+ FROM .* [\d.]+s (done|cached)$/m);
+    expect(optimal.stderr).toMatch(/^ {2}[✓↺] \[\d\/\d\] \d+\/\d+ FROM .* (?:\d+m)?[\d.]+s (done|cached)$/m);
     const fullBuild = await build(tags[2] as string, ["--strategy", "full"], full);
     expect(fullBuild.code, fullBuild.stderr).toBe(0);
     const [optimalBytes, fullBytes] = [await sizeOf(tags[0] as string), await sizeOf(tags[2] as string)];
