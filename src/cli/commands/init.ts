@@ -1,6 +1,7 @@
 // `couplet init [DIR]`: analyze a Poetry project and write its Dockerfile and .dockerignore.
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
+import { escapeControl } from "../../errors.js";
 import { writeFiles } from "../../files/write.js";
 import { generate } from "../../pipeline.js";
 import { addPlanOptions, type PlanFlags, planOptions } from "../options.js";
@@ -26,7 +27,8 @@ export function register(program: Command): void {
     action(async (dir: string, flags: InitFlags) => {
       const options = planOptions(flags);
       const { project, plan: result, files } = await generate(resolve(dir), options);
-      for (const warning of result.warnings) process.stderr.write(`couplet: warning: ${warning}\n`);
+      for (const warning of result.warnings)
+        process.stderr.write(`couplet: warning: ${escapeControl(warning)}\n`);
       if (flags.stdout) {
         process.stdout.write(files.dockerfile);
         return 0;
