@@ -175,4 +175,13 @@ describe("pyproject values that would inject Dockerfile syntax", () => {
       /poetry\.lock: blinker is a path dependency at "\.\.\/outside\/blinker", outside the project folder, so no image build can see it \(move it inside/,
     );
   });
+
+  it('packages include = "." is refused: it would copy the project folder as the package (fuzz seed 20261133)', async () => {
+    const line = refused(
+      await variant((t) =>
+        t.replace('packages = [{ include = "hello_uwsgi" }]', 'packages = [{ include = "./" }]'),
+      ),
+    );
+    expect(line).toMatch(/pyproject\.toml:\d+:1: the package include "\.\/" is the project folder itself/);
+  });
 });

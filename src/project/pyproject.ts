@@ -1,11 +1,12 @@
 // pyproject.toml in the shapes Poetry reads: 1.x `[tool.poetry]`, 2.x PEP 621 `[project]` with Poetry extras, PEP 735 groups.
+import { posix } from "node:path";
 import { quote, UserError } from "../errors.js";
 import { readCoupletConfig } from "./couplet-config.js";
 import type { DirectDependency, GroupRoots } from "./groups.js";
 import { normalizeName, parseRequirement } from "./names.js";
 import { get, setOwn, type Table, type TomlDoc } from "./toml.js";
 import type { DependencyGroup, GroupDeclaration, Project, Script } from "./types.js";
-import { checkContextPath, checkName } from "./values.js";
+import { checkContextPath, checkName, type Problem } from "./values.js";
 
 /** What pyproject.toml alone says; analyze() adds the lock and the file system facts. */
 export type PyprojectInfo = Omit<
@@ -362,6 +363,15 @@ function readmeFiles(doc: TomlDoc, project: Table | undefined, poetry: Table): s
   return doc.strings(poetryReadme, "tool.poetry.readme") ?? [];
 }
 
+/** `include` names a package folder or module; "." (or "a/..") would be the project folder itself. */
+function namesPackage(include: string): Problem {
+  if (posix.normalize(include).replace(/\/+$/, "") !== ".") return undefined;
+  return {
+    reason: "is the project folder itself",
+    fix: 'name the package\'s folder or module, e.g. include = "mypkg"',
+  };
+}
+
 function readPackages(doc: TomlDoc, poetry: Table): string[] | undefined {
   const list = doc.array(get(poetry, "packages"), "tool.poetry.packages");
   if (list === undefined) return undefined;
@@ -370,6 +380,7 @@ function readPackages(doc: TomlDoc, poetry: Table): string[] | undefined {
     const include = doc.string(get(t, "include"), "tool.poetry.packages.include");
     if (include === undefined) doc.fail("packages", "every entry of tool.poetry.packages needs `include`");
     doc.check(include, "tool.poetry.packages", checkContextPath, "the package include");
+    doc.check(include, "tool.poetry.packages", namesPackage, "the package include");
     const from = doc.string(get(t, "from"), "tool.poetry.packages.from");
     if (from === undefined) return include;
     doc.check(from, "tool.poetry.packages", checkContextPath, "the package folder (from)");
