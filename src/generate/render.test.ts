@@ -1,4 +1,6 @@
-import { existsSync, readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { plan } from "../plan/plan.js";
@@ -92,13 +94,38 @@ describe("what the optimal Dockerfile does", () => {
     const text = await dockerfile("test/fixtures/projects/src-layout");
     const builder = text.split("FROM base AS production")[0] ?? "";
     expect(builder).toMatch(
-      /poetry install --only main --no-root\nRUN \/app\/\.venv\/bin\/python -m compileall -q -j 0 --invalidation-mode unchecked-hash \/app\/\.venv\/lib\n/,
+      /poetry install --only main --no-root\nRUN \/app\/\.venv\/bin\/python -c '[^\n]*compile_dir[^\n]*'\n/,
     );
     expect(builder).toMatch(
       /poetry install --only main\nRUN python -m compileall -q --invalidation-mode checked-hash src\/srccli\n/,
     );
     const seed = await dockerfile("test/fixtures/projects/src-layout", { strategy: "multistage" });
     expect(seed).not.toContain("compileall");
+  });
+
+  it("compiles the venv as pip does: a .py that is not Python (a packaged template) is skipped, a missing venv fails", async () => {
+    const text = await dockerfile("test/fixtures/projects/src-layout");
+    const step = text.match(/^RUN \/app\/\.venv\/bin\/python -c '([^\n]*)'$/m)?.[1];
+    expect(step).toBeDefined();
+    const work = mkdtempSync(join(tmpdir(), "couplet-compile-"));
+    try {
+      const lib = join(work, "lib", "site-packages", "pkg");
+      mkdirSync(lib, { recursive: true });
+      writeFileSync(join(lib, "good.py"), "x = 1\n");
+      // django-tailwind ships such a file: compileall alone exits 1 on it and failed a real build.
+      writeFileSync(join(lib, "template.py"), "class {{ cookiecutter.name }}Config:\n    pass\n");
+      const script = (step ?? "").replaceAll("/app/.venv/lib", join(work, "lib"));
+      const ok = spawnSync("python3", ["-c", script], { encoding: "utf8" });
+      expect(ok.status).toBe(0);
+      expect(readdirSync(join(lib, "__pycache__")).some((f) => f.startsWith("good."))).toBe(true);
+      const missing = spawnSync("python3", [
+        "-c",
+        (step ?? "").replaceAll("/app/.venv/lib", join(work, "absent")),
+      ]);
+      expect(missing.status).not.toBe(0);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it("gives the app user only its writable folders, as volumes; the code and venv stay root's", async () => {

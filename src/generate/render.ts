@@ -148,11 +148,15 @@ function venvEnv(plan: Plan): string {
 // than Poetry's --compile: Poetry writes timestamp-checked .pyc whose bytes depend on when the build ran,
 // while hash-based ones are the same on every build. The venv is never edited, so its .pyc skip the check
 // (unchecked-hash); the app's code keeps checked-hash, so a source mounted over it in development still wins.
+// Third-party packages may ship .py files that are not Python (django-tailwind's cookiecutter templates, seen
+// on a real project): like pip, skip what does not compile instead of failing the build; a missing venv still
+// fails the step (the assert: compile_dir() itself only returns False). The app's own code stays strict (compileCode):
+// a syntax error there is the user's bug and the build is the place to hear of it.
 function compileVenv(plan: Plan): string[] {
   if (!plan.features.compileBytecode) return [];
-  return [
-    `RUN ${plan.layout.venv}/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash ${plan.layout.venv}/lib`,
-  ];
+  const venvLib = JSON.stringify(`${plan.layout.venv}/lib`);
+  const script = `import compileall, os, py_compile; assert os.path.isdir(${venvLib}); compileall.compile_dir(${venvLib}, quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)`;
+  return [`RUN ${plan.layout.venv}/bin/python -c ${shellQuote(script)}`];
 }
 
 function compileCode(plan: Plan): string[] {

@@ -46,7 +46,7 @@ FROM poetry AS builder
 COPY --from=lock /deps/ ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main --no-root
-RUN /app/.venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/.venv/lib
+RUN /app/.venv/bin/python -c 'import compileall, os, py_compile; assert os.path.isdir("/app/.venv/lib"); compileall.compile_dir("/app/.venv/lib", quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)'
 COPY pyproject.toml poetry.lock ./
 COPY poetry12_groups ./poetry12_groups
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
