@@ -13,6 +13,7 @@ import { cacheRoot, fetchWheel, type WheelRequest } from "./download.js";
 import {
   type Assembled,
   buildImage,
+  checkReplaceable,
   describeBaseLayers,
   type OwnLayer,
   writeDockerArchive,
@@ -160,8 +161,10 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
     throw new UserError(
       "nothing to write: give --output FILE (docker-archive), --oci-layout DIR or --push REF",
     );
-  // A bad reference is refused before any download.
+  // A bad reference or an output that must not be replaced is refused before any download.
   if (options.push) parseReference(options.push);
+  if (options.output) await checkReplaceable(options.output, "file");
+  if (options.ociLayout) await checkReplaceable(options.ociLayout, "oci-layout");
   const progress = options.onProgress ?? (() => {});
   const project = await analyze(dir);
   const base: BaseImage = await readBase(options.base);

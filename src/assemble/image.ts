@@ -1,12 +1,12 @@
 // The assembled image's config and manifest, and its two on-disk forms: a docker-archive and an OCI layout.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { pack } from "tar-stream";
-import { UserError } from "../errors.js";
+import { RefusedError, UserError } from "../errors.js";
 import { createZstdDecompress, detectCompression } from "../image/layer.js";
 import type { BaseImage } from "./base.js";
 import type { PackedLayer } from "./layer.js";
@@ -189,7 +189,35 @@ function hex(digest: string): string {
 }
 
 /** Write `file` through a temporary sibling and a rename: a failure never leaves a half-written output. */
-async function atomically(target: string, write: (temporary: string) => Promise<void>): Promise<void> {
+/**
+ * What may be replaced at `target`: nothing, or an earlier output of the same kind (a file for a
+ * docker-archive; an empty folder or one holding `oci-layout` for a layout). The replace is recursive,
+ * so `--oci-layout .` or `--output ~` must be refused rather than remove the user's folder.
+ */
+export async function checkReplaceable(target: string, kind: "file" | "oci-layout"): Promise<void> {
+  const info = await lstat(target).catch(() => undefined);
+  if (!info) return;
+  const refuse = (what: string): never => {
+    throw new RefusedError(`${what}; assemble replaces only an earlier output, nothing was written`, {
+      location: { file: target },
+      hint: `give a new path for the ${kind === "file" ? "docker-archive" : "OCI layout"}`,
+    });
+  };
+  if (kind === "file") {
+    if (!info.isFile()) refuse("exists and is not a file");
+    return;
+  }
+  if (!info.isDirectory()) refuse("exists and is not a folder");
+  const names = await readdir(target);
+  if (names.length > 0 && !names.includes("oci-layout")) refuse("is a folder that is not an OCI layout");
+}
+
+async function atomically(
+  target: string,
+  kind: "file" | "oci-layout",
+  write: (temporary: string) => Promise<void>,
+): Promise<void> {
+  await checkReplaceable(target, kind);
   const temporary = path.join(
     path.dirname(target),
     `.${path.basename(target)}.${randomBytes(6).toString("hex")}.tmp`,
@@ -227,7 +255,7 @@ export async function writeDockerArchive(
   tag: string,
   mtime: Date,
 ): Promise<void> {
-  await atomically(target, async (temporary) => {
+  await atomically(target, "file", async (temporary) => {
     const scratch = `${temporary}.layers`;
     await mkdir(scratch, { recursive: true });
     try {
@@ -276,7 +304,7 @@ export async function writeDockerArchive(
 
 /** An OCI image layout folder: base blobs copied as stored, ours gzipped, one index entry named by the tag. */
 export async function writeOciLayout(image: Assembled, target: string, tag: string): Promise<void> {
-  await atomically(target, async (temporary) => {
+  await atomically(target, "oci-layout", async (temporary) => {
     const blobs = path.join(temporary, "blobs", "sha256");
     await mkdir(blobs, { recursive: true });
     for (const layer of image.baseLayers)
