@@ -5,6 +5,7 @@ import { isUserError } from "../errors.js";
 import { readTextFileSync } from "../files/read.js";
 import { analyze } from "../project/analyze.js";
 import { type DebianRelease, nativeNeedFor } from "../project/native.js";
+import { lockPoetry } from "../project/poetry-version.js";
 import { productionSelection, selectedPackages } from "../project/selection.js";
 import type { Project } from "../project/types.js";
 import { EMPTY_CONFIG, type LintConfig, readConfig } from "./config.js";
@@ -37,9 +38,11 @@ export function lintProject(project: Project, debian: DebianRelease): LintProjec
       locked: pkg,
     });
   }
+  const poetry = lockPoetry(project.lock);
   return {
-    lockPoetryVersion: project.lock.generatedBy,
+    lockPoetryVersion: poetry?.version,
     production: { groups: selection.groups, extras: selection.extras },
+    lockPoetryFromHeader: poetry?.fromHeader ?? false,
     devGroups: project.groups
       .filter((g) => !selection.groups.includes(g.name))
       .map((g) => ({ name: g.name, optional: g.optional })),

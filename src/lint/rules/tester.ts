@@ -26,6 +26,7 @@ export function project(overrides: Partial<LintProject> = {}): LintProject {
   return {
     lockPoetryVersion: undefined,
     production: { groups: ["main"], extras: [] },
+    lockPoetryFromHeader: true,
     devGroups: [],
     packageMode: true,
     nativeRuntime: [],
