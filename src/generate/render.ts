@@ -188,11 +188,19 @@ function dependenciesThenCode(ctx: Context): string[] {
         "COPY --from=lock /deps/ ./",
       ]
     : ["COPY pyproject.toml poetry.lock ./"];
+  if (plan.install.paths.length) {
+    lines.push(
+      "# Path dependencies, before the install that needs them: only these folders, each keyed on its own content.",
+      ...projectPaths(plan.install.paths.map((dep) => dep.path)).map(copyPath),
+    );
+  }
   if (features.dependenciesBeforeCode) lines.push(poetryRun(ctx, "dependencies"), ...compileVenv(plan));
   if (project.packageMode) {
-    // The root install needs the real pyproject.toml (and its readme) where the reduced one stood.
+    // The root install needs the real pyproject.toml (and its readme) where the reduced one stood; the lock
+    // stays the lock stage's when that one installs path dependencies non-editable.
     const files = [
-      ...(features.lockKeyedDependencies ? ["pyproject.toml", "poetry.lock"] : []),
+      ...(features.lockKeyedDependencies ? ["pyproject.toml"] : []),
+      ...(features.lockKeyedDependencies && !nonEditable(plan) ? ["poetry.lock"] : []),
       ...projectPaths(project.installFiles),
     ];
     if (files.length) lines.push(copy(files, "./"));
@@ -204,6 +212,11 @@ function dependenciesThenCode(ctx: Context): string[] {
   }
   lines.push(...compileCode(plan));
   return lines;
+}
+
+/** The lock stage rewrites editable path dependencies to regular installs: production copies the venv only. */
+function nonEditable(plan: Plan): boolean {
+  return plan.features.lockKeyedDependencies && plan.install.paths.some((dep) => dep.develop);
 }
 
 function command(plan: Plan): string[] {
@@ -301,7 +314,17 @@ function multiStage(ctx: Context): string[] {
       "# lock: pyproject.toml reduced to what poetry.lock's content-hash covers, with sorted keys.",
       "FROM poetry AS lock",
       "COPY pyproject.toml poetry.lock /lock/",
-      `RUN ${normalizePyprojectCommand(`${plan.layout.poetryHome}/bin/python`, "/lock", "/deps")}`,
+      ...(plan.install.rootRequiredBy.length
+        ? [
+            comment(
+              `The root version stays: ${plan.install.rootRequiredBy.join(", ")} require(s) ${plan.project.name}, so the install must see it.`,
+            ),
+          ]
+        : []),
+      `RUN ${normalizePyprojectCommand(`${plan.layout.poetryHome}/bin/python`, "/lock", "/deps", {
+        keepVersion: plan.install.rootRequiredBy.length > 0,
+        nonEditable: nonEditable(plan),
+      })}`,
       "",
     );
   }
@@ -336,7 +359,9 @@ function multiStage(ctx: Context): string[] {
   // The venv and the code in separate layers: a source edit re-copies only the code.
   lines.push(copy([plan.layout.venv], plan.layout.venv, "builder"));
   const paths = projectPaths(plan.project.sourcePaths);
-  for (const path of paths) {
+  // Editable path dependencies point into their folders, which production then needs too.
+  const editable = nonEditable(plan) ? [] : plan.install.paths.filter((d) => d.develop).map((d) => d.path);
+  for (const path of [...new Set([...paths, ...projectPaths(editable)])]) {
     const inside = `${plan.layout.workdir}/${path}`;
     // The whole folder (`copy = ["."]`) comes from the context: the builder's copy holds the venv too.
     lines.push(path === "." ? "COPY . ./" : copy([inside], inside, "builder"));

@@ -46,6 +46,25 @@ export function explainPlan(plan: Plan): string {
         : []),
     ),
     row("Extras", plan.install.extras.join(", ") || "none"),
+    ...(plan.install.paths.length
+      ? [
+          row(
+            "Path deps",
+            ...plan.install.paths.map(
+              (d) =>
+                `${d.path} (${d.name}): copied before the dependency install${d.develop ? (plan.features.lockKeyedDependencies ? ", installed non-editable (production gets the venv, not the folder)" : ", editable: the folder is copied into production too") : ""}`,
+            ),
+          ),
+        ]
+      : []),
+    ...(plan.install.rootRequiredBy.length
+      ? [
+          row(
+            "Root version",
+            `kept in the dependency layer's pyproject: ${plan.install.rootRequiredBy.join(", ")} require(s) ${plan.project.name}, and \`poetry install --no-root\` must solve that (a version bump reinstalls the dependencies)`,
+          ),
+        ]
+      : []),
     row(
       "Compiled",
       ...(plan.native.compile.length

@@ -167,14 +167,55 @@ describe("groups, extras and Poetry", () => {
     expect(result.install.extras).toEqual(["images"]);
   });
 
-  it("pins Poetry to the lock's header, the option, or the 1.1 series for lock-version 1.1", async () => {
+  it("pins Poetry to the lock's header, the option, or the last 1.x release for a headerless 1.1 lock", async () => {
     expect(plan(await load("examples/flask-uwsgi")).poetry).toEqual({
       version: "1.8.5",
       source: "the @generated header of poetry.lock",
     });
     expect(plan(await load("examples/flask-uwsgi"), { poetryVersion: "1.8.4" }).poetry.version).toBe("1.8.4");
-    expect(plan(await load("test/fixtures/projects/poetry11")).poetry.version).toBe("1.1.15");
-    expect(plan(await load("test/fixtures/projects/poetry12-groups")).poetry.version).toBe("1.2.2");
+    // Poetry 1.1.15 is unmaintained and no longer installs; 1.8.5 reads the same lock (test/e2e/deps.test.ts).
+    const headerless = plan(await load("test/fixtures/projects/poetry11"));
+    expect(headerless.poetry.version).toBe("1.8.5");
+    expect(headerless.poetry.source).toMatch(/lock-version 1\.1 without a @generated header/);
+    expect(headerless.warnings.join("\n")).not.toMatch(/names no Poetry version/);
+    expect(plan(await load("test/fixtures/projects/poetry12-groups")).poetry.version).toBe("1.8.5");
+  });
+
+  it("copies path dependencies, compiles none of the pure-Python ones, keeps the root version a plugin needs", async () => {
+    const result = plan(await load("test/fixtures/projects/monorepo"));
+    expect(result.install.paths).toEqual([
+      { name: "myapp-plugin-hello", path: "plugins/hello", develop: false },
+      { name: "mylib", path: "libs/mylib", develop: true },
+    ]);
+    expect(result.install.rootRequiredBy).toEqual(["myapp-plugin-hello"]);
+    expect(result.native).toEqual({ compile: [], buildPackages: [], runtimePackages: [] });
+    expect(plan(await load("examples/cli-tool")).install.rootRequiredBy).toEqual([]);
+  });
+
+  it("compiles a path dependency that has native sources", async () => {
+    const project = await load("test/fixtures/projects/monorepo");
+    const mylib = project.lock.packages.find((p) => p.name === "mylib");
+    if (mylib)
+      mylib.localBuild = { path: "libs/mylib", compiles: "it has native sources (src/mylib/_speed.c)" };
+    const result = plan(project);
+    expect(result.native.compile).toEqual([
+      {
+        name: "mylib",
+        version: "0.3.0",
+        reason: "built from libs/mylib: it has native sources (src/mylib/_speed.c)",
+        platforms: ["linux/amd64"],
+      },
+    ]);
+    expect(result.native.buildPackages).toContain("gcc");
+  });
+
+  it("refuses a path dependency outside the build context, naming the fix", async () => {
+    const project = await load("test/fixtures/projects/path-outside/app");
+    const error = userError(() => plan(project));
+    expect(error.message).toMatch(
+      /^shared is a path dependency at "\.\.\/shared", outside the project folder/,
+    );
+    expect(error.hint).toMatch(/--build-context/);
   });
 
   it("refuses a stale lock", async () => {

@@ -77,6 +77,16 @@ export interface Plan {
     /** Groups added in the development target */
     developmentGroups: string[];
     extras: string[];
+    /**
+     * Path dependencies, copied into the builder before the dependency install (each its own layer, keyed
+     * on its own content) and installed non-editable where the lock stage can make them so.
+     */
+    paths: { name: string; path: string; develop: boolean }[];
+    /**
+     * Installed packages that require the root package (plugins): the reduced pyproject keeps the root's
+     * version, or `poetry install --no-root` cannot solve.
+     */
+    rootRequiredBy: string[];
   };
   native: {
     compile: PackageToCompile[];

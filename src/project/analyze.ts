@@ -7,6 +7,7 @@ import { detectApp } from "./app.js";
 import { isLockFresh } from "./content-hash.js";
 import { deriveGroups } from "./groups.js";
 import { parseLockWithEdges } from "./lock.js";
+import { readPathDependencies } from "./path-dependencies.js";
 import { readPyproject } from "./pyproject.js";
 import { parseToml, TomlDoc } from "./toml.js";
 import type { Project } from "./types.js";
@@ -55,6 +56,11 @@ export async function analyze(dir: string): Promise<Project> {
     ? (pyproject.packages ?? (await defaultLayout(absolute, pyproject.moduleName)))
     : [];
   const app = await detectApp(absolute, pyproject.packageMode ? sourcePaths : undefined);
+  const pathDependencies = await readPathDependencies(absolute, lock);
+  for (const dep of pathDependencies) {
+    const pkg = lock.packages.find((p) => p.name === dep.name);
+    if (pkg && dep.inContext) pkg.localBuild = { path: dep.path, compiles: dep.compiles };
+  }
   const { packages: _packages, moduleName: _moduleName, groupRoots: _roots, ...rest } = pyproject;
   return {
     ...rest,
@@ -63,6 +69,7 @@ export async function analyze(dir: string): Promise<Project> {
     sourcePaths,
     app,
     lock,
+    pathDependencies,
     lockFresh: isLockFresh(doc.root, lock.contentHash, lock.generatedBy, lock.lockVersion),
     hasDockerignore,
   };

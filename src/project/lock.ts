@@ -114,6 +114,7 @@ function readPackage(
     dependencies: names,
     extras: readExtras(doc, get(raw, "extras")),
     source: readSource(doc, get(raw, "source")),
+    develop: doc.boolean(get(raw, "develop"), "develop") ?? false,
   };
   return { pkg, edges: list };
 }

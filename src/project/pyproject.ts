@@ -11,7 +11,14 @@ import { checkContextPath, checkName, type Problem } from "./values.js";
 /** What pyproject.toml alone says; analyze() adds the lock and the file system facts. */
 export type PyprojectInfo = Omit<
   Project,
-  "dir" | "pyprojectPath" | "lock" | "lockFresh" | "hasDockerignore" | "sourcePaths" | "app"
+  | "dir"
+  | "pyprojectPath"
+  | "lock"
+  | "lockFresh"
+  | "hasDockerignore"
+  | "sourcePaths"
+  | "app"
+  | "pathDependencies"
 > & {
   /** Source paths from `packages`, or undefined to use the default layout of `moduleName` */
   packages: string[] | undefined;

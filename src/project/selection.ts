@@ -115,6 +115,12 @@ export function developmentOnlyPackages(project: Project, selection: Selection):
 
 /** Does the package install from a locked wheel on this python and platform, or must it be compiled, and why? */
 export function buildNeed(pkg: LockedPackage, selection: Selection): BuildNeed {
+  if (pkg.localBuild) {
+    // A pure-Python folder becomes a wheel by copying files: no compiler for it.
+    const { path, compiles } = pkg.localBuild;
+    if (compiles === undefined) return { kind: "wheel" };
+    return { kind: "compile", cause: "source", reason: `built from ${path}: ${compiles}` };
+  }
   if (pkg.source && pkg.source.type !== "legacy")
     return { kind: "compile", cause: "source", reason: `built from its ${pkg.source.type} source` };
   const minor = selection.python === undefined ? undefined : Number(selection.python.split(".")[1]);

@@ -30,6 +30,25 @@ export interface LockedPackage {
   extras: Record<string, string[]>;
   /** `[package.source]`: absent for PyPI; `directory`, `file`, `git`, `url`, `legacy` otherwise. */
   source: { type: string; url: string; reference?: string } | undefined;
+  /** `develop = true`: a path dependency installed editable */
+  develop: boolean;
+  /** A path dependency inside the project: its folder and why building it compiles (undefined: pure Python). Set by analyze. */
+  localBuild?: { path: string; compiles: string | undefined };
+}
+
+/** A locked package installed from a local folder or archive (`path = ...` in pyproject.toml). */
+export interface PathDependency {
+  name: string;
+  version: string;
+  /** As poetry.lock records it: relative to the project folder, POSIX separators */
+  path: string;
+  kind: "directory" | "file";
+  /** Installed editable (`develop = true` in the lock) */
+  develop: boolean;
+  /** Inside the project folder, so inside the build context */
+  inContext: boolean;
+  /** Why installing it runs a compiler (native sources, a compiling build backend), or undefined for pure Python */
+  compiles: string | undefined;
 }
 
 export interface Lock {
@@ -128,6 +147,8 @@ export interface Project {
   /** What the sources serve (app objects, Django settings) and which top-level entries name which */
   app: AppFacts;
   lock: Lock;
+  /** The lock's path dependencies, with what installing each needs */
+  pathDependencies: PathDependency[];
   /** Does the lock's content-hash match pyproject.toml? undefined when the Poetry version's hashing is unknown */
   lockFresh: boolean | undefined;
   couplet: CoupletConfig;

@@ -32,12 +32,13 @@ COPY pyproject.toml poetry.lock /lock/
 RUN mkdir -p /deps \
     && cp /lock/poetry.lock /deps/poetry.lock \
     && /opt/poetry/bin/python -c 'import json, tomlkit; \
-      doc = json.loads(json.dumps(tomlkit.parse(open("/lock/pyproject.toml").read()), sort_keys=True)); \
+      doc = tomlkit.parse(open("/lock/pyproject.toml").read()); \
+      plain = lambda value: json.loads(json.dumps(value, sort_keys=True)); \
       blank = {"version": "0", "description": "", "authors": []}; \
-      pick = lambda table, keys: {k: blank.get(k, table[k]) for k in keys if k in table}; \
+      pick = lambda table, keys: {k: blank.get(k, plain(table[k])) for k in keys if k in table}; \
       out = {"project": pick(doc["project"], ["name","version","requires-python","dependencies","optional-dependencies","dynamic"])} if "project" in doc else {}; \
       out["tool"] = {"poetry": pick(doc.get("tool", {}).get("poetry", {}), ["name","version","description","authors","package-mode","dependencies","dev-dependencies","group","source","extras","requires-poetry","requires-plugins"])}; \
-      out.update({"dependency-groups": doc["dependency-groups"]} if "dependency-groups" in doc else {}); \
+      out.update({"dependency-groups": plain(doc["dependency-groups"])} if "dependency-groups" in doc else {}); \
       open("/deps/pyproject.toml", "w").write(tomlkit.dumps(out))'
 
 # builder: dependencies before code.

@@ -13,17 +13,17 @@ WORKDIR /app
 
 # builder: dependencies before code.
 FROM base AS builder
-ENV POETRY_VERSION=1.1.15 \
+ENV POETRY_VERSION=1.8.5 \
     POETRY_NO_INTERACTION=1 \
     POETRY_VIRTUALENVS_CREATE=true \
     POETRY_VIRTUALENVS_IN_PROJECT=true \
     POETRY_CACHE_DIR=/root/.cache/pypoetry
 RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 COPY pyproject.toml poetry.lock ./
-RUN poetry install --no-root \
+RUN poetry install --with dev --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 COPY poetry11 ./poetry11
-RUN poetry install \
+RUN poetry install --with dev \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 
 # production: the slim base, the runtime libraries, the venv at the same path as in the builder, the code.

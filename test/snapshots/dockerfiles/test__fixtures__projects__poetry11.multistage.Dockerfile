@@ -13,22 +13,22 @@ WORKDIR /app
 
 # builder: dependencies before code.
 FROM base AS builder
-ENV POETRY_VERSION=1.1.15 \
+ENV POETRY_VERSION=1.8.5 \
     POETRY_NO_INTERACTION=1 \
     POETRY_VIRTUALENVS_CREATE=true \
     POETRY_VIRTUALENVS_IN_PROJECT=true \
     POETRY_CACHE_DIR=/root/.cache/pypoetry
 RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 COPY pyproject.toml poetry.lock ./
-RUN poetry install --no-dev --no-root \
+RUN poetry install --only main --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 COPY poetry11 ./poetry11
-RUN poetry install --no-dev \
+RUN poetry install --only main \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 
 # development: adds the dev group(s); build it with --target development.
 FROM builder AS development
-RUN poetry install \
+RUN poetry install --with dev \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"

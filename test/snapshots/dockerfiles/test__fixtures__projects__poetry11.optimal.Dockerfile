@@ -13,7 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 FROM base AS poetry
-ENV POETRY_VERSION=1.1.15 \
+ENV POETRY_VERSION=1.8.5 \
     POETRY_NO_INTERACTION=1 \
     POETRY_VIRTUALENVS_CREATE=true \
     POETRY_VIRTUALENVS_IN_PROJECT=true \
@@ -32,12 +32,13 @@ COPY pyproject.toml poetry.lock /lock/
 RUN mkdir -p /deps \
     && cp /lock/poetry.lock /deps/poetry.lock \
     && /opt/poetry/bin/python -c 'import json, tomlkit; \
-      doc = json.loads(json.dumps(tomlkit.parse(open("/lock/pyproject.toml").read()), sort_keys=True)); \
+      doc = tomlkit.parse(open("/lock/pyproject.toml").read()); \
+      plain = lambda value: json.loads(json.dumps(value, sort_keys=True)); \
       blank = {"version": "0", "description": "", "authors": []}; \
-      pick = lambda table, keys: {k: blank.get(k, table[k]) for k in keys if k in table}; \
+      pick = lambda table, keys: {k: blank.get(k, plain(table[k])) for k in keys if k in table}; \
       out = {"project": pick(doc["project"], ["name","version","requires-python","dependencies","optional-dependencies","dynamic"])} if "project" in doc else {}; \
       out["tool"] = {"poetry": pick(doc.get("tool", {}).get("poetry", {}), ["name","version","description","authors","package-mode","dependencies","dev-dependencies","group","source","extras","requires-poetry","requires-plugins"])}; \
-      out.update({"dependency-groups": doc["dependency-groups"]} if "dependency-groups" in doc else {}); \
+      out.update({"dependency-groups": plain(doc["dependency-groups"])} if "dependency-groups" in doc else {}); \
       open("/deps/pyproject.toml", "w").write(tomlkit.dumps(out))'
 
 # builder: dependencies before code.
@@ -45,18 +46,18 @@ FROM poetry AS builder
 # Only what the lock resolves to: a new description, version or comment in pyproject.toml keeps this layer.
 COPY --from=lock /deps/ ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
-    poetry install --no-dev --no-root
+    poetry install --only main --no-root
 RUN /app/.venv/bin/python -c 'import compileall, os, py_compile; assert os.path.isdir("/app/.venv/lib"); compileall.compile_dir("/app/.venv/lib", quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)'
 COPY pyproject.toml poetry.lock ./
 COPY poetry11 ./poetry11
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
-    poetry install --no-dev
+    poetry install --only main
 RUN python -m compileall -q --invalidation-mode checked-hash poetry11
 
 # development: adds the dev group(s); build it with --target development.
 FROM builder AS development
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
-    poetry install
+    poetry install --with dev
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 CMD ["python"]

@@ -9,7 +9,7 @@ FROM ${PYTHON_IMAGE} AS production
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-ENV POETRY_VERSION=1.1.15 \
+ENV POETRY_VERSION=1.8.5 \
     POETRY_NO_INTERACTION=1 \
     POETRY_VIRTUALENVS_CREATE=true \
     POETRY_VIRTUALENVS_IN_PROJECT=true \
@@ -19,10 +19,10 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
-    poetry install --no-root
+    poetry install --with dev --no-root
 COPY poetry11 ./poetry11
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
-    poetry install
+    poetry install --with dev
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 LABEL org.opencontainers.image.title="poetry11" \

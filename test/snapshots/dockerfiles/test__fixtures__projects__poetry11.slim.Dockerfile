@@ -8,7 +8,7 @@ FROM ${PYTHON_IMAGE} AS production
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-ENV POETRY_VERSION=1.1.15 \
+ENV POETRY_VERSION=1.8.5 \
     POETRY_NO_INTERACTION=1 \
     POETRY_VIRTUALENVS_CREATE=true \
     POETRY_VIRTUALENVS_IN_PROJECT=true \
@@ -16,10 +16,10 @@ ENV POETRY_VERSION=1.1.15 \
 RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 WORKDIR /app
 COPY pyproject.toml poetry.lock ./
-RUN poetry install --no-root \
+RUN poetry install --with dev --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 COPY poetry11 ./poetry11
-RUN poetry install \
+RUN poetry install --with dev \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"

@@ -13,7 +13,7 @@ WORKDIR /app
 
 # builder: dependencies before code.
 FROM base AS builder
-ENV POETRY_VERSION=1.2.2 \
+ENV POETRY_VERSION=1.8.5 \
     POETRY_NO_INTERACTION=1 \
     POETRY_VIRTUALENVS_CREATE=true \
     POETRY_VIRTUALENVS_IN_PROJECT=true \
