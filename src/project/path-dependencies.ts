@@ -1,7 +1,8 @@
 // The lock's path dependencies (local folders and archives): where they are and whether installing one compiles.
-import { opendir, readFile } from "node:fs/promises";
+import { opendir, readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { UserError } from "../errors.js";
+import { decodeUtf8 } from "../files/read.js";
 import { get, isTable, parseToml } from "./toml.js";
 import type { Lock, PathDependency } from "./types.js";
 
@@ -47,16 +48,17 @@ function archiveCompiles(path: string): string | undefined {
 }
 
 async function folderCompiles(absolute: string, path: string): Promise<string | undefined> {
-  const text = await readFile(join(absolute, "pyproject.toml"), "utf8").catch(() => undefined);
-  if (text === undefined) {
-    const setup = await readFile(join(absolute, "setup.py"), "utf8").catch(() => undefined);
+  const pyproject = join(absolute, "pyproject.toml");
+  const bytes = await readFile(pyproject).catch(() => undefined);
+  if (bytes === undefined) {
+    const setup = await stat(join(absolute, "setup.py")).catch(() => undefined);
     if (setup === undefined)
       throw new UserError(`path dependency ${path} has neither pyproject.toml nor setup.py`, {
-        location: { file: join(absolute, "pyproject.toml") },
+        location: { file: pyproject },
         hint: "check the path in pyproject.toml, then run `poetry lock`",
       });
   } else {
-    const root = parseToml(text, join(absolute, "pyproject.toml"));
+    const root = parseToml(decodeUtf8(bytes, pyproject, "pyproject.toml"), pyproject);
     const system = get(root, "build-system");
     const backend = isTable(system) ? get(system, "build-backend") : undefined;
     if (typeof backend === "string" && !PURE_BACKENDS.includes(backend))
