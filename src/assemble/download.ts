@@ -1,12 +1,12 @@
 // Fetch locked wheels from the project's package indexes into a content-addressed cache, checking each sha256.
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { Agent, request } from "node:https";
 import { homedir } from "node:os";
 import path from "node:path";
 import { rootCertificates } from "node:tls";
-import { UserError } from "../errors.js";
+import { describeFsError, OutputFileError, UserError } from "../errors.js";
 
 const PYPI_SIMPLE = "https://pypi.org/simple/";
 
@@ -38,6 +38,15 @@ export function httpsAgent(): Agent {
 
 export class DownloadError extends UserError {}
 
+/** `new URL` without the throw (URL.parse needs Node 20.18; package.json allows 20.9). */
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** GET a URL (following redirects) into memory. */
 export function get(
   url: string,
@@ -45,7 +54,15 @@ export function get(
   redirects = 5,
 ): Promise<{ body: Buffer; type: string; url: string }> {
   return new Promise((resolve, reject) => {
-    const target = new URL(url);
+    const target = parseUrl(url);
+    if (!target) {
+      reject(
+        new DownloadError(`${url}: not a URL`, {
+          hint: "check the source url in pyproject.toml and poetry.lock",
+        }),
+      );
+      return;
+    }
     if (target.protocol !== "https:") {
       reject(new DownloadError(`${url}: only https package indexes are supported`));
       return;
@@ -86,7 +103,14 @@ export interface IndexFile {
 
 /** A project's files as a PEP 503 simple index lists them: PEP 691 JSON when offered, HTML otherwise. */
 export async function indexFiles(indexUrl: string, name: string): Promise<IndexFile[]> {
-  const page = new URL(`${name}/`, indexUrl.endsWith("/") ? indexUrl : `${indexUrl}/`).toString();
+  const base = parseUrl(indexUrl.endsWith("/") ? indexUrl : `${indexUrl}/`);
+  // The index comes from poetry.lock's package source, which a hand edit can break.
+  if (!base)
+    throw new DownloadError(`package index ${indexUrl}: not a URL`, {
+      location: { file: "poetry.lock" },
+      hint: "fix the source url in pyproject.toml and run poetry lock",
+    });
+  const page = new URL(`${name}/`, base).toString();
   const { body, type, url } = await get(page, "application/vnd.pypi.simple.v1+json, text/html;q=0.1");
   if (type.includes("json")) {
     const data = JSON.parse(body.toString("utf8")) as {
@@ -154,11 +178,24 @@ export async function fetchWheel(
       `${wanted.filename}: sha256 ${actual} does not match poetry.lock (${wanted.sha256})`,
       { hint: "the index served a different file than the one locked; run poetry lock if this is expected" },
     );
-  await mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-  await writeFile(temporary, body);
-  await rename(temporary, file);
+  await storeInCache(file, body);
   return { data: body, cached: false };
+}
+
+/** Keep a checked download under its hash; a cache that cannot be written is one line naming the folder. */
+export async function storeInCache(file: string, body: Buffer): Promise<void> {
+  const temporary = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(temporary, body);
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true }).catch(() => undefined);
+    throw new OutputFileError(`cannot write the download cache: ${describeFsError(error)}`, {
+      location: { file: path.dirname(file) },
+      hint: "set COUPLET_CACHE to a writable folder",
+    });
+  }
 }
 
 export { PYPI_SIMPLE };
