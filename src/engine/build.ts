@@ -35,9 +35,25 @@ export class BuildFailed extends UserError {
     readonly logFile: string,
     /** The step that failed; undefined when the engine failed outside any step */
     readonly failedStep?: string,
+    /** What to do about it, when the failure is one couplet recognizes */
+    advice?: string,
   ) {
-    super(message, { exitCode: 1, hint: `full log: ${logFile}` });
+    super(message, { exitCode: 1, hint: [advice, `full log: ${logFile}`].filter(Boolean).join("; ") });
   }
+}
+
+/**
+ * `# syntax=docker/dockerfile:1` makes BuildKit pull that frontend image before reading the file; without
+ * registry access (air-gapped farms, proxies without Docker Hub) the build fails before its first step.
+ */
+export function frontendAdvice(ref: string): string {
+  return (
+    `BuildKit could not fetch ${ref}, the Dockerfile frontend named by the file's \`# syntax=\` line ` +
+    "(no access to its registry?): delete that line, since the engine's built-in frontend (Docker 20.10+) reads " +
+    "everything couplet writes (`couplet init --no-syntax`, or `syntax = false` under [tool.couplet], writes " +
+    "the Dockerfile without it; `couplet build` leaves it out of its own), or point it at a mirror you can reach " +
+    '([tool.couplet] syntax = "mirror.example/docker/dockerfile:1")'
+  );
 }
 
 export async function buildImage(
@@ -68,6 +84,15 @@ export async function buildImage(
   const seconds = (performance.now() - started) / 1000;
   if (result.aborted) throw new BuildAborted();
   if (result.code !== 0) {
+    const frontend = tracker.failure?.frontend;
+    if (frontend)
+      throw new BuildFailed(
+        `build failed: cannot fetch the Dockerfile frontend ${frontend} named by \`# syntax=\``,
+        tail,
+        options.logFile,
+        undefined,
+        frontendAdvice(frontend),
+      );
     const failed = tracker.failure?.step;
     const where = failed ? ` at step ${failed.label} (${failed.instruction})` : "";
     const why = tracker.failure?.message ?? `${engine.name} exited with ${result.code ?? result.signal}`;

@@ -27,7 +27,7 @@ export function buildahEngine(options: BuildahOptions = {}): Engine {
     name: "buildah",
     program,
     label: options.storageDriver ? `buildah (${options.storageDriver} storage)` : "buildah",
-    features: { cacheMounts: true, secrets: true, cacheTo: true },
+    features: { cacheMounts: true, secrets: true, cacheTo: true, builtinFrontendMounts: true },
     warnings: [],
     buildCommand(request: BuildRequest): CommandSpec {
       const args = [...globals, "bud", "--layers"];

@@ -43,4 +43,13 @@ describe("detectEngine", () => {
       ]);
     }
   });
+
+  it("takes the docker client named by --docker, refusing one that is not there or a clash with --engine", async () => {
+    await expect(detectEngine({ docker: join(empty, "docker") })).rejects.toThrow(
+      /cannot use docker: .*docker \(named by --docker\) is not an executable file/,
+    );
+    await expect(detectEngine({ docker: "/usr/bin/docker", engine: "buildah" })).rejects.toThrow(
+      /--docker names a docker client, but --engine is buildah/,
+    );
+  });
 });

@@ -3,7 +3,13 @@ import { access, constants } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { UserError } from "../errors.js";
 import { buildahDefaults, buildahEngine } from "./buildah.js";
-import { dockerEngine } from "./docker.js";
+import {
+  chooseDockerBuilder,
+  type DockerVersions,
+  dockerEngine,
+  legacyWarning,
+  majorMinor,
+} from "./docker.js";
 import { capture } from "./exec.js";
 import { podmanEngine } from "./podman.js";
 import { ENGINE_NAMES, type Engine, type EngineName } from "./types.js";
@@ -14,6 +20,8 @@ export interface DetectOptions {
   storageDriver?: string;
   /** buildah/podman isolation for RUN steps: oci, rootless or chroot (default: chroot as root, the engine's own otherwise) */
   isolation?: string;
+  /** The docker client to use (`--docker PATH` or COUPLET_DOCKER); default: the first `docker` on the search path */
+  docker?: string;
   /** Search path; defaults to $PATH */
   path?: string;
 }
@@ -23,39 +31,88 @@ export const INSTALL_HINT =
   "elsewhere see https://docs.docker.com/engine/install/ or https://podman.io/docs/installation";
 
 export async function findProgram(name: string, path = process.env.PATH ?? ""): Promise<string | undefined> {
+  return (await findPrograms(name, path))[0];
+}
+
+/** Every executable of that name on the search path, in search order. */
+export async function findPrograms(name: string, path = process.env.PATH ?? ""): Promise<string[]> {
+  const found: string[] = [];
   for (const dir of path.split(delimiter).filter(Boolean)) {
     const candidate = join(dir, name);
     try {
       await access(candidate, constants.X_OK);
-      return candidate;
+      if (!found.includes(candidate)) found.push(candidate);
     } catch {
       // not here
     }
   }
-  return undefined;
+  return found;
+}
+
+/** Asks one docker client for its version, the daemon's, and whether the buildx plugin answers. */
+async function dockerVersions(program: string): Promise<DockerVersions | { problem: string }> {
+  let versions: string;
+  try {
+    versions = await capture({
+      program,
+      args: ["version", "--format", "{{.Client.Version}} {{.Server.Version}}"],
+    });
+  } catch {
+    return {
+      problem: `docker: the client ${program} is installed but no daemon answers (start dockerd or set DOCKER_HOST)`,
+    };
+  }
+  const [client = "", server = ""] = versions.trim().split(/\s+/);
+  const buildx = await capture({ program, args: ["buildx", "version"] }).then(
+    () => true,
+    () => false,
+  );
+  return { client, server, buildx };
+}
+
+async function probeDocker(options: DetectOptions): Promise<Probe> {
+  const named = options.docker ?? process.env.COUPLET_DOCKER;
+  const program = named || (await findProgram("docker", options.path));
+  if (!program) return { problem: "docker: not found on PATH" };
+  if (named) {
+    try {
+      await access(named, constants.X_OK);
+    } catch {
+      return {
+        problem: `docker: ${named} (named by ${options.docker ? "--docker" : "COUPLET_DOCKER"}) is not an executable file`,
+      };
+    }
+  }
+  const versions = await dockerVersions(program);
+  if ("problem" in versions) return versions;
+  const builder = chooseDockerBuilder(versions);
+  let warning: string | undefined;
+  if (builder === "legacy") {
+    // Another client on PATH may drive this daemon's BuildKit where the first one cannot: name it, never switch silently.
+    const older: string[] = [];
+    for (const other of await findPrograms("docker", options.path)) {
+      if (other === program) continue;
+      const v = await capture({ program: other, args: ["version", "--format", "{{.Client.Version}}"] }).catch(
+        () => "",
+      );
+      const mm = majorMinor(v);
+      if (mm && mm[0] < 23) older.push(other);
+    }
+    warning = legacyWarning(versions, older);
+  }
+  return {
+    engine: dockerEngine({ builder, program, server: versions.server, ...(warning ? { warning } : {}) }),
+  };
 }
 
 /** Why an engine cannot be used, or undefined when it can. */
 type Probe = { engine: Engine } | { problem: string };
 
 async function probe(name: EngineName, options: DetectOptions): Promise<Probe> {
+  if (name === "docker") return probeDocker(options);
   const program = await findProgram(name, options.path);
   if (!program) return { problem: `${name}: not found on PATH` };
   const uid = process.getuid?.() ?? 1000;
-  if (name === "docker") {
-    try {
-      await capture({ program, args: ["version", "--format", "{{.Server.Version}}"] });
-    } catch {
-      return {
-        problem: `docker: the client is installed but no daemon answers (start dockerd or set DOCKER_HOST)`,
-      };
-    }
-    const buildx = await capture({ program, args: ["buildx", "version"] }).then(
-      () => true,
-      () => false,
-    );
-    return { engine: dockerEngine({ buildx, program }) };
-  }
   const settings = {
     ...buildahDefaults(uid),
     program,
@@ -66,6 +123,13 @@ async function probe(name: EngineName, options: DetectOptions): Promise<Probe> {
 }
 
 export async function detectEngine(options: DetectOptions = {}): Promise<Engine> {
+  if (options.docker !== undefined && options.engine !== undefined && options.engine !== "docker")
+    throw new UserError(`--docker names a docker client, but --engine is ${options.engine}`, {
+      hint: "drop one of them",
+    });
+  // Naming a docker client is asking for docker.
+  if (options.engine === undefined && options.docker !== undefined)
+    options = { ...options, engine: "docker" };
   if (options.engine !== undefined) {
     if (!(ENGINE_NAMES as readonly string[]).includes(options.engine))
       throw new UserError(`unknown engine "${options.engine}"`, {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { UserError } from "../errors.js";
 import { buildahDefaults, buildahEngine, imageSizeFromStorage } from "./buildah.js";
-import { dockerEngine, registryCache } from "./docker.js";
+import { chooseDockerBuilder, dockerEngine, legacyWarning, registryCache } from "./docker.js";
 import { podmanEngine } from "./podman.js";
 import type { BuildRequest } from "./types.js";
 
@@ -28,7 +28,7 @@ const shared = [
 
 describe("docker", () => {
   it("uses buildx with registry caches and loads the result when buildx is present", () => {
-    const cmd = dockerEngine({ buildx: true }).buildCommand(request);
+    const cmd = dockerEngine({ builder: "buildx", server: "27.3.1" }).buildCommand(request);
     expect(cmd).toEqual({
       program: "docker",
       args: [
@@ -48,7 +48,7 @@ describe("docker", () => {
   });
 
   it("falls back to the legacy builder, says why, and turns off cache mounts", () => {
-    const engine = dockerEngine({ buildx: false });
+    const engine = dockerEngine({ builder: "legacy" });
     expect(engine.features.cacheMounts).toBe(false);
     expect(engine.warnings.join(" ")).toMatch(/cache mounts/);
     const { secrets: _s, cacheTo: _c, ...plain } = request;
@@ -60,9 +60,73 @@ describe("docker", () => {
   });
 
   it("refuses what the legacy builder cannot do, as a user error", () => {
-    const engine = dockerEngine({ buildx: false });
+    const engine = dockerEngine({ builder: "legacy" });
     expect(() => engine.buildCommand(request)).toThrow(UserError);
     expect(() => engine.buildCommand({ ...request, secrets: [] })).toThrow(/--cache-to needs BuildKit/);
+  });
+
+  it("drives the daemon's own BuildKit with DOCKER_BUILDKIT=1 and plain progress, refusing only --cache-to", () => {
+    const engine = dockerEngine({
+      builder: "buildkit",
+      program: "/usr/bin/docker",
+      server: "20.10.24+dfsg1",
+    });
+    expect(engine.features).toEqual({
+      cacheMounts: true,
+      secrets: true,
+      cacheTo: false,
+      builtinFrontendMounts: true,
+    });
+    expect(engine.warnings).toEqual([]);
+    const { cacheTo: _c, ...rest } = request;
+    expect(engine.buildCommand(rest)).toEqual({
+      program: "/usr/bin/docker",
+      args: [
+        "build",
+        "--progress",
+        "plain",
+        ...shared,
+        "--cache-from",
+        "127.0.0.1:5000/app-cache",
+        "/src/app",
+      ],
+      env: { DOCKER_BUILDKIT: "1" },
+    });
+    expect(() => engine.buildCommand(request)).toThrow(/--cache-to needs buildx/);
+  });
+
+  it("reads RUN --mount without `# syntax=` only where the daemon's frontend is 20.10 or newer", () => {
+    expect(dockerEngine({ builder: "buildkit", server: "19.03.15" }).features.builtinFrontendMounts).toBe(
+      false,
+    );
+    expect(dockerEngine({ builder: "buildx", server: "28.2.2" }).features.builtinFrontendMounts).toBe(true);
+    expect(dockerEngine({ builder: "legacy", server: "28.2.2" }).features.builtinFrontendMounts).toBe(false);
+  });
+
+  it("chooses buildx, else BuildKit through a client older than 23.0, else the legacy builder", () => {
+    const cases: [string, string, boolean, string][] = [
+      ["28.2.2", "20.10.24+dfsg1", true, "buildx"],
+      ["20.10.24+dfsg1", "20.10.24+dfsg1", false, "buildkit"],
+      ["22.06.0-beta.0", "23.0.1", false, "buildkit"],
+      ["18.09.1", "18.09.1", false, "buildkit"],
+      // From 23.0 the classic client refuses DOCKER_BUILDKIT=1 without the buildx component.
+      ["28.2.2", "20.10.24+dfsg1", false, "legacy"],
+      ["23.0.0", "23.0.0", false, "legacy"],
+      // A daemon before 18.09 has no BuildKit; an unreadable client version is not trusted.
+      ["18.06.3-ce", "18.06.3-ce", false, "legacy"],
+      ["unknown", "20.10.24", false, "legacy"],
+    ];
+    for (const [client, server, buildx, builder] of cases)
+      expect(chooseDockerBuilder({ client, server, buildx }), `${client}/${server}/${buildx}`).toBe(builder);
+  });
+
+  it("says why the legacy builder was chosen and names an older client that would give BuildKit", () => {
+    const warning = legacyWarning({ client: "28.2.2", server: "20.10.24+dfsg1", buildx: false }, [
+      "/usr/bin/docker",
+    ]);
+    expect(warning).toMatch(/^docker has no buildx plugin: using the legacy builder/);
+    expect(warning).toMatch(/28\.2\.2\) is 23\.0 or newer/);
+    expect(warning).toMatch(/--docker \/usr\/bin\/docker \(or COUPLET_DOCKER=\/usr\/bin\/docker\)/);
   });
 
   it("passes a full cache spec through unchanged", () => {

@@ -13,7 +13,7 @@ export function podmanEngine(options: BuildahOptions = {}): Engine {
     name: "podman",
     program,
     label: options.storageDriver ? `podman (${options.storageDriver} storage)` : "podman",
-    features: { cacheMounts: true, secrets: true, cacheTo: true },
+    features: { cacheMounts: true, secrets: true, cacheTo: true, builtinFrontendMounts: true },
     warnings: [],
     buildCommand(request: BuildRequest): CommandSpec {
       const args = [...globals, "build", "--layers"];

@@ -117,26 +117,73 @@ describe("docker legacy builder output", () => {
   });
 });
 
-describe("BuildKit plain progress", () => {
-  it("tracks interleaved steps by their vertex number", () => {
-    // BuildKit's format, as documented by `--progress plain`; no BuildKit runs on these machines to record one.
-    const lines = [
-      "#5 [builder 2/3] RUN pip install x",
-      "#6 [production 2/2] COPY a b",
-      "#5 CACHED",
-      "#6 DONE 0.4s",
-      "#7 [builder 3/3] RUN false",
-      '#7 ERROR: process "/bin/sh -c false" did not complete successfully: exit code: 1',
-    ];
-    let clock = 0;
-    const t = new BuildTracker("docker", () => ++clock);
-    for (const line of lines) t.feed(line);
-    expect(t.steps.map((s) => [s.label, s.cached])).toEqual([
-      ["[builder] 2/3", true],
-      ["[production] 2/2", false],
-      ["[builder] 3/3", false],
+describe("BuildKit plain progress (Docker 20.10's own BuildKit, DOCKER_BUILDKIT=1, captured here)", () => {
+  const label = (t: BuildTracker, l: string) => t.steps.find((s) => s.label === l);
+
+  it("lists every step of a cold multi-stage build once, though BuildKit interleaves their headers", () => {
+    const t = replay("docker", "docker-buildkit-optimal-cold.log");
+    expect(t.steps.map((s) => s.label)).toEqual([
+      "[base] 1/2",
+      "[base] 2/2",
+      "[production] 1/4",
+      "[production] 2/4",
+      "[poetry] 1/1",
+      "[builder] 1/6",
+      "[lock] 1/2",
+      "[lock] 2/2",
+      "[builder] 2/6",
+      "[builder] 3/6",
+      "[builder] 4/6",
+      "[builder] 5/6",
+      "[builder] 6/6",
+      "[production] 3/4",
+      "[production] 4/4",
     ]);
-    expect(t.failure?.step?.label).toBe("[builder] 3/3");
+    expect(t.cacheHits).toBe(0);
+    expect(t.failure).toBeUndefined();
+    expect(label(t, "[builder] 3/6")?.instruction).toMatch(/poetry install --only main --no-root$/);
+    // Two steps ran at once: the apt step ends while the Poetry step (started after it) still runs.
+    const apt = label(t, "[production] 2/4");
+    const poetry = label(t, "[poetry] 1/1");
+    expect(poetry?.startedAt).toBeLessThan(apt?.endedAt ?? 0);
+    expect(poetry?.endedAt).toBeGreaterThan(apt?.endedAt ?? Infinity);
+    expect(t.steps.every((s) => s.endedAt !== undefined && s.endedAt >= s.startedAt)).toBe(true);
+  });
+
+  it("after a source edit and a comment appended to pyproject.toml, marks the dependency steps cached, not the source steps", () => {
+    const t = replay("docker", "docker-buildkit-optimal-code-change.log");
+    expect(t.steps.filter((s) => s.cached).map((s) => s.label)).toEqual([
+      "[base] 2/2",
+      "[poetry] 1/1",
+      "[builder] 2/6",
+      "[builder] 1/6",
+      "[builder] 3/6",
+      "[production] 1/4",
+      "[production] 2/4",
+      "[production] 3/4",
+    ]);
+    // The normalized pyproject is rebuilt (the comment changed the file) but comes out the same, so the
+    // install that copies it stays cached; the project's own install and the source copy rerun.
+    expect(label(t, "[lock] 2/2")?.cached).toBe(false);
+    expect(label(t, "[builder] 6/6")?.cached).toBe(false);
+    expect(label(t, "[production] 4/4")?.cached).toBe(false);
+  });
+
+  it("names the failing step and the engine's reason", () => {
+    const t = replay("docker", "docker-buildkit-failing-step.log");
+    expect(t.failure?.step?.label).toBe("[app] 2/3");
+    expect(t.failure?.step?.instruction).toMatch(/^RUN python3 -c/);
+    expect(t.failure?.message).toMatch(/^executor failed running .*: exit code: 3$/);
+    expect(t.failure?.frontend).toBeUndefined();
+    expect(label(t, "[base] 1/2")?.cached).toBe(true);
+    expect(t.steps.map((s) => s.label)).not.toContain("[app] 3/3");
+  });
+
+  it("recognizes a `# syntax=` frontend that cannot be fetched (no registry), before any step", () => {
+    const t = replay("docker", "docker-buildkit-syntax-unreachable.log");
+    expect(t.steps).toEqual([]);
+    expect(t.failure?.frontend).toBe("docker.io/docker/dockerfile:1");
+    expect(t.failure?.message).toMatch(/registry-1\.docker\.io/);
   });
 });
 

@@ -17,7 +17,9 @@ export type BuildEvent =
   | { kind: "cached"; key?: string; id?: string }
   | { kind: "done"; key?: string }
   | { kind: "layer"; id: string }
-  | { kind: "error"; message: string; key?: string };
+  | { kind: "error"; message: string; key?: string }
+  /** BuildKit fetching the Dockerfile frontend a `# syntax=` line names */
+  | { kind: "frontend"; key: string; ref: string };
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escape sequences is the point
 const ANSI = /\x1b\[[0-9;]*m/g;
@@ -28,6 +30,8 @@ const LEGACY_ERROR = /^The command '(.*)' returned a non-zero code: (\d+)$/;
 // BuildKit plain progress: "#8 [builder 2/6] RUN ...", "#8 CACHED", "#8 DONE 1.2s", "#8 ERROR: ..."
 const BUILDKIT_STEP = /^#(\d+) \[([^\]]*?)(\d+\/\d+)\] (.*)$/;
 const BUILDKIT_STATE = /^#(\d+) (CACHED|DONE [\d.]+s|ERROR: .*|CANCELED)$/;
+// Printed only for the frontend image of a `# syntax=` line (base images are "[internal] load metadata for").
+const BUILDKIT_FRONTEND = /^#(\d+) resolve image config for (\S+)$/;
 
 /** One line of output to an event, or undefined for lines that are the steps' own output. */
 export function parseLine(engine: EngineName, raw: string): BuildEvent | undefined {
@@ -61,6 +65,8 @@ export function parseLine(engine: EngineName, raw: string): BuildEvent | undefin
     const label = stage ? `[${stage}] ${m[3]}` : (m[3] as string);
     return { kind: "step", key: `#${m[1]}`, label, instruction: m[4] as string };
   }
+  m = BUILDKIT_FRONTEND.exec(line);
+  if (m) return { kind: "frontend", key: `#${m[1]}`, ref: m[2] as string };
   m = BUILDKIT_STATE.exec(line);
   if (m) {
     const key = `#${m[1]}`;
@@ -84,7 +90,9 @@ export class BuildTracker {
   readonly steps: Step[] = [];
   /** Layer (intermediate image) ids the build created, not the reused ones */
   readonly createdLayers: string[] = [];
-  failure: { step: Step | undefined; message: string } | undefined;
+  /** `frontend`: the failure was fetching the Dockerfile frontend named by `# syntax=` (no step ran) */
+  failure: { step: Step | undefined; message: string; frontend?: string } | undefined;
+  private readonly frontends = new Map<string, string>();
   private readonly byKey = new Map<string, Step>();
   private current: Step | undefined;
   /** buildah/podman: steps whose result line has not come yet, innermost last */
@@ -143,9 +151,13 @@ export class BuildTracker {
       case "error": {
         const step = event.key ? this.byKey.get(event.key) : this.current;
         this.finish(step, at);
-        this.failure ??= { step, message: event.message };
+        const frontend = event.key ? this.frontends.get(event.key) : undefined;
+        this.failure ??= { step, message: event.message, ...(frontend ? { frontend } : {}) };
         break;
       }
+      case "frontend":
+        this.frontends.set(event.key, event.ref);
+        break;
     }
     return event;
   }

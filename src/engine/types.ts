@@ -41,6 +41,11 @@ export interface EngineFeatures {
   secrets: boolean;
   /** --cache-to works */
   cacheTo: boolean;
+  /**
+   * The engine's own Dockerfile parser reads RUN --mount without a `# syntax=` line (buildah, podman, Docker
+   * 20.10+ with BuildKit), so a Dockerfile built here needs no frontend pulled from a registry.
+   */
+  builtinFrontendMounts: boolean;
 }
 
 export interface Engine {

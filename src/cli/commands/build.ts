@@ -14,6 +14,7 @@ import { action } from "../run.js";
 
 export interface EngineFlags {
   engine?: string;
+  docker?: string;
   storageDriver?: string;
   isolation?: string;
   buildArg: string[];
@@ -30,6 +31,10 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function addEngineOptions(command: Command): Command {
   return command
     .option("--engine <name>", "docker, buildah or podman (default: the first that works, in that order)")
+    .option(
+      "--docker <path>",
+      "the docker client to use (default: $COUPLET_DOCKER, else the first docker on PATH); implies --engine docker",
+    )
     .option("--storage-driver <driver>", "buildah/podman storage driver (default: overlay as root)")
     .addOption(
       new Option(
@@ -77,6 +82,7 @@ export function requestFlags(flags: EngineFlags): Partial<BuildRequest> {
 export function engineFromFlags(flags: EngineFlags): Promise<Engine> {
   return detectEngine({
     ...(flags.engine ? { engine: flags.engine } : {}),
+    ...(flags.docker ? { docker: flags.docker } : {}),
     ...(flags.storageDriver ? { storageDriver: flags.storageDriver } : {}),
     ...(flags.isolation ? { isolation: flags.isolation } : {}),
   });
@@ -148,6 +154,9 @@ export function register(program: Command): void {
             ...(flags.cache === false ? { noCache: true } : {}),
           },
         });
+        // The Dockerfile couplet renders for this build lives in a temporary folder: say what it chose for `# syntax=`.
+        if (prepared.plan?.features.cacheMounts)
+          process.stderr.write(`couplet: # syntax= line: ${prepared.plan.syntax.reason}\n`);
         const interrupt = interruptSignal();
         const logFile = flags.log ?? logPath(prepared.plan?.project.name ?? "build");
         const err = process.stderr;
