@@ -20,16 +20,26 @@ describe("generate", () => {
   });
 
   it("renders without cache mounts for an engine without BuildKit, and says so", async () => {
-    const legacy = dockerEngine({ buildx: false }).features;
-    const withBuildx = dockerEngine({ buildx: true }).features;
+    const legacy = dockerEngine({ builder: "legacy" }).features;
+    const withBuildx = dockerEngine({ builder: "buildx", server: "27.3.1" }).features;
     expect((await generate(example, {}, withBuildx)).files.dockerfile).toContain("--mount=type=cache");
     const generated = await generate(example, {}, legacy);
     expect(generated.files.dockerfile).not.toContain("--mount=type=cache");
     expect(generated.plan.warnings.join("\n")).toMatch(/cache mounts are off/);
   });
 
+  it("leaves `# syntax=` out for an engine whose own frontend reads RUN --mount, and keeps it otherwise", async () => {
+    const daemon = dockerEngine({ builder: "buildkit", server: "20.10.24+dfsg1" }).features;
+    const old = dockerEngine({ builder: "buildkit", server: "19.03.15" }).features;
+    const own = await generate(example, {}, daemon);
+    expect(own.files.dockerfile).toContain("--mount=type=cache");
+    expect(own.files.dockerfile).not.toMatch(/^# syntax=/m);
+    expect(own.plan.syntax.reason).toMatch(/^left out of this build/);
+    expect((await generate(example, {}, old)).files.dockerfile).toMatch(/^# syntax=docker\/dockerfile:1$/m);
+  });
+
   it("stages a generated build with the plan's Dockerfile and a tag from the project's name", async () => {
-    const prepared = await prepareBuild(dockerEngine({ buildx: false }), example);
+    const prepared = await prepareBuild(dockerEngine({ builder: "legacy" }), example);
     try {
       expect(prepared.plan?.project.name).toBe("fastapi-app");
       expect(prepared.request.tag).toBe("couplet/fastapi-app:latest");

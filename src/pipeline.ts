@@ -21,7 +21,8 @@ export interface Generated {
 
 /**
  * The plan options a build on this engine needs: without BuildKit a cache mount is a syntax error, so the
- * Dockerfile is rendered without them (and says so in the plan's warnings). A build's `--platform` (one, or a
+ * Dockerfile is rendered without them (and says so in the plan's warnings); an engine whose own frontend reads
+ * RUN --mount needs no `# syntax=` frontend fetched from a registry. A build's `--platform` (one, or a
  * comma list) is what the plan checks wheels and markers against, so an arm64 build gets arm64's compilers.
  */
 export function optionsForEngine(
@@ -29,7 +30,11 @@ export function optionsForEngine(
   features: EngineFeatures | undefined,
   platform?: string,
 ): PlanOptions {
-  const out = features && !features.cacheMounts ? { ...options, cacheMounts: false } : { ...options };
+  const out: PlanOptions = {
+    ...options,
+    ...(features && !features.cacheMounts ? { cacheMounts: false } : {}),
+    ...(features?.builtinFrontendMounts ? { builtinFrontend: true } : {}),
+  };
   if (platform !== undefined && out.platforms === undefined) out.platforms = parsePlatforms(platform);
   return out;
 }

@@ -12,6 +12,8 @@ export interface PlanFlags {
   cmd?: string;
   baseImage?: string;
   cacheMounts?: boolean;
+  /** commander: a string from --syntax, false from --no-syntax, undefined when neither is given */
+  syntax?: string | boolean;
 }
 
 export function addPlanOptions(command: Command): Command {
@@ -35,7 +37,12 @@ export function addPlanOptions(command: Command): Command {
       'container command: a JSON array (\'["uvicorn", "app:app"]\') or words separated by spaces',
     )
     .option("--base-image <image>", "default for the PYTHON_IMAGE build argument")
-    .option("--no-cache-mounts", "no RUN --mount=type=cache (for builders without BuildKit)");
+    .option("--no-cache-mounts", "no RUN --mount=type=cache (for builders without BuildKit)")
+    .option("--syntax <frontend>", "frontend image for the `# syntax=` line (default: docker/dockerfile:1)")
+    .option(
+      "--no-syntax",
+      "no `# syntax=` line, for BuildKit without registry access (Docker 20.10+, buildah and podman read the file as it is)",
+    );
 }
 
 function parseCmd(text: string): string[] {
@@ -78,5 +85,10 @@ export function planOptions(flags: PlanFlags): PlanOptions {
       ? { baseImage: option("--base-image", flags.baseImage, checkImage) }
       : {}),
     ...(flags.cacheMounts === false ? { cacheMounts: false } : {}),
+    ...(flags.syntax === false
+      ? { syntax: false }
+      : typeof flags.syntax === "string"
+        ? { syntax: flags.syntax }
+        : {}),
   };
 }

@@ -84,6 +84,16 @@ function checkParse(model: Model): void {
     throw new UserError("no FROM instruction: not a Dockerfile", { location: { file: model.file, line: 1 } });
 }
 
+/** `# couplet-ignore-file CPL010` on a line of its own silences those rules in the whole file. */
+function filePragmas(text: string): Set<string> {
+  const ids = new Set<string>();
+  for (const line of text.split("\n")) {
+    const match = /^\s*#\s*couplet-ignore-file\b(.*)$/.exec(line);
+    if (match) for (const id of (match[1] ?? "").split(/[\s,]+/).filter(Boolean)) ids.add(id.toUpperCase());
+  }
+  return ids;
+}
+
 /** Pragmas: `# couplet-ignore CPL001 CPL002` on the line(s) just above an instruction silences those rules on it. */
 function pragmas(model: Model): Map<number, Set<string>> {
   const byInstructionLine = new Map<number, Set<string>>();
@@ -94,7 +104,7 @@ function pragmas(model: Model): Map<number, Set<string>> {
     for (let line = first - 1; line >= 0; line--) {
       const text = (lines[line] ?? "").trim();
       if (!text.startsWith("#")) break;
-      const match = /^#\s*couplet-ignore\b(.*)$/.exec(text);
+      const match = /^#\s*couplet-ignore(?!-)\b(.*)$/.exec(text);
       if (match) for (const id of (match[1] ?? "").split(/[\s,]+/).filter(Boolean)) ids.add(id.toUpperCase());
     }
     if (ids.size) {
@@ -152,10 +162,11 @@ function lintBody(text: string, file: string, options: LintOptions): Finding[] {
     !fix.some((e) => unsure.some((u) => e.end >= u.start && e.start <= u.end));
   const config = options.config ?? EMPTY_CONFIG;
   const ignoredAt = pragmas(model);
+  const ignoredInFile = filePragmas(model.text);
   const findings: Finding[] = [];
   for (const rule of options.rules ?? RULES) {
     const id = rule.meta.id;
-    if (config.ignore.includes(id)) continue;
+    if (config.ignore.includes(id) || ignoredInFile.has(id)) continue;
     const configured = config.severity[id];
     if (configured === "off") continue;
     if (rule.meta.needsProject && !options.project) continue;

@@ -37,6 +37,7 @@ export function explainPlan(plan: Plan): string {
       `${plan.baseImage.runtime}${plan.baseImage.builder !== plan.baseImage.runtime ? ` (builder: ${plan.baseImage.builder})` : ""}, set with --build-arg ${plan.baseImage.argument}=...`,
     ),
     row("Poetry", `${plan.poetry.version}, from ${plan.poetry.source}`),
+    row("Syntax line", plan.syntax.reason),
     row(
       "Groups",
       `production: ${plan.install.groups.join(", ")}`,

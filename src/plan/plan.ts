@@ -184,6 +184,35 @@ function requiringRoot(project: Project, installed: LockedPackage[]): string[] {
   return installed.filter((pkg) => pkg.dependencies.includes(root)).map((pkg) => pkg.name);
 }
 
+export const DEFAULT_FRONTEND = "docker/dockerfile:1";
+
+/**
+ * The `# syntax=` line. BuildKit pulls the image it names from a registry before reading the file, which
+ * fails on machines without registry access; the frontend built into buildah, podman and Docker 20.10+ reads
+ * everything couplet writes, so leaving the line out trades a pinned frontend for builds that work offline.
+ */
+function chooseSyntax(project: Project, options: PlanOptions, cacheMounts: boolean): Plan["syntax"] {
+  const asked = options.syntax ?? project.couplet.syntax;
+  const source = options.syntax !== undefined ? "--syntax/--no-syntax" : "[tool.couplet] syntax";
+  if (typeof asked === "string") return { frontend: asked, reason: `frontend ${asked}, from ${source}` };
+  if (asked === false)
+    return {
+      frontend: undefined,
+      reason: `left out (${source === "--syntax/--no-syntax" ? "--no-syntax" : "[tool.couplet] syntax = false"}): the engine's built-in Dockerfile frontend reads this file (Docker needs 20.10 or newer; buildah and podman any version)`,
+    };
+  if (!cacheMounts)
+    return { frontend: undefined, reason: "none needed: the file uses no BuildKit-only syntax" };
+  if (asked === undefined && options.builtinFrontend)
+    return {
+      frontend: undefined,
+      reason: `left out of this build: the engine reads RUN --mount with its built-in frontend, and fetching ${DEFAULT_FRONTEND} would need Docker Hub (--syntax ${DEFAULT_FRONTEND} keeps it)`,
+    };
+  return {
+    frontend: DEFAULT_FRONTEND,
+    reason: `${DEFAULT_FRONTEND}, which BuildKit fetches from Docker Hub (without registry access: --no-syntax, or syntax = false under [tool.couplet])`,
+  };
+}
+
 export function plan(project: Project, options: PlanOptions = {}): Plan {
   const strategy = parseStrategy(options.strategy ?? "optimal");
   const table = STRATEGY_TABLE[strategy];
@@ -274,6 +303,7 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
       user,
     },
     features,
+    syntax: chooseSyntax(project, options, features.cacheMounts),
     labels: labels(project),
     dockerignore: DOCKERIGNORE,
     warnings,

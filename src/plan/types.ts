@@ -17,6 +17,13 @@ export interface PlanOptions {
   cacheMounts?: boolean;
   /** Platforms the image is built for (default linux/amd64): wheels and markers are checked on each */
   platforms?: Platform[];
+  /** The `# syntax=` line: false for none, a string for that frontend (beats [tool.couplet] syntax) */
+  syntax?: string | false;
+  /**
+   * The engine that builds this Dockerfile right away (couplet build, bench), when its own Dockerfile frontend
+   * reads everything couplet writes: the `# syntax=` line is then left out unless the user asked for one.
+   */
+  builtinFrontend?: boolean;
 }
 
 export interface PackageToCompile {
@@ -138,6 +145,8 @@ export interface Plan {
     /** Compile the venv's and the code's bytecode at build time (hash-based .pyc, reproducible) */
     compileBytecode: boolean;
   };
+  /** The `# syntax=` parser directive: the frontend image BuildKit pulls to read the file, or none */
+  syntax: { frontend: string | undefined; reason: string };
   labels: Record<string, string>;
   dockerignore: string[];
   warnings: string[];

@@ -5,7 +5,7 @@ import { get, setOwn, type TomlDoc } from "./toml.js";
 import type { CoupletConfig, NativeNeed } from "./types.js";
 import { checkContextPath, checkDebianPackage, checkName } from "./values.js";
 
-const KEYS = ["cmd", "extras", "with", "expose", "copy", "writable", "native", "lint"];
+const KEYS = ["cmd", "extras", "with", "expose", "copy", "writable", "native", "syntax", "lint"];
 const NATIVE_KEYS = ["build", "runtime", "note", "runtime-with-wheel"];
 
 export function readCoupletConfig(doc: TomlDoc, value: unknown): CoupletConfig {
@@ -34,6 +34,7 @@ export function readCoupletConfig(doc: TomlDoc, value: unknown): CoupletConfig {
       doc.check(x, "tool.couplet.copy", checkContextPath, "the path"),
     ),
     writable: readWritable(doc, doc.strings(get(t, "writable"), "tool.couplet.writable")),
+    syntax: readSyntax(doc, get(t, "syntax")),
     lint: readLint(doc, get(t, "lint")),
   };
 }
@@ -64,6 +65,16 @@ function readLint(doc: TomlDoc, value: unknown): CoupletConfig["lint"] {
     if (index >= 0) setOwn(found, needle, index + 1);
   }
   return { table, lines: found };
+}
+
+function readSyntax(doc: TomlDoc, value: unknown): string | boolean | undefined {
+  if (value === undefined || typeof value === "boolean") return value;
+  if (typeof value === "string" && /^[^\s]+$/.test(value)) return value;
+  return doc.fail(
+    "tool.couplet.syntax",
+    "tool.couplet.syntax must be false (no `# syntax=` line) or a frontend image reference",
+    'for example syntax = false, or syntax = "registry.example/docker/dockerfile:1"',
+  );
 }
 
 /** The document is parsed with integers as bigint (for Poetry's hash); raw tables handed on get plain numbers. */

@@ -106,6 +106,11 @@ export interface CoupletConfig {
   copy: string[];
   /** `[tool.couplet] writable = [...]`: folders under the workdir the app user may write; undefined: couplet decides */
   writable: string[] | undefined;
+  /**
+   * `[tool.couplet] syntax`: false leaves the `# syntax=` line out (builders without registry access), a string
+   * names the frontend image instead of docker/dockerfile:1 (a mirror), true or absent keeps the default
+   */
+  syntax: string | boolean | undefined;
   /** `[tool.couplet.lint]`: the raw table (validated by lint) and the line of each key and rule id in it */
   lint: { table: Record<string, unknown>; lines: Record<string, number> } | undefined;
 }
