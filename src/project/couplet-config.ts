@@ -3,7 +3,7 @@ import { quote } from "../errors.js";
 import { normalizeName } from "./names.js";
 import { get, setOwn, type TomlDoc } from "./toml.js";
 import type { CoupletConfig, NativeNeed } from "./types.js";
-import { checkContextPath, checkDebianPackage, checkName } from "./values.js";
+import { checkContextPath, checkDebianPackage, checkImage, checkName } from "./values.js";
 
 const KEYS = ["cmd", "extras", "with", "expose", "copy", "writable", "native", "syntax", "lint"];
 const NATIVE_KEYS = ["build", "runtime", "note", "runtime-with-wheel"];
@@ -69,7 +69,7 @@ function readLint(doc: TomlDoc, value: unknown): CoupletConfig["lint"] {
 
 function readSyntax(doc: TomlDoc, value: unknown): string | boolean | undefined {
   if (value === undefined || typeof value === "boolean") return value;
-  if (typeof value === "string" && /^[^\s]+$/.test(value)) return value;
+  if (typeof value === "string") return doc.check(value, "tool.couplet.syntax", checkImage, "the frontend");
   return doc.fail(
     "tool.couplet.syntax",
     "tool.couplet.syntax must be false (no `# syntax=` line) or a frontend image reference",
