@@ -167,6 +167,10 @@ describe("BuildKit plain progress (Docker 20.10's own BuildKit, DOCKER_BUILDKIT=
     expect(label(t, "[lock] 2/2")?.cached).toBe(false);
     expect(label(t, "[builder] 6/6")?.cached).toBe(false);
     expect(label(t, "[production] 4/4")?.cached).toBe(false);
+    // A cached step ends at its CACHED line (the live display prints a step once it has ended).
+    const cached = label(t, "[builder] 3/6");
+    expect(cached?.endedAt).toBeDefined();
+    expect(cached?.endedAt).toBeLessThan(label(t, "[builder] 4/6")?.startedAt ?? 0);
   });
 
   it("names the failing step and the engine's reason", () => {

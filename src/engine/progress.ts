@@ -134,6 +134,8 @@ export class BuildTracker {
       case "cached": {
         const step = event.key ? this.byKey.get(event.key) : this.current;
         if (step) step.cached = true;
+        // BuildKit's CACHED is the step's last line; the legacy builder still prints the reused layer's id.
+        if (event.key) this.finish(step, at);
         break;
       }
       case "done":
