@@ -54,7 +54,7 @@ describe("generate", () => {
 
 describe("a build's platform", () => {
   const fixture = join(root, "test/fixtures/projects/amd64-only-wheels");
-  const engine = dockerEngine({ buildx: true });
+  const engine = dockerEngine({ builder: "buildx", server: "27.3.1" });
 
   it("plans the compilers the target platform needs (psycopg2-binary 2.8.6 has no arm64 wheel)", async () => {
     const staged = async (platform?: string) => {
