@@ -4,8 +4,7 @@ import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { defaultTag } from "../engine/project-build.js";
 import { UserError } from "../errors.js";
-import { render } from "../generate/render.js";
-import { plan as makePlan } from "../plan/plan.js";
+import { generateFor } from "../pipeline.js";
 import type { Plan } from "../plan/types.js";
 import { analyze } from "../project/analyze.js";
 import { type BaseImage, readBase } from "./base.js";
@@ -179,7 +178,8 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
   progress(
     `base ${options.base}: CPython ${base.python.version} (${base.python.executable}), glibc ${base.glibc.major}.${base.glibc.minor}, ${base.architecture}`,
   );
-  const plan = makePlan(project, { python: minor, platforms: [platformOf(base)] });
+  // The plan and .dockerignore `couplet init` would write for this interpreter and platform: the same pipeline.
+  const { plan, files } = generateFor(project, { python: minor, platforms: [platformOf(base)] });
   const venv = venvFor(plan, base);
   const selection = selectionFor(project, base);
   const wheels = chooseWheels(productionPackages(project, selection), selection, base);
@@ -195,7 +195,7 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
     { tree: setupLayer(plan, base, venv), holds: `runtime user and an empty venv at ${venv.root}` },
     ...dependencyLayers(installed),
     {
-      tree: await projectLayer(project, plan, venv, render(plan).dockerignore),
+      tree: await projectLayer(project, plan, venv, files.dockerignore),
       holds: `the project ${project.name} ${project.version ?? ""}`.trim(),
     },
   ];
