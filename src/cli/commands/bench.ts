@@ -1,12 +1,13 @@
 // `couplet bench [DIR]`: build each strategy on a real engine, measure size and rebuild times, print a report.
 import { mkdtempSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { renderHtml } from "../../bench/html.js";
 import { renderMarkdown } from "../../bench/markdown.js";
 import { BenchProgressBar } from "../../bench/progress-bar.js";
+import { readBenchReport } from "../../bench/read-report.js";
 import { runBench } from "../../bench/run.js";
 import type { BenchReport } from "../../bench/types.js";
 import { BuildFailed } from "../../engine/build.js";
@@ -90,7 +91,7 @@ export function register(program: Command): void {
         });
       let report: BenchReport;
       if (flags.fromJson) {
-        report = JSON.parse(await readFile(resolve(flags.fromJson), "utf8")) as BenchReport;
+        report = await readBenchReport(resolve(flags.fromJson));
       } else {
         const runs = Number(flags.runs);
         if (!Number.isInteger(runs) || runs < 1)
