@@ -196,14 +196,17 @@ function dependenciesThenCode(ctx: Context): string[] {
   }
   if (features.dependenciesBeforeCode) lines.push(poetryRun(ctx, "dependencies"), ...compileVenv(plan));
   if (project.packageMode) {
-    // The root install needs the real pyproject.toml (and its readme) where the reduced one stood; the lock
+    // The root install needs the real pyproject.toml (and its readme, license files) where the reduced one
+    // stood; a file in a folder keeps its path (`readme = "docs/README.md"` is read from docs/). The lock
     // stays the lock stage's when that one installs path dependencies non-editable.
     const files = [
       ...(features.lockKeyedDependencies ? ["pyproject.toml"] : []),
       ...(features.lockKeyedDependencies && !nonEditable(plan) ? ["poetry.lock"] : []),
       ...projectPaths(project.installFiles),
     ];
-    if (files.length) lines.push(copy(files, "./"));
+    const topLevel = files.filter((file) => !file.includes("/"));
+    if (topLevel.length) lines.push(copy(topLevel, "./"));
+    for (const file of files.filter((f) => f.includes("/"))) lines.push(copy([file], `./${file}`));
   }
   for (const path of projectPaths(project.sourcePaths)) lines.push(copyPath(path));
   if (project.packageMode || !features.dependenciesBeforeCode) {

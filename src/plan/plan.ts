@@ -258,7 +258,9 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
   const sourcePaths = code.paths;
   const user = table.nonRoot ? { name: "app", uid: 10001 } : undefined;
   const writable = user ? writableDirs(project, command.entrypoint) : [];
-  const installFiles = project.packageMode ? [...new Set([...project.readme, ...project.couplet.copy])] : [];
+  const installFiles = project.packageMode
+    ? [...new Set([...project.readme, ...project.licenseFiles, ...project.couplet.copy])]
+    : [];
   const runtime = options.baseImage ?? slimImage(python.release);
   return {
     schemaVersion: 1,

@@ -176,6 +176,7 @@ export function readPyproject(doc: TomlDoc, fallbackName: string): PyprojectInfo
     metadataFormat,
     packageMode,
     readme: readReadme(doc, project, poetry),
+    licenseFiles: readLicenseFiles(doc, project),
     packages: readPackages(doc, poetry),
     moduleName: normalizeName(name).replace(/-/g, "_"),
     python,
@@ -347,6 +348,27 @@ function readUrls(doc: TomlDoc, project: Table | undefined, poetry: Table): Proj
     if (key && text !== undefined && urls[key] === undefined) urls[key] = text;
   }
   return urls;
+}
+
+/**
+ * License files the root install needs: poetry-core reads `license = {file = ...}` and each `license-files`
+ * entry when it builds the root package, and fails ("license file ... not found") when one is missing
+ * (seen on commitizen). Glob patterns in `license-files` are left to `[tool.couplet] copy`.
+ */
+function readLicenseFiles(doc: TomlDoc, project: Table | undefined): string[] {
+  if (!project) return [];
+  const files: string[] = [];
+  const license = get(project, "license");
+  if (license !== undefined && typeof license !== "string") {
+    const file = doc.string(get(doc.table(license, "project.license") ?? {}, "file"), "project.license.file");
+    if (file !== undefined)
+      files.push(doc.check(file, "project.license.file", checkContextPath, "the license file"));
+  }
+  for (const entry of doc.strings(get(project, "license-files"), "project.license-files") ?? []) {
+    if (/[*?[\]]/.test(entry)) continue;
+    files.push(doc.check(entry, "project.license-files", checkContextPath, "the license file"));
+  }
+  return files;
 }
 
 /** The readme files the root install needs: copied into the image, so each must be a plain path inside the project. */

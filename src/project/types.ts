@@ -138,6 +138,8 @@ export interface Project {
   packageMode: boolean;
   /** Files named in `readme` (relative to dir) */
   readme: string[];
+  /** License files the root package's metadata names (PEP 621 `license = {file}`, plain `license-files` entries): the root install reads them */
+  licenseFiles: string[];
   /** Relative paths of the root package's sources (from `packages`, or the name's default layout) */
   sourcePaths: string[];
   /** The `python` constraint (PEP 440 or Poetry syntax as written), the key it came from and where that is written */
