@@ -93,11 +93,11 @@ describe("pyproject values that would inject Dockerfile syntax", () => {
         (dir) => writeFileSync(join(dir, "READ ME.md"), "hello\n"),
       ),
     );
-    expect(dockerfile).toContain('COPY ["pyproject.toml", "poetry.lock", "READ ME.md", "./"]');
+    expect(dockerfile).toContain('COPY ["READ ME.md", "./READ ME.md"]');
     const copies = DockerfileParser.parse(dockerfile)
       .getCOPYs()
       .map((c) => c.getArguments().map((a) => a.getValue()));
-    expect(copies).toContainEqual(['["pyproject.toml",', '"poetry.lock",', '"READ', 'ME.md",', '"./"]']);
+    expect(copies).toContainEqual(['["READ', 'ME.md",', '"./READ', 'ME.md"]']);
   });
 
   it("a glob in packages.include is refused: the paths must be spelled out", async () => {

@@ -202,11 +202,9 @@ function dependenciesThenCode(ctx: Context): string[] {
     const files = [
       ...(features.lockKeyedDependencies ? ["pyproject.toml"] : []),
       ...(features.lockKeyedDependencies && !nonEditable(plan) ? ["poetry.lock"] : []),
-      ...projectPaths(project.installFiles),
     ];
-    const topLevel = files.filter((file) => !file.includes("/"));
-    if (topLevel.length) lines.push(copy(topLevel, "./"));
-    for (const file of files.filter((f) => f.includes("/"))) lines.push(copy([file], `./${file}`));
+    if (files.length) lines.push(copy(files, "./"));
+    for (const file of projectPaths(project.installFiles)) lines.push(copy([file], `./${file}`));
   }
   for (const path of projectPaths(project.sourcePaths)) lines.push(copyPath(path));
   if (project.packageMode || !features.dependenciesBeforeCode) {

@@ -45,7 +45,7 @@ describe("the root install gets the files its metadata names", () => {
     expect(init.stderr).not.toMatch(/error/i);
     const dockerfile = await readFile(join(work, "Dockerfile"), "utf8");
     expect(dockerfile).toContain("COPY docs/README.md ./docs/README.md");
-    expect(dockerfile).toMatch(/^COPY pyproject\.toml poetry\.lock LICENSE \.\/$/m);
+    expect(dockerfile).toContain("COPY LICENSE ./LICENSE");
 
     const base = await ensureBaseImage({ debian: "trixie", flavor: "slim" });
     const result = await build({ context: work, tag, buildArgs: { PYTHON_IMAGE: base } });

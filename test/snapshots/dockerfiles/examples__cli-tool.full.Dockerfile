@@ -17,7 +17,7 @@ RUN pip install "poetry==$POETRY_VERSION"
 WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --no-root
-COPY README.md ./
+COPY README.md ./README.md
 COPY src/yamlstat ./src/yamlstat
 RUN poetry install
 ENV VIRTUAL_ENV=/app/.venv \

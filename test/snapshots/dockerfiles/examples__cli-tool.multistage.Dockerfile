@@ -22,7 +22,7 @@ RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --only main --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
-COPY README.md ./
+COPY README.md ./README.md
 COPY src/yamlstat ./src/yamlstat
 RUN poetry install --only main \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip

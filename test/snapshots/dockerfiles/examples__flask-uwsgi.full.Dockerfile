@@ -20,7 +20,7 @@ RUN pip install "poetry==$POETRY_VERSION"
 WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --with dev,test --no-root
-COPY README.md ./
+COPY README.md ./README.md
 COPY hello_uwsgi ./hello_uwsgi
 RUN poetry install --with dev,test
 ENV VIRTUAL_ENV=/app/.venv \

@@ -52,7 +52,8 @@ COPY --from=lock /deps/ ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main --no-root
 RUN /app/.venv/bin/python -c 'import compileall, os, py_compile; assert os.path.isdir("/app/.venv/lib"); compileall.compile_dir("/app/.venv/lib", quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)'
-COPY pyproject.toml poetry.lock README.md ./
+COPY pyproject.toml poetry.lock ./
+COPY README.md ./README.md
 COPY hello_uwsgi ./hello_uwsgi
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main

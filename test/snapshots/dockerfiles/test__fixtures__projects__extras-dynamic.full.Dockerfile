@@ -17,7 +17,7 @@ RUN pip install "poetry==$POETRY_VERSION"
 WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --extras images --no-root
-COPY data/ ./
+COPY data/ ./data/
 COPY extras_dynamic ./extras_dynamic
 RUN poetry install --extras images
 ENV VIRTUAL_ENV=/app/.venv \

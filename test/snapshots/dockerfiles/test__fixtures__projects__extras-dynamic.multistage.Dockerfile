@@ -22,7 +22,7 @@ RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --only main --extras images --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
-COPY data/ ./
+COPY data/ ./data/
 COPY extras_dynamic ./extras_dynamic
 RUN poetry install --only main --extras images \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip

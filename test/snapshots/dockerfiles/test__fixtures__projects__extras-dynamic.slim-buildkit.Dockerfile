@@ -20,7 +20,7 @@ WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --extras images --no-root
-COPY data/ ./
+COPY data/ ./data/
 COPY extras_dynamic ./extras_dynamic
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --extras images

@@ -18,7 +18,7 @@ WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --extras images --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
-COPY data/ ./
+COPY data/ ./data/
 COPY extras_dynamic ./extras_dynamic
 RUN poetry install --extras images \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip

@@ -17,7 +17,7 @@ RUN pip install "poetry==$POETRY_VERSION"
 WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --with dev --no-root
-COPY README.md ./
+COPY README.md ./README.md
 COPY pep621_app ./pep621_app
 RUN poetry install --with dev
 ENV VIRTUAL_ENV=/app/.venv \

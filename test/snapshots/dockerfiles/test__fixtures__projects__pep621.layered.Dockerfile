@@ -22,7 +22,7 @@ RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --with dev --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
-COPY README.md ./
+COPY README.md ./README.md
 COPY pep621_app ./pep621_app
 RUN poetry install --with dev \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip

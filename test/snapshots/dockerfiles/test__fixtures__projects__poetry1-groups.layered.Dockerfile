@@ -25,7 +25,7 @@ RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --with dev,test --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
-COPY README.md ./
+COPY README.md ./README.md
 COPY poetry1_groups ./poetry1_groups
 RUN poetry install --with dev,test \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip

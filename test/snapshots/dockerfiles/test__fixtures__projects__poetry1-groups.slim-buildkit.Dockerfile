@@ -24,7 +24,7 @@ WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --with dev,test --no-root
-COPY README.md ./
+COPY README.md ./README.md
 COPY poetry1_groups ./poetry1_groups
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --with dev,test

@@ -17,7 +17,8 @@ RUN pip install "poetry==$POETRY_VERSION"
 WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --with dev --no-root
-COPY README.md CHANGELOG.md ./
+COPY README.md ./README.md
+COPY CHANGELOG.md ./CHANGELOG.md
 COPY src/srccli ./src/srccli
 RUN poetry install --with dev
 ENV VIRTUAL_ENV=/app/.venv \

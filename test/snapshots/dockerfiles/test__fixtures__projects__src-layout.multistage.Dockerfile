@@ -22,7 +22,8 @@ RUN pip install --no-cache-dir "poetry==$POETRY_VERSION"
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --only main --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
-COPY README.md CHANGELOG.md ./
+COPY README.md ./README.md
+COPY CHANGELOG.md ./CHANGELOG.md
 COPY src/srccli ./src/srccli
 RUN poetry install --only main \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip

@@ -20,7 +20,8 @@ WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --with dev --no-root
-COPY README.md CHANGELOG.md ./
+COPY README.md ./README.md
+COPY CHANGELOG.md ./CHANGELOG.md
 COPY src/srccli ./src/srccli
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --with dev

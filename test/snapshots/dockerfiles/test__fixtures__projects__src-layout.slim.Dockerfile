@@ -18,7 +18,8 @@ WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --with dev --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
-COPY README.md CHANGELOG.md ./
+COPY README.md ./README.md
+COPY CHANGELOG.md ./CHANGELOG.md
 COPY src/srccli ./src/srccli
 RUN poetry install --with dev \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
