@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -150,5 +151,26 @@ describe("on the real fixture projects", () => {
     const facts = await detectApp(join(root, "test/fixtures/projects/fastapi-svc"), ["svc"]);
     expect(brief(facts)).toEqual(["fastapi asgi svc.api:app @svc/api.py:3"]);
     expect(facts.entries).toEqual([]);
+  });
+});
+
+describe("on a project with many source files", () => {
+  it("finds the app under a 64-descriptor limit (files are read a few at a time, none skipped by EMFILE)", async () => {
+    const files: Record<string, string> = {
+      "pkg/zz_main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+    };
+    for (let i = 0; i < 300; i++) files[`pkg/m${i}.py`] = `x = ${i}\n`;
+    const dir = await layout(files);
+    // The built module in a child process, so that the limit applies to it alone.
+    const script = `import { detectApp } from ${JSON.stringify(join(root, "dist/project/app.js"))};
+      const facts = await detectApp(${JSON.stringify(dir)}, undefined);
+      console.log(facts.objects.map((o) => o.target).join(","));`;
+    const result = spawnSync(
+      "bash",
+      ["-c", 'ulimit -n 64 && exec "$0" --input-type=module -e "$1"', process.execPath, script],
+      { encoding: "utf8" },
+    );
+    expect(result.stderr).toBe("");
+    expect(result.stdout.trim()).toBe("pkg.zz_main:app");
   });
 });

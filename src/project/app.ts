@@ -56,6 +56,7 @@ const SKIP = new Set([
 const MAX_FILES = 2000;
 const MAX_BYTES = 512 * 1024;
 const MAX_DEPTH = 6;
+const READ_AT_ONCE = 16;
 
 interface SourceFile {
   /** Relative to the project folder, with forward slashes */
@@ -102,14 +103,18 @@ async function sources(dir: string, roots: string[] | undefined): Promise<Source
     const base = root === "." ? "." : dirname(root);
     for (const path of found) files.push({ path, base });
   }
-  const read = await Promise.all(
-    files.map(async ({ path, base }) => {
-      const text = await readFile(join(dir, path), "utf8").catch(() => undefined);
-      if (text === undefined || text.length > MAX_BYTES) return undefined;
-      return { path: path.split(sep).join("/"), module: moduleName(relative(base, path)), text };
-    }),
-  );
-  return read.filter((f): f is SourceFile => f !== undefined);
+  const read = async ({ path, base }: { path: string; base: string }) => {
+    const text = await readFile(join(dir, path), "utf8").catch(() => undefined);
+    if (text === undefined || text.length > MAX_BYTES) return undefined;
+    return { path: path.split(sep).join("/"), module: moduleName(relative(base, path)), text };
+  };
+  // A few files at a time: opening up to MAX_FILES at once runs out of descriptors (EMFILE) under a
+  // 1024 limit, and a file that fails to open is skipped, so the app found would depend on the machine.
+  const out: SourceFile[] = [];
+  for (let at = 0; at < files.length; at += READ_AT_ONCE)
+    for (const file of await Promise.all(files.slice(at, at + READ_AT_ONCE).map(read)))
+      if (file) out.push(file);
+  return out;
 }
 
 const CONSTRUCTORS: Record<string, Pick<AppObject, "framework" | "interface">> = {
