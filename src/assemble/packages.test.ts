@@ -49,4 +49,22 @@ describe("chooseWheels", () => {
     expect(message).toContain("psycopg2 2.9.10: no Linux wheel is locked");
     expect((error as UserError).hint).toContain("couplet build");
   });
+
+  it("names a path dependency as one, not as a package without a fitting wheel", async () => {
+    const project = await analyze(new URL("../../test/fixtures/projects/monorepo", import.meta.url).pathname);
+    const selection = selectionFor(project, bookworm);
+    const error = (() => {
+      try {
+        chooseWheels(productionPackages(project, selection), selection, bookworm);
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(UserError);
+    const message = (error as UserError).message;
+    expect(message).toContain("mylib 0.3.0: a path dependency (libs/mylib)");
+    expect(message).toContain("myapp-plugin-hello 1.0.0: a path dependency (plugins/hello)");
+    expect(message).not.toContain("no locked wheel fits");
+    expect((error as UserError).hint).toContain("couplet build");
+  });
 });

@@ -46,6 +46,15 @@ export function chooseWheels(packages: LockedPackage[], selection: Selection, ba
   const refused: Unassemblable[] = [];
   const target = `CPython ${base.python.major}.${base.python.minor} on ${base.machine} glibc ${base.glibc.major}.${base.glibc.minor}`;
   for (const pkg of [...packages].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    // A path dependency has no locked file at all: Poetry builds it from the folder, which assemble does not do.
+    if (pkg.localBuild) {
+      refused.push({
+        name: pkg.name,
+        version: pkg.version,
+        reason: `a path dependency (${pkg.localBuild.path}), built from its folder`,
+      });
+      continue;
+    }
     // project/selection.ts decides what must be compiled, as for `couplet plan`; tags.ts then picks the wheel.
     const need = buildNeed(pkg, selection);
     if (need.kind === "compile") {
