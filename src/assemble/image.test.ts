@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { RefusedError } from "../errors.js";
+import { formatUserError, OutputFileError, RefusedError } from "../errors.js";
 import { type Assembled, checkReplaceable, writeDockerArchive, writeOciLayout } from "./image.js";
 
 function scratch(): string {
@@ -40,5 +40,23 @@ describe("assemble's outputs replace only an earlier output of their kind", () =
     await expect(checkReplaceable(join(dir, "old.tar"), "file")).resolves.toBeUndefined();
     await expect(checkReplaceable(join(dir, "empty"), "oci-layout")).resolves.toBeUndefined();
     await expect(checkReplaceable(join(dir, "layout"), "oci-layout")).resolves.toBeUndefined();
+  });
+
+  it("an output that cannot be written is one line naming it, with nothing left behind", async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, "file"), "");
+    const target = join(dir, "file", "image.tar");
+    const error = await writeDockerArchive({} as Assembled, target, "x:latest", new Date(0)).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(OutputFileError);
+    expect(formatUserError(error as OutputFileError)).toMatch(
+      /file\/image\.tar: cannot write: a part of the path is not a folder/,
+    );
+    const layout = await writeOciLayout({} as Assembled, join(dir, "file", "layout"), "x:latest").catch(
+      (e: unknown) => e,
+    );
+    expect(layout).toBeInstanceOf(OutputFileError);
+    expect(readdirSync(dir)).toEqual(["file"]);
   });
 });

@@ -6,7 +6,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { pack } from "tar-stream";
-import { RefusedError, UserError } from "../errors.js";
+import { describeFsError, OutputFileError, RefusedError, UserError } from "../errors.js";
 import { createZstdDecompress, detectCompression } from "../image/layer.js";
 import type { BaseImage } from "./base.js";
 import type { PackedLayer } from "./layer.js";
@@ -227,7 +227,16 @@ async function atomically(
     await rm(target, { recursive: true, force: true });
     await rename(temporary, target);
   } catch (error) {
-    await rm(temporary, { recursive: true, force: true });
+    // Where the temporary could not even be made, removing it fails too (ENOTDIR): the first error is the one to tell.
+    await rm(temporary, { recursive: true, force: true }).catch(() => undefined);
+    // A failure to write the output (a file where a folder goes, no permission, a full disk) is the user's
+    // to fix: one line naming the output. Other failures (reading the base) keep their own message.
+    const failed = (error as NodeJS.ErrnoException | undefined)?.path;
+    if (typeof failed === "string" && (failed.startsWith(temporary) || failed === target))
+      throw new OutputFileError(`cannot write: ${describeFsError(error)}; nothing was written`, {
+        location: { file: target },
+        hint: "check that the folder exists and is writable",
+      });
     throw error;
   }
 }
