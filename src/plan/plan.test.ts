@@ -1,7 +1,11 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { copyProject, editPyproject } from "../../test/support/project-variants.js";
 import { UserError } from "../errors.js";
+import { render } from "../generate/render.js";
+import { loadContext } from "../lint/context.js";
+import { lintText } from "../lint/engine.js";
 import { analyze } from "../project/analyze.js";
 import { parsePlatforms } from "../project/platform.js";
 import type { Project } from "../project/types.js";
@@ -269,5 +273,37 @@ describe("where the app may write", () => {
     const configured = { ...project, couplet: { ...project.couplet, writable: ["cache", "uploads"] } };
     expect(plan(configured).writable).toEqual(["cache", "uploads"]);
     expect(plan({ ...project, couplet: { ...project.couplet, writable: [] } }).writable).toEqual([]);
+  });
+});
+
+describe("a package-mode project with no package of its name (an application that never set package-mode)", () => {
+  it("is planned as an application: --no-root, its code copied, a warning saying why, lint clean", async () => {
+    // flask-uwsgi with its package renamed and `packages` dropped: the shape of fastapi-realworld-example-app.
+    const dir = copyProject("examples/flask-uwsgi");
+    try {
+      renameSync(join(dir, "hello_uwsgi"), join(dir, "web"));
+      editPyproject(dir, (t) =>
+        t
+          .replace('packages = [{ include = "hello_uwsgi" }]\n', "")
+          .replace("hello_uwsgi.wsgi:app", "web.wsgi:app"),
+      );
+      const project = await analyze(dir);
+      expect(project.lockFresh).not.toBe(false);
+      expect(project.rootPackageMissing).toBe(true);
+      expect(project.packageMode).toBe(false);
+      const result = plan(project);
+      expect(result.warnings.join("\n")).toMatch(/no package named hello-uwsgi .* treated as an application/);
+      expect(result.project.sourcePaths).toEqual(["web"]);
+      const { dockerfile, dockerignore } = render(result);
+      expect(dockerfile).toContain("poetry install --only main --no-root");
+      expect(dockerfile).not.toMatch(/poetry install --only main\s*$/m);
+      const file = join(dir, "Dockerfile");
+      writeFileSync(file, dockerfile);
+      writeFileSync(join(dir, ".dockerignore"), dockerignore);
+      const findings = lintText(dockerfile, file, await loadContext(file, dockerfile));
+      expect(findings.map((f) => `${f.rule} ${f.message}`)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

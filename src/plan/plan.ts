@@ -252,6 +252,11 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
       `poetry.lock names no Poetry version; using Poetry ${poetry.version} (pass --poetry-version)`,
     );
   }
+  if (project.rootPackageMissing) {
+    warnings.push(
+      `no package named ${project.name} in the project (no [tool.poetry] packages, no folder or module of that name): Poetry cannot install it as the root package, so it is treated as an application (--no-root, the code copied as with package-mode = false); set package-mode = false, or packages = [...], to say so`,
+    );
+  }
   const code = project.packageMode
     ? { paths: project.sourcePaths, reason: "installed as the root package after the dependencies" }
     : codeToCopy(project, command.entrypoint, command.env);

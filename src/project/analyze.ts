@@ -52,10 +52,17 @@ export async function analyze(dir: string): Promise<Project> {
     });
   }
 
-  const sourcePaths = pyproject.packageMode
+  let sourcePaths = pyproject.packageMode
     ? (pyproject.packages ?? (await defaultLayout(absolute, pyproject.moduleName)))
     : [];
-  const app = await detectApp(absolute, pyproject.packageMode ? sourcePaths : undefined);
+  // Many applications keep Poetry's default package mode with no package named after the project
+  // (fastapi-realworld-example-app: name "fastapi-realworld-example-app", code in app/): Poetry cannot
+  // install that root, so the image treats it as an application, as with package-mode = false.
+  const rootPackageMissing =
+    pyproject.packageMode && pyproject.packages === undefined && sourcePaths.length === 0;
+  const packageMode = pyproject.packageMode && !rootPackageMissing;
+  if (!packageMode) sourcePaths = [];
+  const app = await detectApp(absolute, packageMode ? sourcePaths : undefined);
   const pathDependencies = await readPathDependencies(absolute, lock);
   for (const dep of pathDependencies) {
     const pkg = lock.packages.find((p) => p.name === dep.name);
@@ -64,6 +71,8 @@ export async function analyze(dir: string): Promise<Project> {
   const { packages: _packages, moduleName: _moduleName, groupRoots: _roots, ...rest } = pyproject;
   return {
     ...rest,
+    packageMode,
+    ...(rootPackageMissing ? { rootPackageMissing } : {}),
     dir: absolute,
     pyprojectPath,
     sourcePaths,

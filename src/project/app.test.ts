@@ -77,6 +77,27 @@ const cases: Case[] = [
     objects: ["fastapi asgi shop.main:app @src/shop/main.py:3"],
   },
   {
+    name: "FastAPI built by a function of the same module and bound at module level (app = get_application())",
+    files: {
+      "app/__init__.py": "",
+      "app/main.py":
+        "from fastapi import FastAPI\n\n\ndef get_application() -> FastAPI:\n    application = FastAPI(title='x')\n    return application\n\n\napp = get_application()\n",
+    },
+    objects: ["fastapi asgi app.main:app @app/main.py:9"],
+  },
+  {
+    name: "django asgi package that wraps get_asgi_application() in middleware, no ASGI_APPLICATION setting",
+    files: {
+      "manage.py": `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")\n`,
+      "shop/__init__.py": "",
+      "shop/settings.py": "DEBUG = False\n",
+      "shop/asgi/__init__.py":
+        "from django.core.asgi import get_asgi_application\nfrom .cors import cors\n\napplication = get_asgi_application()\napplication = cors(application)\n",
+    },
+    objects: ["django asgi shop.asgi:application @shop/asgi/__init__.py:4"],
+    settings: "shop.settings",
+  },
+  {
     name: "annotated Flask app through the module name",
     files: { "web.py": "import flask\n\nserver: flask.Flask = flask.Flask(__name__)\n" },
     objects: ["flask wsgi web:server @web.py:3"],

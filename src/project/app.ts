@@ -151,6 +151,26 @@ function appObjects(file: SourceFile): AppObject[] {
     }
   });
   if (found.length > 0) return found;
+  // `app = get_application()` at module level, where this module defines get_application() and builds a known
+  // app in it (fastapi-realworld-example-app's shape): the module-level name is the app, no call needed.
+  const built = /\b(FastAPI|Starlette|Litestar|Quart|Flask)\(/.exec(file.text);
+  const builtKind = built && CONSTRUCTORS[built[1] as string];
+  if (builtKind && FRAMEWORK_IMPORT[builtKind.framework]?.test(file.text)) {
+    const defined = new Set(
+      lines.flatMap((line) => /^(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(/.exec(line)?.[1] ?? []),
+    );
+    lines.forEach((line, index) => {
+      const match = /^([A-Za-z_]\w*)\s*(?::\s*[\w.]+\s*)?=\s*([A-Za-z_]\w*)\(/.exec(line);
+      if (!match || !defined.has(match[2] as string)) return;
+      found.push({
+        ...builtKind,
+        target: `${file.module}:${match[1]}`,
+        factory: false,
+        source: `${file.path}:${index + 1}`,
+      });
+    });
+    if (found.length > 0) return found;
+  }
   // A factory counts only where the module builds one of the known apps inside it.
   lines.forEach((line, index) => {
     const match = /^(?:async\s+)?def\s+(create_app|make_app|app_factory|get_app)\s*\(\s*\)/.exec(line);
@@ -179,7 +199,9 @@ function stringSetting(text: string, name: string): { value: string; line: numbe
 function django(files: SourceFile[], objects: AppObject[]): DjangoFacts | undefined {
   const byModule = new Map(files.map((f) => [f.module, f]));
   const manage = files.find((f) => f.path === "manage.py");
-  const defaults = [manage, ...files.filter((f) => /(^|\/)(wsgi|asgi)\.py$/.test(f.path))];
+  // wsgi.py/asgi.py, or a package of that name (saleor/asgi/__init__.py).
+  const entryFile = /(^|\/)(wsgi|asgi)(\.py|\/__init__\.py)$/;
+  const defaults = [manage, ...files.filter((f) => entryFile.test(f.path))];
   let settings: DjangoFacts["settings"];
   for (const file of defaults) {
     const match = file && /DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']/.exec(file.text);
@@ -211,9 +233,11 @@ function django(files: SourceFile[], objects: AppObject[]): DjangoFacts | undefi
       break;
     }
   }
-  // startproject writes asgi.py but no ASGI_APPLICATION setting: its `application` is still servable.
+  // startproject writes asgi.py but no ASGI_APPLICATION setting: its `application` is still servable (also from
+  // an asgi package that wraps it in middleware, as saleor does).
   for (const file of files) {
-    if (!/(^|\/)asgi\.py$/.test(file.path) || !/get_asgi_application\(/.test(file.text)) continue;
+    if (!/(^|\/)asgi(\.py|\/__init__\.py)$/.test(file.path) || !/get_asgi_application\(/.test(file.text))
+      continue;
     const line = file.text.split("\n").findIndex((l) => /^application\s*=/.test(l));
     const target = `${file.module}:application`;
     if (line >= 0 && !objects.some((o) => o.target === target))

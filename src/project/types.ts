@@ -136,6 +136,12 @@ export interface Project {
   metadataFormat: "tool.poetry" | "project";
   /** `[tool.poetry] package-mode`; false means there is no root package to install. */
   packageMode: boolean;
+  /**
+   * Package mode is on but the project has no package to install (no `packages` and no folder or module named
+   * after the project): Poetry refuses to install such a root ("No file/folder found for package"), so the
+   * project is treated as an application, like package-mode = false.
+   */
+  rootPackageMissing?: boolean;
   /** Files named in `readme` (relative to dir) */
   readme: string[];
   /** License files the root package's metadata names (PEP 621 `license = {file}`, plain `license-files` entries): the root install reads them */
