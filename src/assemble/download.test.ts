@@ -3,13 +3,32 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatUserError, OutputFileError } from "../errors.js";
-import { DownloadError, get, indexFiles, storeInCache } from "./download.js";
+import { DownloadError, get, indexFiles, parseIndexJson, storeInCache } from "./download.js";
 
 describe("download errors are one line, not internal errors", () => {
   it("a package source url in the lock that is not a URL", async () => {
     await expect(indexFiles("not a url", "demo")).rejects.toThrow(DownloadError);
     await expect(indexFiles("not a url", "demo")).rejects.toThrow(/not a URL/);
     await expect(get("::")).rejects.toThrow(DownloadError);
+  });
+
+  it("an index that answers broken or foreign JSON for a project page", () => {
+    const page = "https://index.example/simple/demo/";
+    const broken = (() => {
+      try {
+        return parseIndexJson(Buffer.from("{not json"), page);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(broken).toBeInstanceOf(DownloadError);
+    expect(formatUserError(broken as DownloadError)).toMatch(/does not parse/);
+    expect(() => parseIndexJson(Buffer.from('{"meta": {}}'), page)).toThrow(/no files list/);
+    expect(() => parseIndexJson(Buffer.from("null"), page)).toThrow(/no files list/);
+    expect(() => parseIndexJson(Buffer.from('{"files": [{"filename": 5}]}'), page)).toThrow(/no files list/);
+    expect(
+      parseIndexJson(Buffer.from('{"files": [{"filename": "a.whl", "url": "a.whl"}]}'), page),
+    ).toHaveLength(1);
   });
 
   it("a download cache where a file stands in place of a folder", async () => {

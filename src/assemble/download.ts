@@ -95,6 +95,32 @@ export function get(
   });
 }
 
+type IndexJsonFile = { filename: string; url: string; hashes?: Record<string, string> };
+
+/** A PEP 691 project page's files, or one line saying the index answered something else. */
+export function parseIndexJson(body: Buffer, page: string): IndexJsonFile[] {
+  const hint = "check the source url in pyproject.toml, or that the index is up";
+  let data: { files?: unknown };
+  try {
+    data = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new DownloadError(`package index ${page}: answered JSON that does not parse`, {
+      location: { file: "poetry.lock" },
+      hint,
+    });
+  }
+  const files = data?.files;
+  if (
+    !Array.isArray(files) ||
+    !files.every((f) => typeof f?.filename === "string" && typeof f?.url === "string")
+  )
+    throw new DownloadError(`package index ${page}: its JSON page has no files list (PEP 691)`, {
+      location: { file: "poetry.lock" },
+      hint,
+    });
+  return files as IndexJsonFile[];
+}
+
 export interface IndexFile {
   filename: string;
   url: string;
@@ -113,10 +139,8 @@ export async function indexFiles(indexUrl: string, name: string): Promise<IndexF
   const page = new URL(`${name}/`, base).toString();
   const { body, type, url } = await get(page, "application/vnd.pypi.simple.v1+json, text/html;q=0.1");
   if (type.includes("json")) {
-    const data = JSON.parse(body.toString("utf8")) as {
-      files?: { filename: string; url: string; hashes?: Record<string, string> }[];
-    };
-    return (data.files ?? []).map((file) => ({
+    const data = parseIndexJson(body, page);
+    return data.map((file) => ({
       filename: file.filename,
       url: new URL(file.url, url).toString(),
       sha256: file.hashes?.sha256,

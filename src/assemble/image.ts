@@ -270,6 +270,8 @@ export async function writeDockerArchive(
     try {
       const packer = pack();
       const written = pipeline(packer, createWriteStream(temporary));
+      // Awaited below, after every entry: if adding one fails first, this rejection must not go unhandled.
+      written.catch(() => {});
       const header = { mtime, uid: 0, gid: 0, uname: "", gname: "", mode: 0o644 };
       const addBuffer = (name: string, data: Buffer) =>
         new Promise<void>((resolve, reject) =>
