@@ -123,9 +123,11 @@ describe.sequential("couplet build on Docker BuildKit (flask-uwsgi: uWSGI and ps
     expect(cold.code, cold.stderr).toBe(0);
     expect(cold.stderr).toContain(`with docker (the daemon's BuildKit, DOCKER_BUILDKIT=1)`);
     expect(cold.stderr).not.toMatch(/warning/);
-    expect(cold.stderr).toMatch(/# syntax= line: left out of this build: docker \(the daemon's BuildKit/);
+    expect(cold.stderr).toMatch(
+      /# syntax= line: left out of this build: the engine reads RUN --mount with its built-in frontend/,
+    );
     // BuildKit's steps, by stage, as the live display shows them; nothing came from a cache.
-    expect(stepLine(cold.stderr, INSTALL_DEPS)).toMatch(/^ {2}✓ \[builder\] \d\/\d RUN .* done$/);
+    expect(stepLine(cold.stderr, INSTALL_DEPS)).toMatch(/^ {2}✓ \[builder\] \d+\/\d+ RUN .* done$/);
     expect(cold.stdout).toMatch(/\(0 of \d+ steps from cache\)/);
     // uWSGI and psycopg2 have no wheel for this platform in the lock: Poetry built them from their sdists.
     const log = await readFile(join(logs, "cold.log"), "utf8");
@@ -171,7 +173,7 @@ describe.sequential("couplet build on Docker BuildKit (flask-uwsgi: uWSGI and ps
     const bust = await build("cache-bust");
     expect(bust.code, bust.stderr).toBe(0);
     // The normalized pyproject is made again, comes out the same, and the install keyed on it stays cached.
-    expect(stepLine(bust.stderr, /^ {2}. \[lock\] \d\/\d RUN/)).toMatch(/done$/);
+    expect(stepLine(bust.stderr, /^ {2}. \[lock\] \d+\/\d+ RUN/)).toMatch(/done$/);
     expect(stepLine(bust.stderr, INSTALL_DEPS)).toMatch(/^ {2}↺ .* cached$/);
   });
 
