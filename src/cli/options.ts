@@ -16,6 +16,11 @@ export interface PlanFlags {
   syntax?: string | boolean;
 }
 
+/** init and plan decide wheels per platform without building (build and bench take the engine's --platform). */
+export const PLATFORM_FLAG = "--platform <list>";
+export const PLATFORM_HELP =
+  "target platforms whose wheels decide what compiles, comma-separated (default: linux/amd64), e.g. linux/amd64,linux/arm64";
+
 export function addPlanOptions(command: Command): Command {
   return command
     .addOption(

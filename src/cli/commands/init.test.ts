@@ -119,3 +119,28 @@ describe("couplet init: backups and input encoding", () => {
     expect(stderr).toMatch(/pyproject\.toml:\d+: pyproject\.toml \(TOML must be UTF-8\) is not UTF-8/);
   });
 });
+
+describe("--platform on init and plan", () => {
+  const amd64Only = join(root, "test/fixtures/projects/amd64-only-wheels");
+
+  it("plans per platform: psycopg2-binary has a wheel on amd64 only, so arm64 compiles it", () => {
+    const amd64 = couplet("plan", amd64Only, "--json");
+    expect(amd64.code, amd64.stderr).toBe(0);
+    expect(JSON.stringify(JSON.parse(amd64.stdout).native.compile)).not.toContain("psycopg2-binary");
+    const both = couplet("plan", amd64Only, "--json", "--platform", "linux/amd64,linux/arm64");
+    expect(both.code, both.stderr).toBe(0);
+    const plan = JSON.parse(both.stdout);
+    expect(plan.platforms).toEqual(["linux/amd64", "linux/arm64"]);
+    expect(JSON.stringify(plan.native.compile)).toContain("psycopg2-binary");
+    const init = couplet("init", amd64Only, "--stdout", "--platform", "linux/arm64");
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).toContain("libpq-dev");
+  });
+
+  it("refuses a platform couplet does not target in one line", () => {
+    const { code, stderr } = couplet("plan", amd64Only, "--platform", "linux/s390x");
+    expect(code).toBe(2);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toContain("linux/s390x");
+  });
+});

@@ -4,12 +4,13 @@ import type { Command } from "commander";
 import { escapeControl } from "../../errors.js";
 import { writeFiles } from "../../files/write.js";
 import { generate } from "../../pipeline.js";
-import { addPlanOptions, type PlanFlags, planOptions } from "../options.js";
+import { addPlanOptions, PLATFORM_FLAG, PLATFORM_HELP, type PlanFlags, planOptions } from "../options.js";
 import { action } from "../run.js";
 
 interface InitFlags extends PlanFlags {
   force?: boolean;
   stdout?: boolean;
+  platform?: string;
 }
 
 export function register(program: Command): void {
@@ -22,11 +23,16 @@ export function register(program: Command): void {
         "--force",
         "replace existing files (each kept as a .bak copy; an existing .bak is never replaced)",
       )
-      .option("--stdout", "print the Dockerfile instead of writing files"),
+      .option("--stdout", "print the Dockerfile instead of writing files")
+      .option(PLATFORM_FLAG, PLATFORM_HELP),
   ).action(
     action(async (dir: string, flags: InitFlags) => {
       const options = planOptions(flags);
-      const { project, plan: result, files } = await generate(resolve(dir), options);
+      const {
+        project,
+        plan: result,
+        files,
+      } = await generate(resolve(dir), options, undefined, flags.platform);
       for (const warning of result.warnings)
         process.stderr.write(`couplet: warning: ${escapeControl(warning)}\n`);
       if (flags.stdout) {
