@@ -115,15 +115,17 @@ describe("couplet build with podman (cli-tool example)", () => {
     }
   });
 
-  it("after a source edit, podman reuses the dependency layers and reruns only the project install", async () => {
+  it("after a source edit, podman reuses the dependency layers and reruns only the project install and its bytecode", async () => {
     await appendFile(join(work, "src/yamlstat/cli.py"), `\n# edited by the podman e2e test ${runId}\n`);
     const edit = await build("edit");
     expect(edit.code, edit.stderr).toBe(0);
     const runs = parseSteps(edit.log).filter((s) => s.instruction.startsWith("RUN"));
     const rerun = runs.filter((s) => !s.cached).map((s) => s.instruction);
     expect(runs.find((s) => /poetry install .*--no-root/.test(s.instruction))?.cached).toBe(true);
-    expect(rerun).toHaveLength(1);
+    // The venv's bytecode step follows the dependency install and stays cached; the code's is compiled again.
+    expect(rerun).toHaveLength(2);
     expect(rerun[0]).toMatch(/poetry install --only main$/);
+    expect(rerun[1]).toMatch(/^RUN python -m compileall .* src\/yamlstat$/);
   });
 
   it("couplet inspect reads the podman image: no caches, no missing library, no toolchain above the base", async () => {
