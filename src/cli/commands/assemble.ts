@@ -1,18 +1,13 @@
 // `couplet assemble [DIR]`: write the project's image from its lock and a base image on disk, with no engine.
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { assemble } from "../../assemble/assemble.js";
+import { type AssembleOptions, assemble } from "../../assemble/assemble.js";
 import { action } from "../run.js";
 
-interface AssembleFlags {
-  base: string;
-  output?: string;
-  ociLayout?: string;
-  push?: string;
-  tag?: string;
-  platform?: string;
+// The flags are the library's options by name (commander camel-cases them), plus the output format.
+type AssembleFlags = Pick<AssembleOptions, "base" | "output" | "ociLayout" | "push" | "tag" | "platform"> & {
   json?: boolean;
-}
+};
 
 export function register(program: Command): void {
   program
