@@ -195,3 +195,16 @@ describe("on a project with many source files", () => {
     expect(result.stdout.trim()).toBe("pkg.zz_main:app");
   });
 });
+
+describe("on files too large to be an app's module", () => {
+  it("skips a file over 512 KiB on disk, counted in bytes before reading it (not in characters after)", async () => {
+    // 300,000 two-byte characters: under the limit as a string's length, 600 kB on disk.
+    const padding = `# ${"é".repeat(300_000)}\n`;
+    const dir = await layout({
+      "big.py": `from fastapi import FastAPI\napp = FastAPI()\n${padding}`,
+      "small.py": "from flask import Flask\napp = Flask(__name__)\n",
+    });
+    const facts = await detectApp(dir, undefined);
+    expect(brief(facts)).toEqual(["flask wsgi small:app @small.py:2"]);
+  });
+});

@@ -1,5 +1,5 @@
 // Detect what a web project serves: the app objects in its sources, Django's settings, and which local modules reference which.
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 
 /** An app object a server can load, with the file and line it was found on. */
@@ -104,8 +104,11 @@ async function sources(dir: string, roots: string[] | undefined): Promise<Source
     for (const path of found) files.push({ path, base });
   }
   const read = async ({ path, base }: { path: string; base: string }) => {
+    // Size first: a generated 200 MB module is skipped without being read into memory.
+    const info = await stat(join(dir, path)).catch(() => undefined);
+    if (!info?.isFile() || info.size > MAX_BYTES) return undefined;
     const text = await readFile(join(dir, path), "utf8").catch(() => undefined);
-    if (text === undefined || text.length > MAX_BYTES) return undefined;
+    if (text === undefined) return undefined;
     return { path: path.split(sep).join("/"), module: moduleName(relative(base, path)), text };
   };
   // A few files at a time: opening up to MAX_FILES at once runs out of descriptors (EMFILE) under a
