@@ -48,6 +48,10 @@ describe("detectEngine", () => {
     await expect(detectEngine({ docker: join(empty, "docker") })).rejects.toThrow(
       /cannot use docker: .*docker \(named by --docker\) is not an executable file/,
     );
+    // The hint is about the path given, not about installing an engine.
+    await expect(detectEngine({ docker: join(empty, "docker") })).rejects.toMatchObject({
+      hint: expect.stringMatching(/full path.*leave --docker out/),
+    });
     await expect(detectEngine({ docker: "/usr/bin/docker", engine: "buildah" })).rejects.toThrow(
       /--docker names a docker client, but --engine is buildah/,
     );

@@ -78,8 +78,10 @@ async function probeDocker(options: DetectOptions): Promise<Probe> {
     try {
       await access(named, constants.X_OK);
     } catch {
+      const by = options.docker ? "--docker" : "COUPLET_DOCKER";
       return {
-        problem: `docker: ${named} (named by ${options.docker ? "--docker" : "COUPLET_DOCKER"}) is not an executable file`,
+        problem: `docker: ${named} (named by ${by}) is not an executable file`,
+        hint: `name the client's full path (\`command -v docker\` shows the first on PATH), or leave ${by} out to use that one`,
       };
     }
   }
@@ -106,7 +108,7 @@ async function probeDocker(options: DetectOptions): Promise<Probe> {
 }
 
 /** Why an engine cannot be used, or undefined when it can. */
-type Probe = { engine: Engine } | { problem: string };
+type Probe = { engine: Engine } | { problem: string; hint?: string };
 
 async function probe(name: EngineName, options: DetectOptions): Promise<Probe> {
   if (name === "docker") return probeDocker(options);
@@ -136,7 +138,8 @@ export async function detectEngine(options: DetectOptions = {}): Promise<Engine>
         hint: `choose one of ${ENGINE_NAMES.join(", ")}`,
       });
     const found = await probe(options.engine as EngineName, options);
-    if ("problem" in found) throw new UserError(`cannot use ${found.problem}`, { hint: INSTALL_HINT });
+    if ("problem" in found)
+      throw new UserError(`cannot use ${found.problem}`, { hint: found.hint ?? INSTALL_HINT });
     return found.engine;
   }
   const problems: string[] = [];
