@@ -76,7 +76,7 @@ async function resolveTarget(path: string): Promise<{ target: string; existed: b
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") return fail("follow the link", path, error);
     // A dangling link: create the file it points to, as the shell's `>` would.
-    const link = await readlink(path);
+    const link = await readlink(path).catch((e: unknown) => fail("follow the link", path, e));
     return { target: resolve(dirname(path), link), existed: false };
   }
 }
@@ -103,7 +103,10 @@ async function makeBackup(target: string): Promise<string> {
 }
 
 async function writeTemp(staged: Staged, text: string): Promise<void> {
-  const old = staged.existed ? await stat(staged.target) : undefined;
+  // The file was there a moment ago; if it vanished since (a race with another program), say so in one line.
+  const old = staged.existed
+    ? await stat(staged.target).catch((error: unknown) => fail("read", staged.given, error))
+    : undefined;
   const temp = join(
     dirname(staged.target),
     `.${basename(staged.target)}.couplet-${process.pid}-${randomBytes(4).toString("hex")}.tmp`,
