@@ -1,7 +1,5 @@
 // `couplet assemble`: a Poetry project's image from its lock, a base image on disk and downloaded wheels, no engine.
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { promisify } from "node:util";
 import { defaultTag } from "../engine/project-build.js";
 import { UserError } from "../errors.js";
 import { generateFor } from "../pipeline.js";
@@ -9,6 +7,7 @@ import type { Plan } from "../plan/types.js";
 import { analyze } from "../project/analyze.js";
 import { type BaseImage, readBase } from "./base.js";
 import { cacheRoot, fetchWheel, type WheelRequest } from "./download.js";
+import { sourceDateEpoch } from "./epoch.js";
 import {
   type Assembled,
   buildImage,
@@ -58,23 +57,6 @@ export interface AssembleReport {
 /** A package whose install is at least this big gets a layer of its own; smaller ones share a few buckets. */
 const OWN_LAYER_BYTES = 4 * 1024 * 1024;
 const BUCKETS = 8;
-
-async function defaultEpoch(dir: string): Promise<number> {
-  const fromEnv = process.env.SOURCE_DATE_EPOCH;
-  if (fromEnv !== undefined) {
-    if (!/^\d+$/.test(fromEnv))
-      throw new UserError(`SOURCE_DATE_EPOCH=${fromEnv}: expected whole seconds since 1970`);
-    return Number(fromEnv);
-  }
-  try {
-    const { stdout } = await promisify(execFile)("git", ["log", "-1", "--format=%ct"], { cwd: dir });
-    const seconds = Number(stdout.trim());
-    if (Number.isInteger(seconds) && seconds > 0) return seconds;
-  } catch {
-    // not a git checkout: fall through
-  }
-  return 0;
-}
 
 /** Run `work` over `items` with at most `limit` at once, results in input order. */
 async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -166,6 +148,7 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
   if (options.ociLayout) await checkReplaceable(options.ociLayout, "oci-layout");
   const progress = options.onProgress ?? (() => {});
   const project = await analyze(dir);
+  const epoch = await sourceDateEpoch(project.dir, options.sourceDateEpoch);
   const base: BaseImage = await readBase(options.base);
   if (options.platform && options.platform !== `linux/${base.architecture}`)
     throw new UserError(
@@ -189,7 +172,6 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
     progress(`${cached ? "cached" : "downloaded"} ${request.filename}`);
     return { request, cached, tree: await installWheel(data, request.filename, venv) };
   });
-  const epoch = options.sourceDateEpoch ?? (await defaultEpoch(project.dir));
   const created = new Date(epoch * 1000);
   const trees: { tree: LayerTree; holds: string }[] = [
     { tree: setupLayer(plan, base, venv), holds: `runtime user and an empty venv at ${venv.root}` },

@@ -1,4 +1,7 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -46,5 +49,40 @@ describe("download errors are one line, not internal errors", () => {
     const file = join(dir, "wheels", "sha256", "ab", "abcd");
     await storeInCache(file, Buffer.from("wheel bytes"));
     expect(readFileSync(file, "utf8")).toBe("wheel bytes");
+  });
+});
+
+describe("a download cut off mid-body", () => {
+  it("is a DownloadError naming the URL, not a raw stream error", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "couplet-tls-"));
+    const key = join(dir, "key.pem");
+    const cert = join(dir, "cert.pem");
+    // A real TLS server on loopback, trusted the way a private index is: through SSL_CERT_FILE.
+    execFileSync(
+      "openssl",
+      [
+        ..."req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1".split(" "),
+        ...["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+      ],
+      { stdio: "ignore" },
+    );
+    process.env.SSL_CERT_FILE = cert;
+    const server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => {
+      res.writeHead(200, { "content-length": 1000 });
+      res.write("only part of the body");
+      setTimeout(() => res.socket?.destroy(), 50);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const error = await get(`https://127.0.0.1:${port}/pkg.whl`).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DownloadError);
+      expect(formatUserError(error as DownloadError)).toMatch(
+        new RegExp(`^https://127\\.0\\.0\\.1:${port}/pkg\\.whl: the download broke off`),
+      );
+    } finally {
+      server.close();
+      delete process.env.SSL_CERT_FILE;
+    }
   });
 });

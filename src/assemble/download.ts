@@ -87,7 +87,10 @@ export function get(
         res.on("end", () =>
           resolve({ body: Buffer.concat(chunks), type: String(res.headers["content-type"] ?? ""), url }),
         );
-        res.on("error", reject);
+        // A connection cut mid-body ("aborted", a reset) is the network's fault: one line naming the URL.
+        res.on("error", (error) =>
+          reject(new DownloadError(`${url}: the download broke off (${error.message})`, { hint: "retry" })),
+        );
       },
     );
     req.on("error", (error) => reject(new DownloadError(`${url}: ${error.message}`)));

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatUserError, OutputFileError, RefusedError } from "../errors.js";
-import { type Assembled, checkReplaceable, writeDockerArchive, writeOciLayout } from "./image.js";
+import { type Assembled, checkReplaceable, ociRefName, writeDockerArchive, writeOciLayout } from "./image.js";
 
 function scratch(): string {
   return mkdtempSync(join(tmpdir(), "couplet-image-"));
@@ -51,12 +51,40 @@ describe("assemble's outputs replace only an earlier output of their kind", () =
     );
     expect(error).toBeInstanceOf(OutputFileError);
     expect(formatUserError(error as OutputFileError)).toMatch(
-      /file\/image\.tar: cannot write: a part of the path is not a folder/,
+      /file\/image\.tar: cannot write: .*\/file is not a folder; nothing was written/,
     );
     const layout = await writeOciLayout({} as Assembled, join(dir, "file", "layout"), "x:latest").catch(
       (e: unknown) => e,
     );
     expect(layout).toBeInstanceOf(OutputFileError);
     expect(readdirSync(dir)).toEqual(["file"]);
+  });
+});
+
+describe("a missing output folder", () => {
+  it("is an error line before anything is written, not created silently", async () => {
+    const dir = scratch();
+    const target = join(dir, "missing", "deeper", "image.tar");
+    const error = await checkReplaceable(target, "file").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutputFileError);
+    expect(formatUserError(error as OutputFileError)).toMatch(
+      /image\.tar: cannot write: .*\/missing\/deeper does not exist; nothing was written \(create the folder first/,
+    );
+    await expect(writeDockerArchive({} as Assembled, target, "x:latest", new Date(0))).rejects.toThrow(
+      OutputFileError,
+    );
+    await expect(writeOciLayout({} as Assembled, join(dir, "missing", "oci"), "x")).rejects.toThrow(
+      /does not exist/,
+    );
+    expect(existsSync(join(dir, "missing"))).toBe(false);
+  });
+});
+
+describe("ociRefName", () => {
+  it("is the tag, never a registry's port", () => {
+    expect(ociRefName("localhost:5000/team/app:1.2")).toBe("1.2");
+    expect(ociRefName("localhost:5000/app")).toBe("latest");
+    expect(ociRefName("couplet/yamlstat:latest")).toBe("latest");
+    expect(ociRefName("app")).toBe("latest");
   });
 });

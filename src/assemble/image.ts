@@ -188,13 +188,20 @@ function hex(digest: string): string {
   return digest.slice("sha256:".length);
 }
 
-/** Write `file` through a temporary sibling and a rename: a failure never leaves a half-written output. */
 /**
  * What may be replaced at `target`: nothing, or an earlier output of the same kind (a file for a
  * docker-archive; an empty folder or one holding `oci-layout` for a layout). The replace is recursive,
  * so `--oci-layout .` or `--output ~` must be refused rather than remove the user's folder.
  */
 export async function checkReplaceable(target: string, kind: "file" | "oci-layout"): Promise<void> {
+  // Outputs go into an existing folder: a mistyped path must not grow a tree of new folders.
+  const parent = path.dirname(target);
+  const folder = await stat(parent).catch(() => undefined);
+  if (!folder?.isDirectory())
+    throw new OutputFileError(
+      `cannot write: ${parent} ${folder ? "is not a folder" : "does not exist"}; nothing was written`,
+      { location: { file: target }, hint: "create the folder first, or give another path" },
+    );
   const info = await lstat(target).catch(() => undefined);
   if (!info) return;
   const refuse = (what: string): never => {
@@ -212,6 +219,7 @@ export async function checkReplaceable(target: string, kind: "file" | "oci-layou
   if (names.length > 0 && !names.includes("oci-layout")) refuse("is a folder that is not an OCI layout");
 }
 
+/** Write `target` through a temporary sibling and a rename: a failure never leaves a half-written output. */
 async function atomically(
   target: string,
   kind: "file" | "oci-layout",
@@ -313,6 +321,16 @@ export async function writeDockerArchive(
   });
 }
 
+/**
+ * The index's `org.opencontainers.image.ref.name`: the tag part of `[host[:port]/]name[:tag]`, as buildah and
+ * skopeo read `oci:DIR:TAG`. A colon before the last slash is a registry's port, not a tag.
+ */
+export function ociRefName(tag: string): string {
+  const name = tag.slice(tag.lastIndexOf("/") + 1);
+  const colon = name.lastIndexOf(":");
+  return colon >= 0 ? name.slice(colon + 1) : "latest";
+}
+
 /** An OCI image layout folder: base blobs copied as stored, ours gzipped, one index entry named by the tag. */
 export async function writeOciLayout(image: Assembled, target: string, tag: string): Promise<void> {
   await atomically(target, "oci-layout", async (temporary) => {
@@ -331,7 +349,7 @@ export async function writeOciLayout(image: Assembled, target: string, tag: stri
       path.join(temporary, "oci-layout"),
       `${JSON.stringify({ imageLayoutVersion: "1.0.0" })}\n`,
     );
-    const ref = tag.includes(":") ? tag.slice(tag.lastIndexOf(":") + 1) : tag;
+    const ref = ociRefName(tag);
     const index = {
       schemaVersion: 2,
       mediaType: MEDIA.index,
