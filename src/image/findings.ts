@@ -1,10 +1,9 @@
 // What in the final filesystem should not ship in a production image: caches, toolchains, dev dependencies, tests, bytecode.
-import path from "node:path";
-import { normalizeName } from "../project/names.js";
 import { DEFAULT_PLATFORM, type Platform } from "../project/platform.js";
 import { developmentOnlyPackages, productionPackages, productionSelection } from "../project/selection.js";
 import type { Project } from "../project/types.js";
 import type { FsNode, FsTree } from "./fs-tree.js";
+import { type InstalledPackage, installedPackages } from "./packages.js";
 
 export type FindingKind =
   | "waste"
@@ -194,47 +193,6 @@ function toolchain(context: FindingContext): Finding[] {
   return findings;
 }
 
-interface DistInfo {
-  name: string;
-  dir: string;
-  sitePackages: string;
-  bytes: number;
-  layer: number;
-}
-
-function distInfos(context: FindingContext): DistInfo[] {
-  const { tree } = context;
-  const out: DistInfo[] = [];
-  const seen = new Set<string>();
-  tree.walk(tree.root, (node, at) => {
-    if (node.kind !== "directory") return true;
-    if (!/\/(site|dist)-packages$/.test(at)) return !at.includes("-packages/");
-    if (seen.has(at)) return false;
-    seen.add(at);
-    for (const child of node.children?.values() ?? []) {
-      const match = /^(.+?)-[^-]+\.dist-info$/.exec(child.name);
-      if (!match || child.kind !== "directory") continue;
-      const dir = `${at}/${child.name}`;
-      const record = context.records.get(`${dir}/RECORD`);
-      let bytes = 0;
-      let layer = child.layer;
-      if (record) {
-        // RECORD lists every installed file with its size: the package's true footprint.
-        for (const file of record) {
-          const node = tree.get(path.posix.normalize(`${at}/${file}`));
-          if (node && node.kind === "file") {
-            bytes += node.size;
-            layer = Math.max(layer, node.layer);
-          }
-        }
-      } else bytes = summarize(tree, child).bytes;
-      out.push({ name: normalizeName(match[1] as string), dir, sitePackages: at, bytes, layer });
-    }
-    return false;
-  });
-  return out;
-}
-
 function venvRoot(tree: FsTree, sitePackages: string): string | undefined {
   const match = /^(.*)\/lib\/python[^/]+\/site-packages$/.exec(sitePackages);
   if (!match) return undefined;
@@ -245,7 +203,7 @@ function platformOf(architecture: string | undefined): Platform {
   return architecture === "arm64" ? { ...DEFAULT_PLATFORM, arch: "arm64" } : DEFAULT_PLATFORM;
 }
 
-function packages(context: FindingContext, dists: DistInfo[]): Finding[] {
+function packages(context: FindingContext, dists: InstalledPackage[]): Finding[] {
   const findings: Finding[] = [];
   const project = context.project;
   const mainPackages = new Set<string>();
@@ -370,7 +328,7 @@ function testsAndBytecode(context: FindingContext): Finding[] {
 }
 
 export function findingsFor(context: FindingContext): Finding[] {
-  const dists = distInfos(context);
+  const dists = installedPackages(context.tree, context.records);
   return [
     ...caches(context),
     ...toolchain(context),
