@@ -23,7 +23,11 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
 const program = new Command("couplet")
   .description("Lean, fast-rebuilding, reproducible container images for Poetry projects")
   .version(VERSION)
-  .showHelpAfterError("(run couplet --help for usage)")
+  // A usage mistake is one line like every other error: `couplet: <what> (run couplet --help for usage)`.
+  .configureOutput({
+    outputError: (text, write) =>
+      write(`couplet: ${text.replace(/^error: /, "").trimEnd()} (run couplet --help for usage)\n`),
+  })
   .exitOverride();
 
 const invoked = process.argv.slice(2).find((arg) => !arg.startsWith("-"));

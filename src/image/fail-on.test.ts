@@ -1,7 +1,7 @@
 // --fail-on: the condition language CI users write, and which conditions a report meets.
 import { describe, expect, it } from "vitest";
 import { UserError } from "../errors.js";
-import { failures, parseFailOn, parseSize } from "./fail-on.js";
+import { failures, growthFailures, parseFailOn, parseSize } from "./fail-on.js";
 import type { InspectReport } from "./inspect.js";
 
 const clean: InspectReport = {
@@ -28,6 +28,20 @@ describe("parseSize", () => {
   });
   it("refuses unknown units", () => {
     expect(parseSize("20 parsecs")).toBeUndefined();
+  });
+});
+
+describe("growth (comparing two images)", () => {
+  it("holds when the second image is more than the size larger, and only then", () => {
+    const conditions = parseFailOn("growth>10MB, caches");
+    expect(conditions).toEqual([{ kind: "growth", above: 10_000_000 }, { kind: "caches" }]);
+    expect(growthFailures(10_000_001, conditions)).toEqual([
+      "growth>10000000: the second image is 10000001 bytes larger than the first",
+    ]);
+    expect(growthFailures(10_000_000, conditions)).toEqual([]);
+    expect(growthFailures(-5, conditions)).toEqual([]);
+    // A single report never meets it: only a comparison can.
+    expect(failures(clean, conditions)).toEqual([]);
   });
 });
 

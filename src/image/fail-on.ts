@@ -8,7 +8,9 @@ export type Condition =
   | { kind: "toolchain" }
   | { kind: "dev-deps" }
   | { kind: "efficiency"; below: number }
-  | { kind: "wasted"; above: number };
+  | { kind: "wasted"; above: number }
+  /** Comparing two images: the second is more than `above` bytes larger than the first */
+  | { kind: "growth"; above: number };
 
 const UNITS: Record<string, number> = {
   "": 1,
@@ -29,7 +31,8 @@ export function parseSize(text: string): number | undefined {
   return unit === undefined ? undefined : Math.round(Number(match[1]) * unit);
 }
 
-const HINT = "conditions: missing-libraries, caches, toolchain, dev-deps, efficiency<0.95, wasted>20MB";
+const HINT =
+  "conditions: missing-libraries, caches, toolchain, dev-deps, efficiency<0.95, wasted>20MB, growth>10MB (comparing two images)";
 
 export function parseFailOn(text: string): Condition[] {
   const conditions: Condition[] = [];
@@ -49,12 +52,12 @@ export function parseFailOn(text: string): Condition[] {
       conditions.push({ kind: "efficiency", below });
       continue;
     }
-    const wasted = /^wasted\s*>\s*(.+)$/.exec(raw);
-    if (wasted) {
-      const above = parseSize(wasted[1] as string);
+    const threshold = /^(wasted|growth)\s*>\s*(.+)$/.exec(raw);
+    if (threshold) {
+      const above = parseSize(threshold[2] as string);
       if (above === undefined)
         throw new UserError(`--fail-on ${raw}: unknown size (write e.g. 20MB)`, { hint: HINT });
-      conditions.push({ kind: "wasted", above });
+      conditions.push({ kind: threshold[1] as "wasted" | "growth", above });
       continue;
     }
     throw new UserError(`--fail-on: unknown condition ${JSON.stringify(raw)}`, { hint: HINT });
@@ -62,7 +65,14 @@ export function parseFailOn(text: string): Condition[] {
   return conditions;
 }
 
-/** One line per condition that holds. */
+/** The growth conditions a comparison meets (B's size minus A's), one line each. */
+export function growthFailures(delta: number, conditions: Condition[]): string[] {
+  return conditions
+    .filter((c): c is Extract<Condition, { kind: "growth" }> => c.kind === "growth" && delta > c.above)
+    .map((c) => `growth>${c.above}: the second image is ${delta} bytes larger than the first`);
+}
+
+/** One line per condition that holds (growth aside: see growthFailures). */
 export function failures(report: InspectReport, conditions: Condition[]): string[] {
   const out: string[] = [];
   const has = (kind: string) => report.findings.some((f) => f.kind === kind && f.bytes > 0);
@@ -90,6 +100,8 @@ export function failures(report: InspectReport, conditions: Condition[]): string
       case "wasted":
         if (report.wastedBytes > condition.above)
           out.push(`wasted>${condition.above}: ${report.wastedBytes} bytes are wasted`);
+        break;
+      case "growth":
         break;
     }
   }

@@ -60,6 +60,8 @@ export interface InspectOptions {
   onLayer?: (index: number, total: number) => void;
   /** Bytes of file contents (RECORD paths, small texts, ELF facts) kept for the whole image */
   budgetBytes?: number;
+  /** Every entry of each layer (whiteouts too), in tar order, once the layer is read */
+  onLayerEntries?: (index: number, entries: readonly LayerEntry[]) => void;
 }
 
 const SHARED_OBJECT = /\.so(\.[0-9]+)*$|\.cpython-[^/]*\.so$|\.abi3\.so$/;
@@ -268,11 +270,16 @@ function warningsOf(budget: Budget, problems: Map<string, string>): string[] {
   return warnings;
 }
 
+export interface ScannedImage {
+  report: InspectReport;
+  /** The final filesystem the report was computed from */
+  tree: FsTree;
+  /** RECORD path -> the paths it lists, for the RECORD files in the final filesystem */
+  records: Map<string, string[]>;
+}
+
 /** The report and the final filesystem it was computed from. */
-export async function scanImage(
-  opened: OpenedImage,
-  options: InspectOptions = {},
-): Promise<{ report: InspectReport; tree: FsTree }> {
+export async function scanImage(opened: OpenedImage, options: InspectOptions = {}): Promise<ScannedImage> {
   const top = options.top ?? 10;
   const tree = new FsTree();
   const waste = new WasteCounter();
@@ -303,6 +310,7 @@ export async function scanImage(
     const parsed = await (parsing[index] as Promise<ParsedLayer>);
     delete parsing[index];
     start(index + ahead);
+    options.onLayerEntries?.(index, parsed.entries);
     let size = 0;
     const largest = new Top(top);
     const folders = new Map<string, number>();
@@ -429,5 +437,5 @@ export async function scanImage(
     sharedObjectsChecked,
     warnings: warningsOf(budget, problems),
   };
-  return { report, tree };
+  return { report, tree, records };
 }

@@ -34,6 +34,8 @@ export const imageConfig = v.looseObject({
   // docker writes `null` for an empty Env or history, so null is as good as absent.
   config: v.nullish(v.looseObject({ Env: v.nullish(v.array(v.string())) })),
   history: v.nullish(v.array(historyEntry)),
+  // The digests of the uncompressed layers: the same content has the same one in every archive format.
+  rootfs: v.nullish(v.looseObject({ diff_ids: v.nullish(v.array(v.string())) })),
 });
 export type ImageConfig = v.InferOutput<typeof imageConfig>;
 export type HistoryEntry = v.InferOutput<typeof historyEntry>;

@@ -1,14 +1,17 @@
-// `couplet inspect IMAGE|ARCHIVE`: what is in an image, what it wastes, and which shared libraries it lacks.
+// `couplet inspect IMAGE [OTHER]`: what is in an image, what it wastes, which shared libraries it lacks; or how two differ.
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { UserError } from "../../errors.js";
-import { openImageArchive } from "../../image/archive.js";
-import { ENGINES, type EngineName, exportImage } from "../../image/export.js";
-import { failures, parseFailOn } from "../../image/fail-on.js";
+import { type OpenedImage, openImageArchive } from "../../image/archive.js";
+import { type Comparison, compareImages, DEFAULT_DEPTH, scanForComparison } from "../../image/compare.js";
+import { formatComparison } from "../../image/compare-format.js";
+import { ENGINES, type EngineName, type Exported, exportImage } from "../../image/export.js";
+import { failures, growthFailures, parseFailOn } from "../../image/fail-on.js";
 import { formatTable } from "../../image/format.js";
-import { inspectImage } from "../../image/inspect.js";
+import { type InspectReport, inspectImage } from "../../image/inspect.js";
 import { analyze } from "../../project/analyze.js";
+import type { Project } from "../../project/types.js";
 import { action } from "../run.js";
 
 interface InspectFlags {
@@ -17,6 +20,7 @@ interface InspectFlags {
   project?: string;
   engine?: EngineName;
   top: string;
+  depth: string;
 }
 
 async function exists(target: string): Promise<boolean> {
@@ -28,6 +32,36 @@ async function exists(target: string): Promise<boolean> {
   }
 }
 
+/** An image name or archive opened for reading: `use` runs while an engine's export still exists. */
+async function withImage<T>(
+  target: string,
+  engine: EngineName | undefined,
+  use: (opened: OpenedImage, exported: Exported | undefined) => Promise<T>,
+): Promise<T> {
+  const exported = (await exists(target)) ? undefined : await exportImage(target, engine);
+  try {
+    return await use(await openImageArchive(exported?.file ?? target), exported);
+  } finally {
+    await exported?.dispose();
+  }
+}
+
+function positive(flag: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min)
+    throw new UserError(`${flag} ${text}: expected a whole number of at least ${min}`);
+  return value;
+}
+
+function print(text: string): void {
+  // `couplet inspect IMG | head` closes the pipe early: that is not an error worth a stack trace.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+  process.stdout.write(text);
+}
+
 export function register(program: Command): void {
   program
     .command("inspect")
@@ -35,41 +69,78 @@ export function register(program: Command): void {
       "inspect an image (engine image name, docker-archive tar, OCI archive or OCI layout) without extracting it",
     )
     .argument("<image>", "image name, or path of a docker save / OCI archive / OCI layout folder")
+    .argument("[other]", "a second image to compare the first with (what grew, what was added or removed)")
     .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
     .option(
       "--fail-on <conditions>",
-      "exit 1 when one holds (comma-separated): missing-libraries, caches, toolchain, dev-deps, efficiency<0.95, wasted>20MB",
+      "exit 1 when one holds (comma-separated): missing-libraries, caches, toolchain, dev-deps, efficiency<0.95, wasted>20MB; comparing, growth>10MB (and the others hold for the second image)",
     )
     .option("--project <dir>", "the Poetry project the image was built from (finds dev-group packages)")
     .addOption(new Option("--engine <engine>", "engine to export an image name from").choices(ENGINES))
-    .option("--top <n>", "files, folders and waste paths to list", "10")
+    .option(
+      "--top <n>",
+      "files, folders and waste paths to list (comparing: packages, folders and files)",
+      "10",
+    )
+    .option(
+      "--depth <n>",
+      "comparing: path components a folder is cut to (site-packages folders: at least the package's)",
+      String(DEFAULT_DEPTH),
+    )
     .action(
-      action(async (target: string, flags: InspectFlags) => {
+      action(async (target: string, other: string | undefined, flags: InspectFlags) => {
         const conditions = flags.failOn ? parseFailOn(flags.failOn) : [];
-        const top = Number(flags.top);
-        if (!Number.isInteger(top) || top < 1)
-          throw new UserError(`--top ${flags.top}: expected a positive number`);
+        const top = positive("--top", flags.top, 1);
+        const depth = positive("--depth", flags.depth, 1);
+        if (!other && conditions.some((c) => c.kind === "growth"))
+          throw new UserError(
+            "--fail-on growth: compares two images (couplet inspect A B --fail-on growth>10MB)",
+          );
         const project = flags.project ? await analyze(resolve(flags.project)) : undefined;
-        const exported = (await exists(target)) ? undefined : await exportImage(target, flags.engine);
-        let report: Awaited<ReturnType<typeof inspectImage>>;
-        try {
-          const opened = await openImageArchive(exported?.file ?? target);
-          report = await inspectImage(opened, { top, ...(project ? { project } : {}) });
-        } finally {
-          await exported?.dispose();
-        }
-        if (exported) report.image.source = `${target} (${exported.engine})`;
-        // `couplet inspect IMG | head` closes the pipe early: that is not an error worth a stack trace.
-        process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-          if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-          throw error;
+        if (other) return compare(target, other, flags, { top, depth, project, conditions });
+        const report = await withImage(target, flags.engine, async (opened, exported) => {
+          const scanned = await inspectImage(opened, { top, ...(project ? { project } : {}) });
+          if (exported) scanned.image.source = `${target} (${exported.engine})`;
+          return scanned;
         });
-        process.stdout.write(
-          flags.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report),
-        );
-        const failed = failures(report, conditions);
-        for (const line of failed) process.stderr.write(`couplet: fail-on ${line}\n`);
-        return failed.length > 0 ? 1 : 0;
+        print(flags.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
+        return reportFailures(failures(report, conditions));
       }),
     );
+}
+
+function reportFailures(failed: string[]): number {
+  for (const line of failed) process.stderr.write(`couplet: fail-on ${line}\n`);
+  return failed.length > 0 ? 1 : 0;
+}
+
+/** `couplet inspect A B`: both images read at once, then compared. */
+async function compare(
+  first: string,
+  second: string,
+  flags: InspectFlags,
+  options: {
+    top: number;
+    depth: number;
+    project: Project | undefined;
+    conditions: ReturnType<typeof parseFailOn>;
+  },
+): Promise<number> {
+  const scan = (target: string) =>
+    withImage(target, flags.engine, async (opened, exported) => {
+      const scanned = await scanForComparison(opened, {
+        top: options.top,
+        ...(options.project ? { project: options.project } : {}),
+      });
+      if (exported) scanned.report.image.source = `${target} (${exported.engine})`;
+      return scanned;
+    });
+  const [a, b] = await Promise.all([scan(first), scan(second)]);
+  const comparison: Comparison = compareImages(a, b, { top: options.top, depth: options.depth });
+  print(flags.format === "json" ? `${JSON.stringify(comparison, null, 2)}\n` : formatComparison(comparison));
+  const report: InspectReport = b.report;
+  return reportFailures([
+    ...growthFailures(comparison.delta, options.conditions),
+    ...failures(report, options.conditions),
+  ]);
 }
