@@ -19,12 +19,13 @@ import {
 } from "./image.js";
 import { LayerTree, packLayer } from "./layer.js";
 import { chooseWheels, platformOf, productionPackages, selectionFor } from "./packages.js";
-import { type PushReport, parseReference, pushImage } from "./push.js";
+import { parsePlatform } from "./pull.js";
+import { type PushReport, parsePushReference, pushImage } from "./push.js";
 import { projectLayer, setupLayer, venvFor } from "./runtime.js";
 import { installWheel } from "./wheel.js";
 
 export interface AssembleOptions {
-  /** docker-archive, OCI archive or OCI layout of the base image */
+  /** A registry reference (host/name:tag, name@sha256:…), or a docker-archive, OCI archive or OCI layout on disk */
   base: string;
   /** Write a docker-archive here */
   output?: string;
@@ -143,13 +144,18 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
       "nothing to write: give --output FILE (docker-archive), --oci-layout DIR or --push REF",
     );
   // A bad reference or an output that must not be replaced is refused before any download.
-  if (options.push) parseReference(options.push);
+  if (options.push) parsePushReference(options.push);
   if (options.output) await checkReplaceable(options.output, "file");
   if (options.ociLayout) await checkReplaceable(options.ociLayout, "oci-layout");
   const progress = options.onProgress ?? (() => {});
   const project = await analyze(dir);
   const epoch = await sourceDateEpoch(project.dir, options.sourceDateEpoch);
-  const base: BaseImage = await readBase(options.base);
+  const cacheDir = options.cacheDir ?? cacheRoot();
+  const base: BaseImage = await readBase(options.base, {
+    cacheDir,
+    progress,
+    ...(options.platform ? { platform: parsePlatform(options.platform) } : {}),
+  });
   if (options.platform && options.platform !== `linux/${base.architecture}`)
     throw new UserError(
       `--platform ${options.platform}: the base image ${options.base} is linux/${base.architecture}`,
@@ -166,7 +172,6 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
   const venv = venvFor(plan, base);
   const selection = selectionFor(project, base);
   const wheels = chooseWheels(productionPackages(project, selection), selection, base);
-  const cacheDir = options.cacheDir ?? cacheRoot();
   const installed = await mapLimit(wheels, 4, async (request) => {
     const { data, cached } = await fetchWheel(request, cacheDir);
     progress(`${cached ? "cached" : "downloaded"} ${request.filename}`);

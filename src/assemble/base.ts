@@ -1,15 +1,19 @@
 // Read a base image from disk: its layers, config, and the facts that decide which wheels it can run.
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { type OpenedImage, openImageArchive } from "../image/archive.js";
 import { FsTree, OPAQUE_MARKER, pathOf, WHITEOUT_PREFIX } from "../image/fs-tree.js";
 import { readLayer } from "../image/layer.js";
 import type { EntrySink } from "../image/tar-parser.js";
+import { type Origin, type Platform, pullBase } from "./pull.js";
 
 export interface BaseImage {
   /** What the user named */
   label: string;
   opened: OpenedImage;
+  /** Set when the base was pulled from a registry */
+  origin?: Origin;
   /** `amd64`, `arm64` */
   architecture: string;
   /** uname machine name used in wheel platform tags: `x86_64`, `aarch64` */
@@ -87,10 +91,49 @@ export function pythonVersion(
   return `${major}.${minor}`;
 }
 
-/** Open a docker-archive, OCI archive or OCI layout and find its interpreter, ABI and glibc. */
-export async function readBase(target: string): Promise<BaseImage> {
-  const opened = await openImageArchive(target);
-  const label = target;
+/**
+ * Whether `--base` names a registry image rather than a file: its first part is a registry host
+ * (`127.0.0.1:5000/python:3.11`, `docker.io/library/python`), or it has a tag or digest and no such path exists
+ * (`python:3.12-slim` is Docker Hub's, as docker pull reads it). A missing `base.tar` stays a missing file.
+ */
+export async function isRegistryReference(target: string): Promise<boolean> {
+  if (target.startsWith("/") || target.startsWith(".")) return false;
+  const first = target.split("/")[0] ?? "";
+  if (target.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost"))
+    return !(await exists(target));
+  return /^[a-z0-9][^/]*[:@]/.test(target.split("/").pop() ?? "") && !(await exists(target));
+}
+
+async function exists(target: string): Promise<boolean> {
+  return stat(target).then(
+    () => true,
+    () => false,
+  );
+}
+
+export interface BaseOptions {
+  /** The platform to pull from a registry index (default linux/amd64 on x86-64 hosts, linux/arm64 on arm64) */
+  platform?: Platform;
+  /** Where pulled blobs are kept */
+  cacheDir: string;
+  progress?: (line: string) => void;
+}
+
+/** The image's facts from a registry reference, or a docker-archive, OCI archive or OCI layout on disk. */
+export async function readBase(target: string, options?: BaseOptions): Promise<BaseImage> {
+  if (options && (await isRegistryReference(target))) {
+    const platform = options.platform ?? {
+      os: "linux",
+      architecture: process.arch === "arm64" ? "arm64" : "amd64",
+    };
+    const pulled = await pullBase(target, platform, options.cacheDir, options.progress ?? (() => {}));
+    return { ...(await factsOf(pulled.opened, target)), origin: pulled.origin };
+  }
+  return factsOf(await openImageArchive(target), target);
+}
+
+/** Find an opened image's interpreter, ABI and glibc. */
+async function factsOf(opened: OpenedImage, label: string): Promise<BaseImage> {
   const architecture = opened.config.architecture ?? "amd64";
   const machine = MACHINES[architecture];
   if (opened.config.os && opened.config.os !== "linux")

@@ -69,9 +69,18 @@ export async function describeBaseLayers(base: BaseImage): Promise<BaseLayer[]> 
       head ??= Buffer.from(chunk.subarray(0, 4));
       hash.update(chunk);
     }
+    const digest = `sha256:${hash.digest("hex")}`;
+    // In an OCI layout (and the pull cache) a blob is named by its digest: a damaged copy must not reach an image.
+    const named = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(layer.blob);
+    if (named && `sha256:${named[1]}` !== digest)
+      throw new UserError(`${base.label}: the blob ${layer.blob} hashes to ${digest}: damaged`, {
+        hint: base.origin
+          ? "remove that file from the cache (COUPLET_CACHE) and run again"
+          : "rewrite the OCI layout",
+      });
     out.push({
       blob: layer.blob,
-      digest: `sha256:${hash.digest("hex")}`,
+      digest,
       size: layer.storedSize,
       compression: head ? detectCompression(head) : "none",
       diffId: diffIds[index] as string,

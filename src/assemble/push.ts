@@ -1,114 +1,60 @@
-// Push an assembled image to a registry with the OCI distribution API: blobs it already has are not sent again.
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+// Push an assembled image with the OCI distribution API: blobs the registry has are not sent, base layers are mounted.
 import type { Readable } from "node:stream";
 import { UserError } from "../errors.js";
-import { httpsAgent } from "./download.js";
 import type { Assembled } from "./image.js";
+import {
+  formatReference,
+  type ImageReference,
+  parseReference,
+  RegistryClient,
+  unexpected,
+} from "./registry.js";
 
-export interface ImageReference {
-  /** host[:port] */
-  registry: string;
-  repository: string;
-  tag: string;
+/** A push target: the registry must be named, and it takes a tag (the digest is the manifest's own). */
+export function parsePushReference(text: string): ImageReference & { tag: string } {
+  const ref = parseReference(text, "--push");
+  if (ref.digest !== undefined)
+    throw new UserError(`--push ${text}: give a tag, not a digest (the digest is the pushed manifest's)`);
+  return { ...ref, tag: ref.tag ?? "latest" };
 }
 
-/** `host:port/name[:tag]`; the registry part is required (no implicit Docker Hub). */
-export function parseReference(text: string): ImageReference {
-  const slash = text.indexOf("/");
-  const registry = slash > 0 ? text.slice(0, slash) : "";
-  if (!registry || !(registry.includes(".") || registry.includes(":") || registry === "localhost"))
-    throw new UserError(
-      `--push ${text}: name the registry, e.g. 127.0.0.1:5000/app:1.0 or registry.example.com/app`,
-    );
-  const rest = text.slice(slash + 1);
-  const colon = rest.lastIndexOf(":");
-  const repository = colon > 0 ? rest.slice(0, colon) : rest;
-  const tag = colon > 0 ? rest.slice(colon + 1) : "latest";
-  if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repository))
-    throw new UserError(
-      `--push ${text}: "${repository}" is not a valid repository name (lower case, digits, . _ - /)`,
-    );
-  if (!/^[\w][\w.-]{0,127}$/.test(tag)) throw new UserError(`--push ${text}: "${tag}" is not a valid tag`);
-  return { registry, repository, tag };
-}
-
-/** Plain HTTP only on loopback, as engines treat an unconfigured local registry; TLS everywhere else. */
-function isLoopback(registry: string): boolean {
-  const host = registry.replace(/:\d+$/, "");
-  return host === "localhost" || host === "127.0.0.1" || host === "[::1]";
-}
-
-interface Answer {
-  status: number;
-  headers: IncomingMessage["headers"];
-  body: string;
-}
-
-function call(
-  url: URL,
-  method: string,
-  headers: Record<string, string | number>,
-  body?: Buffer | Readable,
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-    const req = send(
-      url,
-      { method, headers, ...(url.protocol === "https:" ? { agent: httpsAgent() } : {}) },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString("utf8"),
-          }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("error", (error) => reject(new UserError(`${url.host}: ${error.message}`)));
-    if (body === undefined) req.end();
-    else if (Buffer.isBuffer(body)) req.end(body);
-    else body.pipe(req);
-  });
-}
-
-function refused(ref: ImageReference, what: string, answer: Answer): UserError {
-  if (answer.status === 401 || answer.status === 403)
-    return new UserError(`${ref.registry}: ${what}: the registry wants credentials (HTTP ${answer.status})`, {
-      hint: "registry authentication is not supported yet; push to an open registry or load the --output archive",
-    });
-  const detail = answer.body.replace(/\s+/g, " ").trim().slice(0, 200);
-  return new UserError(`${ref.registry}: ${what}: HTTP ${answer.status}${detail ? ` ${detail}` : ""}`);
+export interface PushedBlob {
+  digest: string;
+  size: number;
+  what: string;
+  /** sent: uploaded now; present: the repository had it; mounted: linked from the base's repository, not sent */
+  how: "sent" | "present" | "mounted";
 }
 
 export interface PushReport {
   reference: string;
   digest: string;
-  /** Blobs sent, and blobs the registry already had */
+  /** Blobs sent, and blobs the registry already had (or mounted from the base's repository) */
   uploaded: number;
   reused: number;
+  blobs: PushedBlob[];
 }
 
-/** Upload missing blobs (monolithic PUT), then the manifest under the tag. */
-export async function pushImage(
-  image: Assembled,
-  target: string,
-  progress: (line: string) => void,
-): Promise<PushReport> {
-  const ref = parseReference(target);
-  const base = new URL(
-    `${isLoopback(ref.registry) ? "http" : "https"}://${ref.registry}/v2/${ref.repository}/`,
-  );
-  const blobs: { digest: string; size: number; open: () => Buffer | Readable; what: string }[] = [
+export interface Blob {
+  digest: string;
+  size: number;
+  open: () => Buffer | Readable;
+  what: string;
+  /** A repository on the same registry that holds the blob (the base's), for a cross-repository mount */
+  mountFrom?: string;
+}
+
+/** The blobs of one assembled image: base layers (mountable from the base's repository), ours, the config. */
+export function blobsOf(image: Assembled, registry: string): Blob[] {
+  const origin = image.base.origin;
+  const mountFrom = origin && origin.registry === registry ? origin.repository : undefined;
+  return [
     ...image.baseLayers.map((layer) => ({
       digest: layer.digest,
       size: layer.size,
       open: () => image.base.opened.source.open(layer.blob),
       what: "base layer",
+      ...(mountFrom ? { mountFrom } : {}),
     })),
     ...image.layers.map((layer) => ({
       digest: layer.packed.digest,
@@ -118,41 +64,107 @@ export async function pushImage(
     })),
     { digest: image.configDigest, size: image.config.length, open: () => image.config, what: "config" },
   ];
-  let uploaded = 0;
-  let reused = 0;
-  for (const blob of blobs) {
-    const head = await call(new URL(`blobs/${blob.digest}`, base), "HEAD", {});
-    if (head.status === 200) {
-      reused++;
-      continue;
-    }
-    if (head.status !== 404) throw refused(ref, `checking ${blob.digest}`, head);
-    const start = await call(new URL("blobs/uploads/", base), "POST", { "content-length": 0 });
-    if (start.status !== 202 || !start.headers.location) throw refused(ref, "starting an upload", start);
-    const location = new URL(start.headers.location, base);
-    location.searchParams.set("digest", blob.digest);
-    const put = await call(
-      location,
-      "PUT",
-      { "content-type": "application/octet-stream", "content-length": blob.size },
-      blob.open(),
-    );
-    if (put.status !== 201) throw refused(ref, `uploading ${blob.digest}`, put);
-    uploaded++;
-    progress(`pushed ${blob.digest.slice(7, 19)} ${(blob.size / 1024).toFixed(0)} KiB: ${blob.what}`);
-  }
-  const manifest = await call(
-    new URL(`manifests/${ref.tag}`, base),
-    "PUT",
-    { "content-type": "application/vnd.oci.image.manifest.v1+json", "content-length": image.manifest.length },
-    image.manifest,
+}
+
+/** A client for pushing to `ref`, allowed to read the repositories that blobs are mounted from. */
+export function pushClient(ref: ImageReference, blobs: Blob[]): RegistryClient {
+  const from = [...new Set(blobs.flatMap((blob) => (blob.mountFrom ? [blob.mountFrom] : [])))].filter(
+    (repository) => repository !== ref.repository,
   );
-  if (manifest.status !== 201) throw refused(ref, "putting the manifest", manifest);
-  progress(`pushed ${target}@${image.manifestDigest} (${uploaded} blobs sent, ${reused} already there)`);
+  return new RegistryClient(ref.registry, [
+    `repository:${ref.repository}:pull,push`,
+    ...from.map((repository) => `repository:${repository}:pull`),
+  ]);
+}
+
+/** Put one blob unless the repository has it: HEAD, then a mount from the base's repository, then a monolithic PUT. */
+export async function pushBlob(
+  client: RegistryClient,
+  ref: ImageReference,
+  blob: Blob,
+  progress: (line: string) => void,
+): Promise<PushedBlob> {
+  const done = (how: PushedBlob["how"]): PushedBlob => ({
+    digest: blob.digest,
+    size: blob.size,
+    what: blob.what,
+    how,
+  });
+  const head = await client.request("HEAD", `${ref.repository}/blobs/${blob.digest}`);
+  head.drop();
+  if (head.status === 200) return done("present");
+  if (head.status !== 404) throw await unexpected(ref.registry, `checking ${blob.digest}`, head);
+  const mounting = blob.mountFrom !== undefined && blob.mountFrom !== ref.repository;
+  const query = mounting
+    ? `?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(blob.mountFrom as string)}`
+    : "";
+  const start = await client.request("POST", `${ref.repository}/blobs/uploads/${query}`, {
+    "content-length": 0,
+  });
+  start.drop();
+  if (mounting && start.status === 201) {
+    progress(`mounted ${blob.digest.slice(7, 19)} from ${blob.mountFrom}: ${blob.what}`);
+    return done("mounted");
+  }
+  // A registry that cannot mount (or may not: no read access to the source) starts a plain upload instead.
+  if (start.status !== 202 || !start.headers.location)
+    throw await unexpected(ref.registry, "starting an upload", start);
+  const location = new URL(start.headers.location, client.root);
+  location.searchParams.set("digest", blob.digest);
+  const put = await client.request(
+    "PUT",
+    location,
+    { "content-type": "application/octet-stream", "content-length": blob.size },
+    blob.open,
+  );
+  if (put.status !== 201) throw await unexpected(ref.registry, `uploading ${blob.digest}`, put);
+  put.drop();
+  progress(`pushed ${blob.digest.slice(7, 19)} ${(blob.size / 1024).toFixed(0)} KiB: ${blob.what}`);
+  return done("sent");
+}
+
+export async function putManifest(
+  client: RegistryClient,
+  ref: ImageReference,
+  reference: string,
+  mediaType: string,
+  body: Buffer,
+): Promise<void> {
+  const answer = await client.request(
+    "PUT",
+    `${ref.repository}/manifests/${reference}`,
+    { "content-type": mediaType, "content-length": body.length },
+    () => body,
+  );
+  if (answer.status !== 201) throw await unexpected(ref.registry, "putting the manifest", answer);
+  answer.drop();
+}
+
+export function summarize(reference: string, digest: string, blobs: PushedBlob[]): PushReport {
   return {
-    reference: `${ref.registry}/${ref.repository}:${ref.tag}`,
-    digest: image.manifestDigest,
-    uploaded,
-    reused,
+    reference,
+    digest,
+    uploaded: blobs.filter((blob) => blob.how === "sent").length,
+    reused: blobs.filter((blob) => blob.how !== "sent").length,
+    blobs,
   };
+}
+
+/** Upload what the registry lacks, then the manifest under the tag. */
+export async function pushImage(
+  image: Assembled,
+  target: string,
+  progress: (line: string) => void,
+): Promise<PushReport> {
+  const ref = parsePushReference(target);
+  const blobs = blobsOf(image, ref.registry);
+  const client = pushClient(ref, blobs);
+  const pushed: PushedBlob[] = [];
+  for (const blob of blobs) pushed.push(await pushBlob(client, ref, blob, progress));
+  await putManifest(client, ref, ref.tag, "application/vnd.oci.image.manifest.v1+json", image.manifest);
+  const report = summarize(formatReference(ref), image.manifestDigest, pushed);
+  progress(
+    `pushed ${target}@${image.manifestDigest} (${report.uploaded} blobs sent, ${report.reused} already there or mounted)`,
+  );
+  return report;
 }

@@ -16,13 +16,49 @@ export interface Registry {
   address: string;
   /** A registries.conf that marks this plain-HTTP registry insecure (containers/image reads CONTAINERS_REGISTRIES_CONF) */
   registriesConf: string;
-  /** Tags of a repository, as the registry lists them */
+  /** Tags of a repository, as the registry lists them (anonymous: an open registry only) */
   tags(repository: string): Promise<string[]>;
+  /** Requests the registry has served so far, from its access log */
+  requests(): Promise<AccessEntry[]>;
   stop(): Promise<void>;
 }
 
+export interface AccessEntry {
+  method: string;
+  path: string;
+  status: number;
+}
+
+/** How the registry checks clients: open, an htpasswd file (bcrypt), or tokens from a token service. */
+export type RegistryAuth =
+  | { htpasswd: string }
+  | { token: { realm: string; service: string; issuer: string; rootCertBundle: string } };
+
+function authConfig(auth: RegistryAuth | undefined): string[] {
+  if (!auth) return [];
+  if ("htpasswd" in auth)
+    return ["auth:", "  htpasswd:", "    realm: couplet-test", `    path: ${auth.htpasswd}`];
+  const { realm, service, issuer, rootCertBundle } = auth.token;
+  return [
+    "auth:",
+    "  token:",
+    `    realm: ${realm}`,
+    `    service: ${service}`,
+    `    issuer: ${issuer}`,
+    `    rootcertbundle: ${rootCertBundle}`,
+  ];
+}
+
+/** Lines of the combined log format the registry writes for each request: `… "GET /v2/ HTTP/1.1" 200 …`. */
+export function parseAccessLog(text: string): AccessEntry[] {
+  const entries: AccessEntry[] = [];
+  for (const found of text.matchAll(/"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) /g))
+    entries.push({ method: found[1] as string, path: found[2] as string, status: Number(found[3]) });
+  return entries;
+}
+
 /** Starts `docker-registry serve` on a free loopback port with its storage in a temporary folder. */
-export async function startRegistry(): Promise<Registry> {
+export async function startRegistry(auth?: RegistryAuth): Promise<Registry> {
   const root = await mkdtemp(join(tmpdir(), "couplet-registry-"));
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
@@ -33,11 +69,14 @@ export async function startRegistry(): Promise<Registry> {
       "version: 0.1",
       "log:",
       "  level: warn",
+      "  accesslog:",
+      "    disabled: false",
       "storage:",
       "  filesystem:",
       `    rootdirectory: ${join(root, "data")}`,
       "http:",
       `  addr: ${address}`,
+      ...authConfig(auth),
       "",
     ].join("\n"),
   );
@@ -67,8 +106,9 @@ export async function startRegistry(): Promise<Registry> {
       await stop();
       throw new Error(`docker-registry exited with ${child.exitCode} before answering:\n${output}`);
     }
+    // With auth on, an unauthenticated /v2/ answers 401: that is an answer too.
     const answered = await fetch(`http://${address}/v2/`, { signal: AbortSignal.timeout(2000) }).then(
-      (r) => r.ok,
+      (r) => r.ok || r.status === 401,
       () => false,
     );
     if (answered) break;
@@ -85,6 +125,9 @@ export async function startRegistry(): Promise<Registry> {
       const response = await fetch(`http://${address}/v2/${repository}/tags/list`);
       if (!response.ok) return [];
       return ((await response.json()) as { tags?: string[] | null }).tags ?? [];
+    },
+    async requests() {
+      return parseAccessLog(await readFile(logFile, "utf8").catch(() => ""));
     },
     stop,
   };

@@ -12,9 +12,12 @@ type AssembleFlags = Pick<AssembleOptions, "base" | "output" | "ociLayout" | "pu
 export function register(program: Command): void {
   program
     .command("assemble")
-    .description("assemble the image from poetry.lock and a base image on disk, without a container engine")
+    .description("assemble the image from poetry.lock and a base image, without a container engine")
     .argument("[dir]", "project folder", ".")
-    .requiredOption("--base <path>", "base image: docker-archive, OCI archive or OCI layout folder")
+    .requiredOption(
+      "--base <ref>",
+      "base image: a registry reference (host[:port]/name:tag or @sha256:…; python:3.12-slim is Docker Hub's), or a docker-archive, OCI archive or OCI layout folder",
+    )
     .option(
       "--output <file>",
       "write a docker-archive (docker load, podman load, buildah pull docker-archive:)",
@@ -22,7 +25,7 @@ export function register(program: Command): void {
     .option("--oci-layout <dir>", "write an OCI image layout folder")
     .option(
       "--push <ref>",
-      "push to a registry: host[:port]/name[:tag] (plain HTTP on loopback only; no auth yet)",
+      "push to a registry: host[:port]/name[:tag] (plain HTTP on loopback only; credentials from docker/podman login or COUPLET_REGISTRY_USERNAME/PASSWORD)",
     )
     .option("--tag <name>", "image name in the outputs (default couplet/<project>:latest)")
     .option("--platform <os/arch>", "target platform; must match the base (linux/amd64 or linux/arm64)")

@@ -1,0 +1,296 @@
+// A small OCI distribution API client: image references, and requests that answer a registry's Basic or Bearer challenge.
+import { Buffer } from "node:buffer";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import type { Readable } from "node:stream";
+import { UserError } from "../errors.js";
+import { type Credentials, credentialsFor } from "./credentials.js";
+import { httpsAgent } from "./download.js";
+
+export interface ImageReference {
+  /** host[:port] as written (docker.io for Docker Hub) */
+  registry: string;
+  repository: string;
+  /** A tag, or undefined when the reference names a digest only */
+  tag: string | undefined;
+  digest: string | undefined;
+}
+
+const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const TAG = /^\w[\w.-]{0,127}$/;
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+export const DOCKER_HUB = "docker.io";
+
+/** Whether the first path part names a registry (as Docker decides: a dot, a port, or localhost). */
+function isRegistryPart(part: string): boolean {
+  return part.includes(".") || part.includes(":") || part === "localhost";
+}
+
+/**
+ * `host[:port]/name[:tag][@sha256:…]`. With `implicitHub`, a name without a registry is Docker Hub's (`python:3.12`
+ * → docker.io/library/python:3.12), as docker pull reads it; without, the registry must be named (a push target).
+ */
+export function parseReference(text: string, flag = "--push", implicitHub = false): ImageReference {
+  const at = text.indexOf("@");
+  const digest = at >= 0 ? text.slice(at + 1) : undefined;
+  const named = at >= 0 ? text.slice(0, at) : text;
+  const slash = named.indexOf("/");
+  const first = slash > 0 ? named.slice(0, slash) : "";
+  let registry: string;
+  let rest: string;
+  if (first && isRegistryPart(first)) {
+    registry = first;
+    rest = named.slice(slash + 1);
+  } else if (implicitHub && named) {
+    registry = DOCKER_HUB;
+    rest = named;
+  } else
+    throw new UserError(
+      `${flag} ${text}: name the registry, e.g. 127.0.0.1:5000/app:1.0 or registry.example.com/app`,
+    );
+  const colon = rest.lastIndexOf(":");
+  let repository = colon > 0 ? rest.slice(0, colon) : rest;
+  const tag = colon > 0 ? rest.slice(colon + 1) : digest ? undefined : "latest";
+  if (registry === DOCKER_HUB && !repository.includes("/")) repository = `library/${repository}`;
+  if (!REPOSITORY.test(repository))
+    throw new UserError(
+      `${flag} ${text}: "${repository}" is not a valid repository name (lower case, digits, . _ - /)`,
+    );
+  if (tag !== undefined && !TAG.test(tag))
+    throw new UserError(`${flag} ${text}: "${tag}" is not a valid tag`);
+  if (digest !== undefined && !DIGEST.test(digest))
+    throw new UserError(`${flag} ${text}: "${digest}" is not a sha256 digest (sha256:<64 hex digits>)`);
+  return { registry, repository, tag, digest };
+}
+
+export function formatReference(ref: ImageReference): string {
+  return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
+}
+
+/** Plain HTTP only on loopback, as engines treat an unconfigured local registry; TLS everywhere else. */
+export function isLoopback(registry: string): boolean {
+  const host = registry.replace(/:\d+$/, "");
+  return host === "localhost" || host === "127.0.0.1" || host === "[::1]";
+}
+
+/** The API's root for a registry name: Docker Hub's API lives at registry-1.docker.io. */
+export function apiRoot(registry: string): URL {
+  const host = registry === DOCKER_HUB ? "registry-1.docker.io" : registry;
+  return new URL(`${isLoopback(registry) ? "http" : "https"}://${host}/v2/`);
+}
+
+export interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+/**
+ * The first challenge of a WWW-Authenticate header (RFC 7235): `Bearer realm="…",service="…",scope="a:b:pull,push"`.
+ * Quoted values may hold commas and escaped quotes; parameter names are case-insensitive.
+ */
+export function parseChallenge(header: string): Challenge | undefined {
+  const head = /^\s*([A-Za-z][\w-]*)\s*/.exec(header);
+  if (!head) return undefined;
+  const params: Record<string, string> = {};
+  let rest = header.slice(head[0].length);
+  const param = /^([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]*))\s*(?:,\s*|$)/;
+  for (;;) {
+    const found = param.exec(rest);
+    if (!found) break;
+    params[(found[1] as string).toLowerCase()] =
+      found[2] !== undefined ? found[2].replace(/\\(.)/g, "$1") : (found[3] as string);
+    rest = rest.slice(found[0].length);
+  }
+  return { scheme: (head[1] as string).toLowerCase(), params };
+}
+
+export interface Answer {
+  status: number;
+  headers: IncomingMessage["headers"];
+  /** The response, unread: read it with text() or pipe it; call drop() when the body is not wanted */
+  stream: IncomingMessage;
+  text(limit?: number): Promise<string>;
+  drop(): void;
+}
+
+export type Body = () => Buffer | Readable;
+
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string | number>,
+  body: Body | undefined,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const https = url.protocol === "https:";
+    const req = (https ? httpsRequest : httpRequest)(
+      url,
+      { method, headers: { "user-agent": "couplet", ...headers }, ...(https ? { agent: httpsAgent() } : {}) },
+      (res) =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          stream: res,
+          text: (limit = 16 * 1024 * 1024) =>
+            new Promise((done, fail) => {
+              const chunks: Buffer[] = [];
+              let size = 0;
+              res.on("data", (chunk: Buffer) => {
+                size += chunk.length;
+                if (size > limit) {
+                  res.destroy();
+                  fail(
+                    new UserError(
+                      `${url.host}: the answer to ${method} ${url.pathname} is over ${limit} bytes`,
+                    ),
+                  );
+                } else chunks.push(chunk);
+              });
+              res.on("end", () => done(Buffer.concat(chunks).toString("utf8")));
+              res.on("error", fail);
+            }),
+          drop: () => res.resume(),
+        }),
+    );
+    req.on("error", (error) => reject(new UserError(`${url.host}: ${error.message}`)));
+    const data = body?.();
+    if (data === undefined) req.end();
+    else if (Buffer.isBuffer(data)) req.end(data);
+    else {
+      data.on("error", (error) => req.destroy(error));
+      data.pipe(req);
+    }
+  });
+}
+
+/** One registry and the access wanted from it, e.g. ["repository:team/app:pull,push", "repository:base:pull"]. */
+export class RegistryClient {
+  readonly root: URL;
+  private authorization: string | undefined;
+  private readonly credentials: Credentials | undefined;
+
+  constructor(
+    readonly registry: string,
+    private readonly scopes: string[],
+    credentials?: Credentials,
+  ) {
+    this.root = apiRoot(registry);
+    this.credentials = credentials ?? credentialsFor(registry);
+  }
+
+  /** A request under /v2/; on a 401 it answers the challenge once (Basic, or a Bearer token) and tries again. */
+  async request(
+    method: string,
+    path: string | URL,
+    headers: Record<string, string | number> = {},
+    body?: Body,
+  ): Promise<Answer> {
+    const url = typeof path === "string" ? new URL(path, this.root) : path;
+    const withAuth = () => (this.authorization ? { ...headers, authorization: this.authorization } : headers);
+    let answer = await send(url, method, withAuth(), body);
+    if (answer.status !== 401) return this.follow(answer, method, headers);
+    answer.drop();
+    // An expired token is renewed the same way: one new answer to the challenge, then a refusal is final.
+    await this.authorize(String(answer.headers["www-authenticate"] ?? ""));
+    answer = await send(url, method, withAuth(), body);
+    if (answer.status === 401) {
+      answer.drop();
+      throw this.refusedCredentials(`${method} ${url.pathname}`);
+    }
+    return this.follow(answer, method, headers);
+  }
+
+  /** Blob GETs are often redirected to storage on another host, which must not see the registry's credentials. */
+  private async follow(
+    answer: Answer,
+    method: string,
+    headers: Record<string, string | number>,
+  ): Promise<Answer> {
+    let current = answer;
+    for (let hops = 0; hops < 5; hops++) {
+      const location = current.headers.location;
+      if ((method !== "GET" && method !== "HEAD") || ![301, 302, 303, 307, 308].includes(current.status))
+        return current;
+      if (!location) return current;
+      current.drop();
+      const target = new URL(location, this.root);
+      const sameHost = target.host === this.root.host;
+      current = await send(
+        target,
+        method,
+        sameHost && this.authorization ? { ...headers, authorization: this.authorization } : headers,
+        undefined,
+      );
+    }
+    return current;
+  }
+
+  private refusedCredentials(what: string): UserError {
+    return new UserError(
+      this.credentials
+        ? `${this.registry}: ${what}: the registry refused the credentials from ${this.credentials.source}`
+        : `${this.registry}: ${what}: the registry wants credentials`,
+      {
+        hint: this.credentials
+          ? "check the user name and password (or token) for this registry"
+          : "log in (docker login, podman login) or set COUPLET_REGISTRY_USERNAME and COUPLET_REGISTRY_PASSWORD",
+      },
+    );
+  }
+
+  private basic(): string | undefined {
+    const creds = this.credentials;
+    return creds
+      ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`
+      : undefined;
+  }
+
+  private async authorize(header: string): Promise<void> {
+    const challenge = parseChallenge(header);
+    if (!challenge) throw this.refusedCredentials("access");
+    if (challenge.scheme === "basic") {
+      const basic = this.basic();
+      if (!basic) throw this.refusedCredentials("access");
+      this.authorization = basic;
+      return;
+    }
+    if (challenge.scheme !== "bearer" || !challenge.params.realm)
+      throw new UserError(`${this.registry}: unsupported authentication scheme ${challenge.scheme}`);
+    const realm = new URL(challenge.params.realm);
+    if (realm.protocol !== "https:" && !(realm.protocol === "http:" && isLoopback(realm.host)))
+      throw new UserError(`${this.registry}: the token service ${realm.origin} is not HTTPS`, {
+        hint: "couplet sends credentials over HTTPS only (plain HTTP on loopback)",
+      });
+    if (challenge.params.service) realm.searchParams.set("service", challenge.params.service);
+    const scopes = new Set([...this.scopes, ...(challenge.params.scope?.split(" ") ?? [])]);
+    for (const scope of scopes) realm.searchParams.append("scope", scope);
+    const basic = this.basic();
+    const answer = await send(realm, "GET", basic ? { authorization: basic } : {}, undefined);
+    const text = await answer.text(1024 * 1024);
+    if (answer.status === 401 || answer.status === 403) throw this.refusedCredentials("the token service");
+    if (answer.status !== 200)
+      throw new UserError(
+        `${this.registry}: the token service ${realm.origin} answered HTTP ${answer.status}`,
+      );
+    let token: unknown;
+    try {
+      const parsed = JSON.parse(text) as { token?: unknown; access_token?: unknown };
+      token = parsed.token ?? parsed.access_token;
+    } catch {
+      token = undefined;
+    }
+    if (typeof token !== "string" || !token)
+      throw new UserError(`${this.registry}: the token service ${realm.origin} answered without a token`);
+    this.authorization = `Bearer ${token}`;
+  }
+}
+
+/** One line for a registry answer that is not the one wanted. */
+export async function unexpected(registry: string, what: string, answer: Answer): Promise<UserError> {
+  const detail = (await answer.text(64 * 1024).catch(() => "")).replace(/\s+/g, " ").trim().slice(0, 200);
+  if (answer.status === 403)
+    return new UserError(`${registry}: ${what}: access denied (HTTP 403)`, {
+      hint: "check that these credentials may read (or push to) this repository",
+    });
+  return new UserError(`${registry}: ${what}: HTTP ${answer.status}${detail ? ` ${detail}` : ""}`);
+}
