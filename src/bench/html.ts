@@ -1,10 +1,7 @@
 // The bench report as one self-contained HTML page: a table and inline SVG bar charts, no scripts, no external files.
+import { escapeHtml, htmlDocument } from "../html/document.js";
 import { machineLine, megabytes, seconds, timeCell } from "./format.js";
 import { type BenchReport, SCENARIO_TITLES, SCENARIOS, type StrategyResult } from "./types.js";
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 interface Bar {
   label: string;
@@ -84,21 +81,16 @@ export function renderHtml(report: BenchReport): string {
         .map((s) => `<td>${escapeHtml(timeCell(r, s, report.runs))}</td>`)
         .join("")}</tr>`,
   );
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>couplet bench: ${escapeHtml(report.project)}</title>
-<style>
+  return htmlDocument({
+    title: `couplet bench: ${report.project}`,
+    css: `
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #222; }
 table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.7rem; text-align: right; }
 th:first-child, thead th { text-align: left; }
 .charts { display: flex; flex-wrap: wrap; gap: 1.5rem; }
-.meta { color: #555; }
-</style>
-</head>
-<body>
+.meta { color: #555; }`,
+    body: `
 <h1>couplet bench: ${escapeHtml(report.project)}</h1>
 <p class="meta">Engine: ${escapeHtml(report.engine.label)} (${escapeHtml(report.engine.version)}). Machine: ${escapeHtml(machineLine(report))}. ${escapeHtml(report.date.slice(0, 10))}, couplet ${escapeHtml(report.couplet)}, ${report.runs} run${report.runs === 1 ? "" : "s"} per strategy.</p>
 <table>
@@ -112,8 +104,6 @@ ${charts(report).join("\n")}
 </div>
 <ul>
 ${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("\n")}
-</ul>
-</body>
-</html>
-`;
+</ul>`,
+  });
 }
