@@ -11,6 +11,7 @@ const clean: InspectReport = {
   wastedBytes: 0,
   efficiency: 1,
   findings: [],
+  folders: { path: "/", size: 0, children: [] },
   missingLibraries: [],
   sharedObjectsChecked: 0,
   warnings: [],

@@ -22,6 +22,8 @@ export interface Finding {
   /** Index of the (last) layer that wrote it */
   layer?: number;
   message: string;
+  /** The lint rule that finds the cause in a Dockerfile, where one does (`couplet explain` it) */
+  rule?: string;
 }
 
 export interface FindingContext {
@@ -104,6 +106,7 @@ function caches(context: FindingContext): Finding[] {
         bytes: summary.bytes,
         layer: summary.layer,
         message: `${what}: ${formatBytes(summary.bytes)} in ${summary.files} files (use a cache mount or remove it in the same RUN)`,
+        rule: "CPL008",
       });
   }
   const archives = tree.get("/var/cache/apt/archives");
@@ -128,6 +131,7 @@ function caches(context: FindingContext): Finding[] {
         bytes: summary.bytes,
         layer: summary.layer,
         message: "apt package lists (rm -rf /var/lib/apt/lists/* in the same RUN, or a cache mount)",
+        rule: "CPL017",
       });
   }
   const aptBin = tree.get("/var/cache/apt");
@@ -170,6 +174,7 @@ function toolchain(context: FindingContext): Finding[] {
           bytes: summary.bytes,
           layer: summary.layer,
           message: `C compiler (cc1${child.children.has("cc1plus") ? ", cc1plus" : ""}): build in a builder stage and copy only the results`,
+          rule: "CPL012",
         });
         return false;
       }
@@ -188,6 +193,7 @@ function toolchain(context: FindingContext): Finding[] {
         bytes: summary.bytes,
         layer: summary.layer,
         message: `C headers beyond Python's (${summary.files} files from -dev packages)`,
+        rule: "CPL012",
       });
   }
   return findings;
@@ -222,6 +228,7 @@ function packages(context: FindingContext, dists: InstalledPackage[]): Finding[]
         bytes: dist.bytes,
         layer: dist.layer,
         message: `${dist.name} is only in non-production dependency groups of the lock (install with --only main)`,
+        rule: "CPL006",
       });
     if (["pip", "setuptools", "wheel"].includes(dist.name) && !mainPackages.has(dist.name)) {
       const venv = venvRoot(context.tree, dist.sitePackages);

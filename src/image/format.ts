@@ -2,8 +2,13 @@
 import { formatBytes } from "./findings.js";
 import type { InspectReport } from "./inspect.js";
 
-function oneLine(text: string, width: number): string {
+/**
+ * A layer's instruction on one line of at most `width` characters: without the shell prefix buildah and docker
+ * record, and without the build arguments buildah lists before it (`|2 A=x B=y /bin/sh -c ...`).
+ */
+export function shortInstruction(text: string, width: number): string {
   const flat = text
+    .replace(/^\|\d+ (\S+=\S* )*(?=\/bin\/sh -c )/, "")
     .replace(/^\/bin\/sh -c (#\(nop\) )?/, "")
     .replace(/\s+/g, " ")
     .trim();
@@ -18,7 +23,7 @@ export function formatTable(report: InspectReport): string {
   lines.push(`${"#".padStart(3)}  ${"size".padStart(9)}  created by`);
   for (const layer of report.layers) {
     lines.push(
-      `${String(layer.index + 1).padStart(3)}  ${formatBytes(layer.size).padStart(9)}  ${oneLine(layer.createdBy || "(no history)", 90)}`,
+      `${String(layer.index + 1).padStart(3)}  ${formatBytes(layer.size).padStart(9)}  ${shortInstruction(layer.createdBy || "(no history)", 90)}`,
     );
     for (const folder of layer.largestFolders.slice(0, 3))
       lines.push(`${"".padStart(16)}${formatBytes(folder.size).padStart(9)}  ${folder.path}/`);
@@ -35,7 +40,7 @@ export function formatTable(report: InspectReport): string {
     for (const finding of report.findings) {
       const layer = finding.layer !== undefined ? ` [layer ${finding.layer + 1}]` : "";
       lines.push(
-        `  ${finding.kind.padEnd(14)} ${formatBytes(finding.bytes).padStart(9)}  ${finding.path}${layer}: ${finding.message}`,
+        `  ${finding.kind.padEnd(14)} ${formatBytes(finding.bytes).padStart(9)}  ${finding.path}${layer}: ${finding.message}${finding.rule ? ` [${finding.rule}]` : ""}`,
       );
     }
   }

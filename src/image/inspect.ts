@@ -7,6 +7,7 @@ import type { LayerBlob, OpenedImage } from "./archive.js";
 import { Budget, costOf } from "./budget.js";
 import { type ElfInfo, ElfScanner } from "./elf.js";
 import { type Finding, findingsFor, formatBytes } from "./findings.js";
+import { type FolderSize, folderSizes } from "./folder-sizes.js";
 import { FsTree, OPAQUE_MARKER, WHITEOUT_PREFIX } from "./fs-tree.js";
 import { type Compression, type LayerEntry, readLayer } from "./layer.js";
 import { type MissingLibrary, missingFor, parseLdConfig, sitePackagesOf } from "./libraries.js";
@@ -46,6 +47,8 @@ export interface InspectReport {
   /** 1 - waste share, as dive computes it */
   efficiency: number;
   findings: Finding[];
+  /** The final filesystem's largest folders, nested (what the HTML report draws as a treemap) */
+  folders: FolderSize;
   missingLibraries: MissingLibrary[];
   /** ELF shared objects checked (in site-packages / dist-packages) */
   sharedObjectsChecked: number;
@@ -433,6 +436,7 @@ export async function scanImage(opened: OpenedImage, options: InspectOptions = {
     wastedBytes,
     efficiency,
     findings,
+    folders: folderSizes(tree),
     missingLibraries,
     sharedObjectsChecked,
     warnings: warningsOf(budget, problems),
