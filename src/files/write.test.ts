@@ -37,6 +37,17 @@ describe("writeFiles", () => {
     expect(readdirSync(dir).sort()).toEqual([".dockerignore", "Dockerfile"]);
   });
 
+  it("replaces a report without a backup when asked (backup: false), leaving nothing else behind", async () => {
+    const dir = folder({ "report.html": "OLD\n" });
+    const file = { path: join(dir, "report.html"), text: "NEW\n" };
+    for (let run = 0; run < 3; run++) {
+      const result = await writeFiles([file], { replace: true, backup: false });
+      expect(result.backups).toEqual([]);
+    }
+    expect(read(dir, "report.html")).toBe("NEW\n");
+    expect(readdirSync(dir)).toEqual(["report.html"]);
+  });
+
   it("refuses to replace without `replace`, and writes nothing (not even the file that is free)", async () => {
     const dir = folder({ Dockerfile: "MINE\n" });
     await expect(writeFiles(pair(dir), { replace: false })).rejects.toBeInstanceOf(RefusedError);

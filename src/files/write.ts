@@ -139,7 +139,17 @@ async function removeQuietly(path: string | undefined): Promise<void> {
  * temporary siblings; backups copied): any failure there removes what was staged and leaves the
  * user's files as they were. Then each file appears by an atomic rename.
  */
-export async function writeFiles(files: FileToWrite[], options: { replace: boolean }): Promise<WriteResult> {
+export async function writeFiles(
+  files: FileToWrite[],
+  options: {
+    replace: boolean;
+    /**
+     * Keep a replaced file as `.bak` (the default). false is for one report the command itself made and remakes:
+     * its atomic rename is still all or nothing, but of several files, those replaced before a failure stay so.
+     */
+    backup?: boolean;
+  },
+): Promise<WriteResult> {
   const staged: Staged[] = [];
   for (const file of files) staged.push({ given: file.path, ...(await resolveTarget(file.path)) });
   const present = staged.filter((s) => s.existed);
@@ -155,7 +165,8 @@ export async function writeFiles(files: FileToWrite[], options: { replace: boole
   }
   try {
     for (const [i, s] of staged.entries()) await writeTemp(s, (files[i] as FileToWrite).text);
-    for (const s of staged) if (s.existed) s.backup = await makeBackup(s.target);
+    if (options.backup !== false)
+      for (const s of staged) if (s.existed) s.backup = await makeBackup(s.target);
   } catch (error) {
     for (const s of staged) {
       await removeQuietly(s.temp);
@@ -173,7 +184,9 @@ export async function writeFiles(files: FileToWrite[], options: { replace: boole
       for (const t of staged) {
         await removeQuietly(t.temp);
         if (!done.includes(t)) await removeQuietly(t.backup);
-        else if (!t.backup) await removeQuietly(t.target);
+        else if (!t.backup) {
+          if (!t.existed) await removeQuietly(t.target);
+        }
         // A backup is removed only once its content is back in place; otherwise it is all the user has.
         else if (
           await copyFile(t.backup, t.target).then(
