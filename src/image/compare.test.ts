@@ -46,6 +46,7 @@ function image(
       wastedBytes: 0,
       efficiency: 1,
       findings: [],
+      folders: { path: "/", size: 0, children: [] },
       missingLibraries: [],
       sharedObjectsChecked: 0,
       warnings: [],

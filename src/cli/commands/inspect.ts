@@ -3,6 +3,7 @@ import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { UserError } from "../../errors.js";
+import { writeFiles } from "../../files/write.js";
 import { type OpenedImage, openImageArchive } from "../../image/archive.js";
 import { type Comparison, compareImages, DEFAULT_DEPTH, scanForComparison } from "../../image/compare.js";
 import { formatComparison } from "../../image/compare-format.js";
@@ -15,7 +16,8 @@ import type { Project } from "../../project/types.js";
 import { action } from "../run.js";
 
 interface InspectFlags {
-  format: "table" | "json";
+  format: "table" | "json" | "html";
+  output?: string;
   failOn?: string;
   project?: string;
   engine?: EngineName;
@@ -53,13 +55,26 @@ function positive(flag: string, text: string, min: number): number {
   return value;
 }
 
-function print(text: string): void {
+/** The report to --output (replaced whole, in one rename) or to standard output. */
+async function emit(text: string, output: string | undefined): Promise<void> {
+  if (output) {
+    await writeFiles([{ path: resolve(output), text }], { replace: true, backup: false });
+    return;
+  }
   // `couplet inspect IMG | head` closes the pipe early: that is not an error worth a stack trace.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
     throw error;
   });
   process.stdout.write(text);
+}
+
+async function render(report: InspectReport, format: InspectFlags["format"]): Promise<string> {
+  if (format === "json") return `${JSON.stringify(report, null, 2)}\n`;
+  if (format === "table") return formatTable(report);
+  // Loaded only when asked for: the treemap layout is not worth its start-up cost for the other formats.
+  const { renderInspectHtml } = await import("../../image/html.js");
+  return renderInspectHtml(report);
 }
 
 export function register(program: Command): void {
@@ -70,7 +85,15 @@ export function register(program: Command): void {
     )
     .argument("<image>", "image name, or path of a docker save / OCI archive / OCI layout folder")
     .argument("[other]", "a second image to compare the first with (what grew, what was added or removed)")
-    .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
+    .addOption(
+      new Option("--format <format>", "output format (html: one self-contained page with charts)")
+        .choices(["table", "json", "html"])
+        .default("table"),
+    )
+    .option(
+      "-o, --output <file>",
+      "write the report to this file (replaced whole) instead of standard output",
+    )
     .option(
       "--fail-on <conditions>",
       "exit 1 when one holds (comma-separated): missing-libraries, caches, toolchain, dev-deps, efficiency<0.95, wasted>20MB; comparing, growth>10MB (and the others hold for the second image)",
@@ -97,13 +120,15 @@ export function register(program: Command): void {
             "--fail-on growth: compares two images (couplet inspect A B --fail-on growth>10MB)",
           );
         const project = flags.project ? await analyze(resolve(flags.project)) : undefined;
+        if (other && flags.format === "html")
+          throw new UserError("--format html shows one image; compare two with --format table or json");
         if (other) return compare(target, other, flags, { top, depth, project, conditions });
         const report = await withImage(target, flags.engine, async (opened, exported) => {
           const scanned = await inspectImage(opened, { top, ...(project ? { project } : {}) });
           if (exported) scanned.image.source = `${target} (${exported.engine})`;
           return scanned;
         });
-        print(flags.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
+        await emit(await render(report, flags.format), flags.output);
         return reportFailures(failures(report, conditions));
       }),
     );
@@ -137,7 +162,10 @@ async function compare(
     });
   const [a, b] = await Promise.all([scan(first), scan(second)]);
   const comparison: Comparison = compareImages(a, b, { top: options.top, depth: options.depth });
-  print(flags.format === "json" ? `${JSON.stringify(comparison, null, 2)}\n` : formatComparison(comparison));
+  await emit(
+    flags.format === "json" ? `${JSON.stringify(comparison, null, 2)}\n` : formatComparison(comparison),
+    flags.output,
+  );
   const report: InspectReport = b.report;
   return reportFailures([
     ...growthFailures(comparison.delta, options.conditions),
