@@ -271,7 +271,8 @@ function findings(all: Group[]): string {
     return `<div class="group" id="kind-${group.kind}" data-kind-group="${group.kind}">
 <h3>${escapeHtml(KINDS[group.kind].title)}: ${span("bytes", sumOf(group), group.bytes)} in ${span("count", countOf(group), group.items.length)}</h3>
 <p class="fix">Fix: ${escapeHtml(KINDS[group.kind].fix)}</p>
-<table>
+<table class="findings">
+<colgroup><col class="c-path"><col class="c-bytes"><col class="c-layer"><col></colgroup>
 <thead><tr><th>path</th><th class="n">would save</th><th class="n">layer</th><th>why, and the fix</th></tr></thead>
 <tbody>
 ${rows.join("\n")}
@@ -358,6 +359,8 @@ th { font-weight: 600; color: var(--muted); font-size: 12px; }
 .path { overflow-wrap: anywhere; }
 td.instruction { max-width: 0; width: 70%; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .rule { font: 600 11px ui-monospace, monospace; background: #e8edff; color: #3344a0; border-radius: 4px; padding: 1px 5px; white-space: nowrap; }
+table.findings { table-layout: fixed; }
+col.c-path { width: 34%; } col.c-bytes { width: 8.5em; } col.c-layer { width: 4.5em; }
 ul.savings { list-style: none; margin: 0; padding: 0; }
 ul.savings li { display: grid; grid-template-columns: minmax(0, 1fr) 90px; gap: 2px 10px; padding: 4px 0; border-bottom: 1px solid var(--line); }
 ul.savings .bar { grid-column: 1; height: 8px; background: #eef0f3; border-radius: 4px; overflow: hidden; }
