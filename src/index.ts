@@ -9,6 +9,14 @@ export { detectEngine } from "./engine/detect.js";
 export type { Engine } from "./engine/types.js";
 export { formatUserError, isUserError, UserError } from "./errors.js";
 export { render, renderDockerfile, renderDockerignore } from "./generate/render.js";
+export { openImageArchive } from "./image/archive.js";
+export {
+  type ComparedImage,
+  type CompareOptions,
+  type Comparison,
+  compareImages,
+  scanForComparison,
+} from "./image/compare.js";
 export type { InspectOptions, InspectReport } from "./image/inspect.js";
 export { inspectImage } from "./image/inspect.js";
 export * from "./lint/index.js";

@@ -64,6 +64,16 @@ describe("couplet inspect A B", () => {
     expect(comparison.delta).toBe(added);
   });
 
+  it("cuts folders to --depth, but never above a package's folder in site-packages", () => {
+    const { stdout } = couplet("inspect", a, b, "--format", "json", "--depth", "1");
+    const folders = (JSON.parse(stdout) as Comparison).folders;
+    expect(folders.depth).toBe(1);
+    expect(folders.items.map((f) => [f.path, f.status])).toEqual([
+      [`/${site}/idna`, "added"],
+      [`/${site}/idna-3.10.dist-info`, "added"],
+    ]);
+  });
+
   it("prints a table naming what was added", () => {
     const { code, stdout } = couplet("inspect", a, b);
     expect(code).toBe(0);

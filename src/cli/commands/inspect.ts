@@ -81,7 +81,7 @@ export function register(program: Command): void {
   program
     .command("inspect")
     .description(
-      "inspect an image (engine image name, docker-archive tar, OCI archive or OCI layout) without extracting it",
+      "inspect an image (engine image name, docker-archive tar, OCI archive or OCI layout) without extracting it, or compare two images",
     )
     .argument("<image>", "image name, or path of a docker save / OCI archive / OCI layout folder")
     .argument("[other]", "a second image to compare the first with (what grew, what was added or removed)")
