@@ -1,10 +1,11 @@
-// `couplet assemble`: a Poetry project's image from its lock, a base image on disk and downloaded wheels, no engine.
+// `couplet assemble`: a Poetry project's image from its lock, a base image and downloaded wheels, no engine.
 import { createHash } from "node:crypto";
 import { defaultTag } from "../engine/project-build.js";
 import { UserError } from "../errors.js";
 import { generateFor } from "../pipeline.js";
 import type { Plan } from "../plan/types.js";
 import { analyze } from "../project/analyze.js";
+import type { Project } from "../project/types.js";
 import { type BaseImage, readBase } from "./base.js";
 import { cacheRoot, fetchWheel, type WheelRequest } from "./download.js";
 import { sourceDateEpoch } from "./epoch.js";
@@ -17,16 +18,20 @@ import {
   writeDockerArchive,
   writeOciLayout,
 } from "./image.js";
+import { buildIndex, pushIndex, writeIndexArchive, writeIndexLayout } from "./index-image.js";
 import { LayerTree, packLayer } from "./layer.js";
 import { chooseWheels, platformOf, productionPackages, selectionFor } from "./packages.js";
-import { parsePlatform } from "./pull.js";
+import { formatPlatform, type Platform, parsePlatform } from "./pull.js";
 import { type PushReport, parsePushReference, pushImage } from "./push.js";
 import { projectLayer, setupLayer, venvFor } from "./runtime.js";
 import { installWheel } from "./wheel.js";
 
 export interface AssembleOptions {
-  /** A registry reference (host/name:tag, name@sha256:…), or a docker-archive, OCI archive or OCI layout on disk */
-  base: string;
+  /**
+   * A registry reference (host/name:tag, name@sha256:…), or a docker-archive, OCI archive or OCI layout on disk;
+   * several as `linux/arm64=REF`, one per platform
+   */
+  base: string | string[];
   /** Write a docker-archive here */
   output?: string;
   /** Write an OCI image layout folder here */
@@ -34,7 +39,7 @@ export interface AssembleOptions {
   /** Push to this registry reference (host[:port]/name[:tag]) */
   push?: string;
   tag?: string;
-  /** "linux/amd64": checked against the base, whose architecture decides */
+  /** "linux/amd64" or "linux/amd64,linux/arm64": one image per platform and an index over them */
   platform?: string;
   /** Seconds since the epoch for every timestamp; default SOURCE_DATE_EPOCH, else the project's last commit */
   sourceDateEpoch?: number;
@@ -43,16 +48,25 @@ export interface AssembleOptions {
   onProgress?: (line: string) => void;
 }
 
-export interface AssembleReport {
-  tag: string;
+export interface PlatformReport {
+  /** linux/amd64 */
+  platform: string;
   /** The image id: digest of its config */
   configDigest: string;
   manifestDigest: string;
   base: { source: string; python: string; executable: string; glibc: string; architecture: string };
-  created: string;
   layers: { holds: string; digest: string; diffId: string; size: number }[];
   packages: { name: string; version: string; wheel: string; cached: boolean }[];
-  outputs: { dockerArchive?: string; ociLayout?: string; pushed?: PushReport };
+}
+
+export interface AssembleReport extends Omit<PlatformReport, "platform"> {
+  tag: string;
+  /** What the tag names: the image's manifest, or with several platforms the index over them */
+  digest: string;
+  created: string;
+  /** One per platform, in the order asked for; the fields above repeat the first */
+  images: PlatformReport[];
+  outputs: { dockerArchive?: string; ociArchive?: string; ociLayout?: string; pushed?: PushReport };
 }
 
 /** A package whose install is at least this big gets a layer of its own; smaller ones share a few buckets. */
@@ -137,35 +151,89 @@ function settingsFor(plan: Plan, created: Date) {
   };
 }
 
-/** Assemble the project in `dir` onto the base and write the outputs asked for. */
-export async function assemble(dir: string, options: AssembleOptions): Promise<AssembleReport> {
-  if (!options.output && !options.ociLayout && !options.push)
-    throw new UserError(
-      "nothing to write: give --output FILE (docker-archive), --oci-layout DIR or --push REF",
-    );
-  // A bad reference or an output that must not be replaced is refused before any download.
-  if (options.push) parsePushReference(options.push);
-  if (options.output) await checkReplaceable(options.output, "file");
-  if (options.ociLayout) await checkReplaceable(options.ociLayout, "oci-layout");
-  const progress = options.onProgress ?? (() => {});
-  const project = await analyze(dir);
-  const epoch = await sourceDateEpoch(project.dir, options.sourceDateEpoch);
-  const cacheDir = options.cacheDir ?? cacheRoot();
-  const base: BaseImage = await readBase(options.base, {
-    cacheDir,
-    progress,
-    ...(options.platform ? { platform: parsePlatform(options.platform) } : {}),
+/** `--base` as given: `REF`, or `linux/arm64=REF` for one platform of several. */
+export function parseBaseArgument(text: string): { platform?: Platform; ref: string } {
+  const found = /^(linux\/[^=]+)=(.+)$/.exec(text);
+  return found ? { platform: parsePlatform(found[1] as string), ref: found[2] as string } : { ref: text };
+}
+
+function samePlatform(a: Platform, b: Platform): boolean {
+  return a.architecture === b.architecture && (a.variant ?? "") === (b.variant ?? "");
+}
+
+interface Target {
+  /** Set when platforms were asked for (--platform, or --base PLATFORM=REF) */
+  platform: Platform | undefined;
+  source: string;
+  base: BaseImage;
+}
+
+/**
+ * The base for each platform asked for: a `--base PLATFORM=REF` for that platform, else the one plain `--base`
+ * (a registry index or an OCI layout with an index gives each platform its own image). No platform asked for:
+ * the one base, whose architecture decides.
+ */
+async function targetsFor(
+  options: AssembleOptions,
+  cacheDir: string,
+  progress: (line: string) => void,
+): Promise<Target[]> {
+  const given = (Array.isArray(options.base) ? options.base : [options.base]).map(parseBaseArgument);
+  const plain = given.filter((entry) => !entry.platform);
+  if (plain.length > 1)
+    throw new UserError(`--base given ${plain.length} times without a platform`, {
+      hint: "give one --base REF, or one --base linux/ARCH=REF per platform",
+    });
+  const platforms = options.platform
+    ? options.platform.split(",").map((text) => parsePlatform(text.trim()))
+    : given.some((entry) => entry.platform)
+      ? given.flatMap((entry) => (entry.platform ? [entry.platform] : []))
+      : undefined;
+  if (!platforms) {
+    const source = plain[0]?.ref as string;
+    return [{ platform: undefined, source, base: await readBase(source, { cacheDir, progress }) }];
+  }
+  platforms.forEach((platform, index) => {
+    if (platforms.findIndex((other) => samePlatform(other, platform)) !== index)
+      throw new UserError(`--platform ${formatPlatform(platform)} is named twice`);
   });
-  if (options.platform && options.platform !== `linux/${base.architecture}`)
-    throw new UserError(
-      `--platform ${options.platform}: the base image ${options.base} is linux/${base.architecture}`,
-      {
-        hint: "give a base image for that platform (one platform per run for now)",
-      },
-    );
+  const targets: Target[] = [];
+  for (const platform of platforms) {
+    const entry = given.find((e) => e.platform && samePlatform(e.platform, platform)) ?? plain[0];
+    if (!entry)
+      throw new UserError(`${formatPlatform(platform)}: no --base for this platform`, {
+        hint: `give --base ${formatPlatform(platform)}=REF, or one --base whose index holds every platform`,
+      });
+    const base = await readBase(entry.ref, { cacheDir, progress, platform });
+    if (base.architecture !== platform.architecture)
+      throw new UserError(
+        `--platform ${formatPlatform(platform)}: the base image ${entry.ref} is linux/${base.architecture}`,
+        { hint: `give a base for that platform: --base ${formatPlatform(platform)}=REF` },
+      );
+    targets.push({ platform, source: entry.ref, base });
+  }
+  return targets;
+}
+
+interface Built {
+  target: Target;
+  image: Assembled;
+  layers: OwnLayer[];
+  installed: { request: WheelRequest; cached: boolean }[];
+}
+
+/** One image: the platform's wheels installed into the venv, the project, layers, config and manifest. */
+async function assembleOne(
+  project: Project,
+  target: Target,
+  created: Date,
+  cacheDir: string,
+  progress: (line: string) => void,
+): Promise<Built> {
+  const { base, source } = target;
   const minor = `${base.python.major}.${base.python.minor}`;
   progress(
-    `base ${options.base}: CPython ${base.python.version} (${base.python.executable}), glibc ${base.glibc.major}.${base.glibc.minor}, ${base.architecture}`,
+    `base ${source}: CPython ${base.python.version} (${base.python.executable}), glibc ${base.glibc.major}.${base.glibc.minor}, ${base.architecture}`,
   );
   // The plan and .dockerignore `couplet init` would write for this interpreter and platform: the same pipeline.
   const { plan, files } = generateFor(project, { python: minor, platforms: [platformOf(base)] });
@@ -177,7 +245,6 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
     progress(`${cached ? "cached" : "downloaded"} ${request.filename}`);
     return { request, cached, tree: await installWheel(data, request.filename, venv) };
   });
-  const created = new Date(epoch * 1000);
   const trees: { tree: LayerTree; holds: string }[] = [
     { tree: setupLayer(plan, base, venv), holds: `runtime user and an empty venv at ${venv.root}` },
     ...dependencyLayers(installed),
@@ -192,34 +259,24 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
     layers.push({ packed, holds });
     progress(`layer ${packed.digest.slice(7, 19)} ${(packed.gzip.length / 1024).toFixed(0)} KiB: ${holds}`);
   }
-  const image: Assembled = buildImage(
-    base,
-    await describeBaseLayers(base),
-    layers,
-    settingsFor(plan, created),
-  );
-  const tag = options.tag ?? defaultTag(project.name);
-  if (options.output) {
-    await writeDockerArchive(image, options.output, tag, created);
-    progress(`wrote ${options.output} (docker-archive, ${tag})`);
-  }
-  if (options.ociLayout) {
-    await writeOciLayout(image, options.ociLayout, tag);
-    progress(`wrote ${options.ociLayout} (OCI layout, ${tag})`);
-  }
-  const pushed = options.push ? await pushImage(image, options.push, progress) : undefined;
+  const image = buildImage(base, await describeBaseLayers(base), layers, settingsFor(plan, created));
+  return { target, image, layers, installed };
+}
+
+function imageReport(built: Built): PlatformReport {
+  const { image, target, layers, installed } = built;
+  const base = target.base;
   return {
-    tag,
+    platform: `linux/${base.architecture}`,
     configDigest: image.configDigest,
     manifestDigest: image.manifestDigest,
     base: {
-      source: options.base,
+      source: target.source,
       python: base.python.version,
       executable: base.python.executable,
       glibc: `${base.glibc.major}.${base.glibc.minor}`,
       architecture: base.architecture,
     },
-    created: created.toISOString(),
     layers: layers.map((layer) => ({
       holds: layer.holds,
       digest: layer.packed.digest,
@@ -232,10 +289,79 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
       wheel: request.filename,
       cached,
     })),
-    outputs: {
-      ...(options.output ? { dockerArchive: options.output } : {}),
-      ...(options.ociLayout ? { ociLayout: options.ociLayout } : {}),
-      ...(pushed ? { pushed } : {}),
-    },
+  };
+}
+
+/** Assemble the project in `dir` onto the base (one image, or one per platform and an index) and write the outputs. */
+export async function assemble(dir: string, options: AssembleOptions): Promise<AssembleReport> {
+  if (!options.output && !options.ociLayout && !options.push)
+    throw new UserError(
+      "nothing to write: give --output FILE (docker-archive), --oci-layout DIR or --push REF",
+    );
+  // A bad reference or an output that must not be replaced is refused before any download.
+  if (options.push) parsePushReference(options.push);
+  if (options.output) await checkReplaceable(options.output, "file");
+  if (options.ociLayout) await checkReplaceable(options.ociLayout, "oci-layout");
+  const progress = options.onProgress ?? (() => {});
+  const project = await analyze(dir);
+  const epoch = await sourceDateEpoch(project.dir, options.sourceDateEpoch);
+  const cacheDir = options.cacheDir ?? cacheRoot();
+  const created = new Date(epoch * 1000);
+  const targets = await targetsFor(options, cacheDir, progress);
+  const built: Built[] = [];
+  for (const target of targets) built.push(await assembleOne(project, target, created, cacheDir, progress));
+  const tag = options.tag ?? defaultTag(project.name);
+  const images = built.map(imageReport);
+  const first = built[0] as Built;
+  const outputs: AssembleReport["outputs"] = {};
+  let digest = first.image.manifestDigest;
+  if (built.length === 1) {
+    const image = first.image;
+    if (options.output) {
+      await writeDockerArchive(image, options.output, tag, created);
+      progress(`wrote ${options.output} (docker-archive, ${tag})`);
+      outputs.dockerArchive = options.output;
+    }
+    if (options.ociLayout) {
+      await writeOciLayout(image, options.ociLayout, tag);
+      progress(`wrote ${options.ociLayout} (OCI layout, ${tag})`);
+      outputs.ociLayout = options.ociLayout;
+    }
+    if (options.push) outputs.pushed = await pushImage(image, options.push, progress);
+  } else {
+    const index = buildIndex(
+      built.map(({ target, image }) => ({
+        platform: target.platform ?? { os: "linux", architecture: target.base.architecture },
+        image,
+      })),
+    );
+    digest = index.digest;
+    const names = index.images.map(({ platform }) => formatPlatform(platform)).join(", ");
+    if (options.output) {
+      await writeIndexArchive(index, options.output, tag, created);
+      progress(
+        `wrote ${options.output} (OCI archive with an index over ${names}: a docker-archive holds one image, not an index)`,
+      );
+      outputs.ociArchive = options.output;
+    }
+    if (options.ociLayout) {
+      await writeIndexLayout(index, options.ociLayout, tag);
+      progress(`wrote ${options.ociLayout} (OCI layout with an index over ${names}, ${tag})`);
+      outputs.ociLayout = options.ociLayout;
+    }
+    if (options.push) outputs.pushed = await pushIndex(index, options.push, progress);
+  }
+  const single = images[0] as PlatformReport;
+  return {
+    tag,
+    digest,
+    configDigest: single.configDigest,
+    manifestDigest: single.manifestDigest,
+    base: single.base,
+    created: created.toISOString(),
+    layers: single.layers,
+    packages: single.packages,
+    images,
+    outputs,
   };
 }

@@ -122,14 +122,10 @@ export interface BaseOptions {
 /** The image's facts from a registry reference, or a docker-archive, OCI archive or OCI layout on disk. */
 export async function readBase(target: string, options?: BaseOptions): Promise<BaseImage> {
   if (options && (await isRegistryReference(target))) {
-    const platform = options.platform ?? {
-      os: "linux",
-      architecture: process.arch === "arm64" ? "arm64" : "amd64",
-    };
-    const pulled = await pullBase(target, platform, options.cacheDir, options.progress ?? (() => {}));
+    const pulled = await pullBase(target, options.platform, options.cacheDir, options.progress ?? (() => {}));
     return { ...(await factsOf(pulled.opened, target)), origin: pulled.origin };
   }
-  return factsOf(await openImageArchive(target), target);
+  return factsOf(await openImageArchive(target, options?.platform?.architecture), target);
 }
 
 /** Find an opened image's interpreter, ABI and glibc. */

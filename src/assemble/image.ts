@@ -193,7 +193,7 @@ export function buildImage(
   };
 }
 
-function hex(digest: string): string {
+export function hex(digest: string): string {
   return digest.slice("sha256:".length);
 }
 
@@ -229,7 +229,7 @@ export async function checkReplaceable(target: string, kind: "file" | "oci-layou
 }
 
 /** Write `target` through a temporary sibling and a rename: a failure never leaves a half-written output. */
-async function atomically(
+export async function atomically(
   target: string,
   kind: "file" | "oci-layout",
   write: (temporary: string) => Promise<void>,

@@ -229,10 +229,15 @@ export async function platformsOf(text: string): Promise<Platform[] | undefined>
  */
 export async function pullBase(
   text: string,
-  platform: Platform,
+  asked: Platform | undefined,
   cacheDir: string,
   progress: (line: string) => void,
 ): Promise<PulledBase> {
+  // Not asked: an index gives this machine's platform, a single image is taken as it is.
+  const platform: Platform = asked ?? {
+    os: "linux",
+    architecture: process.arch === "arm64" ? "arm64" : "amd64",
+  };
   const ref = parseReference(text, "--base", true);
   const label = formatReference(ref);
   const client = new RegistryClient(ref.registry, [`repository:${ref.repository}:pull`]);
@@ -266,6 +271,11 @@ export async function pullBase(
     Buffer.from(await source.readText(configName), "utf8"),
     imageConfig,
   );
+  // A single-platform image for another platform: say so before pulling its layers.
+  if (asked && config.architecture && config.architecture !== asked.architecture)
+    throw new UserError(`${label}: the image is linux/${config.architecture}, not ${formatPlatform(asked)}`, {
+      hint: `give a base for that platform: --base ${formatPlatform(asked)}=REF`,
+    });
   const layers: LayerBlob[] = [];
   for (const layer of manifest.layers) {
     const fresh = await fetchBlob(client, ref, layer, cacheDir);

@@ -100,17 +100,25 @@ async function openDockerArchive(source: BlobSource): Promise<OpenedImage> {
   return { format: "docker-archive", source, config, layers, tags: first.RepoTags ?? [] };
 }
 
-async function openOci(source: BlobSource): Promise<OpenedImage> {
+async function openOci(source: BlobSource, architecture?: string): Promise<OpenedImage> {
   let indexName = "index.json";
   let index = await json(source, indexName, ociIndex);
   const tags: string[] = [];
   for (let depth = 0; depth < 4; depth++) {
     const candidates: Descriptor[] = index.manifests;
-    const chosen =
-      candidates.find((d) => d.platform?.os === "linux" && d.platform.architecture === hostArch) ??
-      candidates.find((d) => d.platform?.architecture !== "unknown") ??
-      candidates[0];
-    if (!chosen) throw bad(source.label, `${indexName} lists no image`);
+    const forPlatform = (arch: string) =>
+      candidates.find((d) => d.platform?.os === "linux" && d.platform.architecture === arch);
+    // Asked for an architecture: that one (an entry without a platform may be a nested index or the only image).
+    const chosen = architecture
+      ? (forPlatform(architecture) ?? candidates.find((d) => !d.platform))
+      : (forPlatform(hostArch) ??
+        candidates.find((d) => d.platform?.architecture !== "unknown") ??
+        candidates[0]);
+    if (!chosen)
+      throw bad(
+        source.label,
+        architecture ? `${indexName} has no image for linux/${architecture}` : `${indexName} lists no image`,
+      );
     const ref = chosen.annotations?.["org.opencontainers.image.ref.name"];
     if (ref) tags.push(ref);
     const mediaType = chosen.mediaType;
@@ -138,8 +146,11 @@ async function openOci(source: BlobSource): Promise<OpenedImage> {
   throw bad(source.label, "OCI indexes nest too deep");
 }
 
-/** Open a docker-archive or OCI archive tar, or an OCI layout directory; UserError (exit 2) for anything else. */
-export async function openImageArchive(target: string): Promise<OpenedImage> {
+/**
+ * Open a docker-archive or OCI archive tar, or an OCI layout directory; UserError (exit 2) for anything else.
+ * From an OCI index, the image for `architecture` (default: this machine's, else the first).
+ */
+export async function openImageArchive(target: string, architecture?: string): Promise<OpenedImage> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(target);
@@ -165,6 +176,6 @@ export async function openImageArchive(target: string): Promise<OpenedImage> {
     }
   }
   if (await source.has("manifest.json")) return openDockerArchive(source);
-  if (await source.has("index.json")) return openOci(source);
+  if (await source.has("index.json")) return openOci(source, architecture);
   throw bad(target, "neither a docker-archive (no manifest.json) nor an OCI layout (no index.json)");
 }

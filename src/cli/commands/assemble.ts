@@ -5,7 +5,8 @@ import { type AssembleOptions, assemble } from "../../assemble/assemble.js";
 import { action } from "../run.js";
 
 // The flags are the library's options by name (commander camel-cases them), plus the output format.
-type AssembleFlags = Pick<AssembleOptions, "base" | "output" | "ociLayout" | "push" | "tag" | "platform"> & {
+type AssembleFlags = Pick<AssembleOptions, "output" | "ociLayout" | "push" | "tag" | "platform"> & {
+  base: string[];
   json?: boolean;
 };
 
@@ -16,7 +17,8 @@ export function register(program: Command): void {
     .argument("[dir]", "project folder", ".")
     .requiredOption(
       "--base <ref>",
-      "base image: a registry reference (host[:port]/name:tag or @sha256:…; python:3.12-slim is Docker Hub's), or a docker-archive, OCI archive or OCI layout folder",
+      "base image: a registry reference (host[:port]/name:tag or @sha256:…; python:3.12-slim is Docker Hub's), or a docker-archive, OCI archive or OCI layout folder; repeat as --base linux/ARCH=REF for one per platform",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option(
       "--output <file>",
@@ -28,7 +30,10 @@ export function register(program: Command): void {
       "push to a registry: host[:port]/name[:tag] (plain HTTP on loopback only; credentials from docker/podman login or COUPLET_REGISTRY_USERNAME/PASSWORD)",
     )
     .option("--tag <name>", "image name in the outputs (default couplet/<project>:latest)")
-    .option("--platform <os/arch>", "target platform; must match the base (linux/amd64 or linux/arm64)")
+    .option(
+      "--platform <list>",
+      "target platforms, e.g. linux/amd64,linux/arm64: one image each and an index over them (--output then writes an OCI archive: a docker-archive holds one image)",
+    )
     .option("--json", "print the report (digests, layers, packages) as JSON")
     .action(
       action(async (dir: string, flags: AssembleFlags) => {
@@ -42,7 +47,10 @@ export function register(program: Command): void {
           onProgress: (line) => process.stderr.write(`${line}\n`),
         });
         if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else process.stdout.write(`${report.tag} ${report.configDigest}\n`);
+        else
+          process.stdout.write(
+            `${report.tag} ${report.images.length > 1 ? report.digest : report.configDigest}\n`,
+          );
         return 0;
       }),
     );
