@@ -89,14 +89,42 @@ describe("writeFiles", () => {
   });
 
   it("a failure while staging the second file leaves the first untouched and removes every temp and backup", async () => {
-    const dir = folder({ Dockerfile: "ORIGINAL\n" });
+    const dir = folder({ Dockerfile: "ORIGINAL\n", blocker: "a file where a folder goes\n" });
     const files = [
       { path: join(dir, "Dockerfile"), text: "NEW\n" },
-      { path: join(dir, "missing", ".dockerignore"), text: "NEW\n" },
+      { path: join(dir, "blocker", ".dockerignore"), text: "NEW\n" },
     ];
     await expect(writeFiles(files, { replace: true })).rejects.toBeInstanceOf(OutputFileError);
-    expect(readdirSync(dir)).toEqual(["Dockerfile"]);
+    expect(readdirSync(dir).sort()).toEqual(["Dockerfile", "blocker"]);
     expect(read(dir, "Dockerfile")).toBe("ORIGINAL\n");
+  });
+
+  it("makes the folders a new file needs (.github/workflows)", async () => {
+    const dir = folder();
+    const path = join(dir, ".github", "workflows", "couplet.yml");
+    await writeFiles([{ path, text: "name: ci\n" }], { replace: false });
+    expect(readFileSync(path, "utf8")).toBe("name: ci\n");
+  });
+
+  it("takes away the folders it made when a later file fails: nothing was written means no folder either", async () => {
+    const dir = folder({ blocker: "a file where a folder goes\n" });
+    const files = [
+      { path: join(dir, ".github", "workflows", "couplet.yml"), text: "name: ci\n" },
+      { path: join(dir, "blocker", "Dockerfile"), text: "NEW\n" },
+    ];
+    await expect(writeFiles(files, { replace: false })).rejects.toBeInstanceOf(OutputFileError);
+    expect(readdirSync(dir)).toEqual(["blocker"]);
+  });
+
+  it("keeps a folder that was already there, even empty, when it takes its own away", async () => {
+    const dir = folder({ blocker: "x\n" });
+    mkdirSync(join(dir, ".github"));
+    const files = [
+      { path: join(dir, ".github", "workflows", "couplet.yml"), text: "name: ci\n" },
+      { path: join(dir, "blocker", "Dockerfile"), text: "NEW\n" },
+    ];
+    await expect(writeFiles(files, { replace: false })).rejects.toBeInstanceOf(OutputFileError);
+    expect(readdirSync(join(dir, ".github"))).toEqual([]);
   });
 
   it("follows a symlink: the target is rewritten, the link stays a link", async () => {

@@ -5,10 +5,12 @@ import {
   copyFile,
   type FileHandle,
   lstat,
+  mkdir,
   open,
   readlink,
   realpath,
   rename,
+  rmdir,
   stat,
   unlink,
 } from "node:fs/promises";
@@ -134,6 +136,35 @@ async function removeQuietly(path: string | undefined): Promise<void> {
 }
 
 /**
+ * Make the folders a new file needs (`.github/workflows`), outermost first, appending each one made to
+ * `made` so a failure can take them away again: "nothing was written" includes folders.
+ */
+async function makeFolders(target: string, made: string[]): Promise<void> {
+  const missing: string[] = [];
+  for (let dir = dirname(target); ; dir = dirname(dir)) {
+    const info = await stat(dir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      return fail("make the folder", dir, error);
+    });
+    if (info) break;
+    missing.unshift(dir);
+    if (dirname(dir) === dir) break;
+  }
+  for (const dir of missing) {
+    try {
+      await mkdir(dir);
+    } catch (error) {
+      fail("make the folder", dir, error);
+    }
+    made.push(dir);
+  }
+}
+
+async function removeFolders(made: string[]): Promise<void> {
+  for (const dir of [...made].reverse()) await rmdir(dir).catch(() => undefined);
+}
+
+/**
  * Write every file or none. First everything is checked and staged (targets resolved through
  * symlinks, refused if present without `replace` or not a regular file; contents written to
  * temporary siblings; backups copied): any failure there removes what was staged and leaves the
@@ -163,7 +194,9 @@ export async function writeFiles(
       },
     );
   }
+  const folders: string[] = [];
   try {
+    for (const s of staged) if (!s.existed) await makeFolders(s.target, folders);
     for (const [i, s] of staged.entries()) await writeTemp(s, (files[i] as FileToWrite).text);
     if (options.backup !== false)
       for (const s of staged) if (s.existed) s.backup = await makeBackup(s.target);
@@ -172,6 +205,7 @@ export async function writeFiles(
       await removeQuietly(s.temp);
       await removeQuietly(s.backup);
     }
+    await removeFolders(folders);
     throw error;
   }
   const done: Staged[] = [];
@@ -196,6 +230,7 @@ export async function writeFiles(
         )
           await removeQuietly(t.backup);
       }
+      await removeFolders(folders);
       fail("replace it", s.given, error);
     }
   }
