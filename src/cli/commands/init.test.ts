@@ -1,5 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -142,5 +150,95 @@ describe("--platform on init and plan", () => {
     expect(code).toBe(2);
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toContain("linux/s390x");
+  });
+});
+
+describe("couplet init --ci github", () => {
+  const amd64Only = join(root, "test/fixtures/projects/amd64-only-wheels");
+  const git = (cwd: string, ...args: string[]) => {
+    const result = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], {
+      cwd,
+      encoding: "utf8",
+    });
+    expect(result.status, result.stderr).toBe(0);
+  };
+
+  /** A real clone whose origin's default branch is `trunk`, with the project in services/api. */
+  function cloneWithProject(): { clone: string; project: string } {
+    const upstream = mkdtempSync(join(tmpdir(), "couplet-ci-upstream-"));
+    git(upstream, "init", "-q", "-b", "trunk");
+    cpSync(amd64Only, join(upstream, "services/api"), { recursive: true });
+    git(upstream, "add", ".");
+    git(upstream, "commit", "-q", "-m", "project");
+    const clone = join(mkdtempSync(join(tmpdir(), "couplet-ci-clone-")), "repo");
+    git(tmpdir(), "clone", "-q", upstream, clone);
+    return { clone, project: join(clone, "services/api") };
+  }
+
+  it("writes the workflow at the repository's root, pointing at the project's folder, pushing from origin's default branch", () => {
+    const { clone, project } = cloneWithProject();
+    const { code, stdout, stderr } = couplet("init", project, "--ci", "github");
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/wrote .*\.github\/workflows\/couplet\.yml/);
+    const workflow = readFileSync(join(clone, ".github/workflows/couplet.yml"), "utf8");
+    expect(workflow).toContain("context: services/api\n");
+    expect(workflow).toMatch(/branches:\n\s+- trunk\n/);
+    expect(workflow).toContain("platforms: linux/amd64,linux/arm64\n");
+    // The Dockerfile is planned for both platforms the workflow builds: arm64 has no psycopg2-binary wheel.
+    expect(readFileSync(join(project, "Dockerfile"), "utf8")).toContain("libpq-dev");
+    expect(existsSync(join(project, ".github"))).toBe(false);
+  });
+
+  it("refuses to replace an existing workflow without --force, writing nothing; with --force keeps a .bak", () => {
+    const { clone, project } = cloneWithProject();
+    const path = join(clone, ".github/workflows/couplet.yml");
+    mkdirSync(join(clone, ".github/workflows"), { recursive: true });
+    writeFileSync(path, "name: mine\n");
+    const refused = couplet("init", project, "--ci", "github");
+    expect(refused.code).toBe(1);
+    // This fixture has no command: a warning says so before the one line of the refusal.
+    const lines = refused.stderr.trim().split("\n");
+    expect(lines.filter((line) => !line.startsWith("couplet: warning:"))).toHaveLength(1);
+    expect(lines.at(-1)).toMatch(/couplet\.yml already exists; nothing was written/);
+    expect(existsSync(join(project, "Dockerfile"))).toBe(false);
+    expect(readFileSync(path, "utf8")).toBe("name: mine\n");
+    const forced = couplet("init", project, "--ci", "github", "--force");
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(readFileSync(`${path}.bak`, "utf8")).toBe("name: mine\n");
+    expect(readFileSync(path, "utf8")).toContain("docker/build-push-action");
+  });
+
+  it("with --stdout prints the workflow and writes nothing", () => {
+    const dir = copyOfFixture();
+    const { code, stdout } = couplet(
+      "init",
+      dir,
+      "--ci",
+      "github",
+      "--stdout",
+      "--ci-registry",
+      "ghcr.io/acme/app",
+    );
+    expect(code).toBe(0);
+    expect(stdout).toContain("images: ghcr.io/acme/app\n");
+    expect(readdirSync(dir).some((name) => name === "Dockerfile" || name === ".github")).toBe(false);
+  });
+
+  it.each([
+    [["--ci-registry", "ghcr.io/acme/app"], /--ci-registry only applies with --ci github/],
+    [["--ci", "gitlab"], /--ci.*gitlab.*github/],
+    [
+      ["--ci", "github", "--ci-registry", `ghcr.io/${"$"}{{ secrets.X }}`],
+      /--ci-registry .* is not an image reference/,
+    ],
+  ])("refuses %j with one line", (args, message) => {
+    const dir = copyOfFixture();
+    const { code, stderr } = couplet("init", dir, ...(args as string[]));
+    expect(code).not.toBe(0);
+    expect(code).not.toBe(70);
+    // commander adds its usage hint on a second line to its own refusals
+    expect(stderr.trim().split("\n")[0]).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(dir)).not.toContain("Dockerfile");
   });
 });
