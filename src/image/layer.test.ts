@@ -1,7 +1,7 @@
 // Reading an uncompressed layer passes over the data nobody wants: same entries, far fewer bytes read.
 import { describe, expect, it } from "vitest";
-import { gzip, makeTar } from "../../test/support/image-archive.js";
-import { type LayerEntry, readLayer } from "./layer.js";
+import { gzip, makeTar, zstd } from "../../test/support/image-archive.js";
+import { type LayerEntry, type ReadLayerOptions, readLayer, systemZstd, zstdProcess } from "./layer.js";
 import type { BlobReader } from "./source.js";
 
 /** A blob in memory that counts the bytes asked of it. */
@@ -28,14 +28,19 @@ const items = [
 
 async function entriesOf(
   blob: BlobReader | AsyncIterable<Buffer>,
+  options: ReadLayerOptions = {},
 ): Promise<{ entries: LayerEntry[]; wanted: string }> {
   const entries: LayerEntry[] = [];
   let wanted = "";
-  await readLayer(blob, (entry) => {
-    entries.push(entry);
-    if (entry.path !== "/app/wanted.txt") return undefined;
-    return { data: (chunk) => (wanted += chunk.toString()), end: () => undefined };
-  });
+  await readLayer(
+    blob,
+    (entry) => {
+      entries.push(entry);
+      if (entry.path !== "/app/wanted.txt") return undefined;
+      return { data: (chunk) => (wanted += chunk.toString()), end: () => undefined };
+    },
+    options,
+  );
   return { entries, wanted };
 }
 
@@ -67,5 +72,63 @@ describe("readLayer on an uncompressed layer", () => {
   it("still finds a layer cut inside a file it skips", async () => {
     const tar = await makeTar(items);
     await expect(entriesOf(memoryBlob(tar.subarray(0, 3 * 1024 * 1024)))).rejects.toThrow(/truncated/);
+  });
+});
+
+describe("readLayer on a zstd layer", () => {
+  const command = systemZstd();
+  // Incompressible bytes (a fixed LCG), so that a cut in the compressed layer falls inside file data.
+  const noise = Buffer.alloc(2 * 1024 * 1024);
+  for (let i = 0, x = 12345; i < noise.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    noise[i] = x >>> 24;
+  }
+  const noisy = [...items, { name: "usr/lib/noise.bin", body: noise }, { name: "z/last", body: "end\n" }];
+
+  it("finds the zstd command on PATH (installed by scripts/install-test-deps)", () => {
+    expect(command).toMatch(/\/zstd$/);
+  });
+
+  it("reads the same entries and data through the zstd command as through the built-in decoder", async () => {
+    const tar = await makeTar(items);
+    const compressed = zstd(tar);
+    const builtIn = await entriesOf(memoryBlob(compressed), { zstd: false });
+    expect(await entriesOf(memoryBlob(compressed), { zstd: command as string })).toEqual(builtIn);
+    expect(builtIn.wanted).toBe("keep me\n");
+  });
+
+  it("gives the layer back byte for byte, across many reused input chunks", async () => {
+    const data = Buffer.concat([await makeTar(items), Buffer.from("x".repeat(100_000))]);
+    const compressed = zstd(data);
+    // One reused buffer, as the archive reader hands chunks over: each must be written before it is refilled.
+    async function* chunks() {
+      const reused = Buffer.alloc(4096);
+      for (let at = 0; at < compressed.length; at += reused.length) {
+        const n = compressed.copy(reused, 0, at, at + reused.length);
+        yield reused.subarray(0, n);
+      }
+    }
+    const out: Buffer[] = [];
+    for await (const chunk of zstdProcess(command as string, chunks())) out.push(Buffer.from(chunk));
+    expect(Buffer.concat(out).equals(data)).toBe(true);
+  });
+
+  it("refuses a cut zstd layer with zstd's reason, as the built-in decoder refuses it", async () => {
+    const cut = zstd(await makeTar(noisy)).subarray(0, 1024 * 1024);
+    await expect(entriesOf(memoryBlob(cut), { zstd: command as string })).rejects.toThrow(/^zstd: .+/);
+    await expect(entriesOf(memoryBlob(cut), { zstd: false })).rejects.toThrow();
+  });
+
+  it("passes on a failure to read the blob rather than zstd's complaint about the missing rest", async () => {
+    const compressed = zstd(await makeTar(noisy));
+    const failing: BlobReader = {
+      size: compressed.length,
+      async read(into, length, position) {
+        if (position > 0) throw new Error("disk on fire");
+        return compressed.copy(into, 0, 0, Math.min(length, 4096));
+      },
+      async close() {},
+    };
+    await expect(entriesOf(failing, { zstd: command as string })).rejects.toThrow("disk on fire");
   });
 });

@@ -1,4 +1,6 @@
 // Stream one layer blob (plain, gzip or zstd tar, told apart by its first bytes) entry by entry, without touching disk.
+import { spawn } from "node:child_process";
+import { accessSync, constants } from "node:fs";
 import path from "node:path";
 import { pipeline, Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -58,6 +60,73 @@ export function createZstdDecompress(): Transform {
   return transform;
 }
 
+/** The zstd command on PATH, looked up once (undefined when there is none). */
+let zstdCommand: string | undefined | null = null;
+export function systemZstd(): string | undefined {
+  if (zstdCommand !== null) return zstdCommand;
+  zstdCommand = undefined;
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, "zstd");
+    try {
+      accessSync(candidate, constants.X_OK);
+      zstdCommand = candidate;
+      break;
+    } catch {}
+  }
+  return zstdCommand;
+}
+
+/**
+ * Decompress zstd chunks with the zstd command: native decoding runs about twenty times faster than fzstd (0.4 s
+ * of CPU against 6 s for a 480 MB layer here), and in its own process, so beside the parsing on another core.
+ */
+export async function* zstdProcess(command: string, chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const child = spawn(command, ["-d", "-c", "-q"], { stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (text: string) => {
+    stderr = (stderr + text).slice(-400);
+  });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve(code));
+  });
+  exited.catch(() => undefined);
+  const feeding = (async () => {
+    for await (const chunk of chunks) {
+      // Resolves once the chunk is handed to the pipe: the reader reuses its buffers after the next request.
+      await new Promise<void>((resolve, reject) =>
+        child.stdin.write(chunk, (error) => (error ? reject(error) : resolve())),
+      );
+    }
+    child.stdin.end();
+  })();
+  // A blob that cannot be read stops zstd; one that zstd refuses stops the feeding (EPIPE): each says why below.
+  const fed = feeding.then(
+    () => undefined,
+    (error: NodeJS.ErrnoException) => {
+      child.kill();
+      return error;
+    },
+  );
+  try {
+    for await (const chunk of child.stdout) yield chunk as Buffer;
+    const code = await exited;
+    const feedError = await fed;
+    if (feedError && feedError.code !== "EPIPE") throw feedError;
+    if (code !== 0) throw new Error(`zstd: ${oneLineOf(stderr) || `exited with status ${code}`}`);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  }
+}
+
+function oneLineOf(text: string): string {
+  return text
+    .replace(/^zstd: /gm, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
 /** The chunks again, copied: decompressors hold on to their input, and the reader reuses its buffers. */
 async function* copied(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   for await (const chunk of chunks) yield Buffer.from(chunk);
@@ -102,16 +171,27 @@ async function* fromStart(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGene
  * uncompressed layers that no sink wants is skipped; a stream of chunks is read whole. Rejects when the data
  * is corrupt or truncated.
  */
+export interface ReadLayerOptions {
+  /** The zstd command to decompress with; false for the built-in decoder (default: zstd on PATH, else built-in) */
+  zstd?: string | false;
+}
+
 export async function readLayer(
   blob: BlobReader | AsyncIterable<Buffer>,
   onEntry: EntryHandler,
+  options: ReadLayerOptions = {},
 ): Promise<Compression> {
   if (Symbol.asyncIterator in blob) {
     const iterator = blob[Symbol.asyncIterator]();
     try {
       const first = await iterator.next();
       if (first.done) return "none";
-      return await parseStream(fromStart(first.value, iterator), detectCompression(first.value), onEntry);
+      return await parseStream(
+        fromStart(first.value, iterator),
+        detectCompression(first.value),
+        onEntry,
+        options,
+      );
     } finally {
       // On a corrupt layer the reading stops early: close the blob's file now, not when the collector finds it.
       await iterator.return?.();
@@ -119,7 +199,7 @@ export async function readLayer(
   }
   const head = Buffer.alloc(4);
   const compression = detectCompression(head.subarray(0, await blob.read(head, 4, 0)));
-  if (compression !== "none") return parseStream(readAhead(blob), compression, onEntry);
+  if (compression !== "none") return parseStream(readAhead(blob), compression, onEntry, options);
   const parser = parserFor(onEntry);
   const window = Buffer.allocUnsafe(Math.min(WINDOW, blob.size));
   let pos = 0;
@@ -141,16 +221,20 @@ async function parseStream(
   chunks: AsyncIterable<Buffer>,
   compression: Compression,
   onEntry: EntryHandler,
+  options: ReadLayerOptions,
 ): Promise<Compression> {
   const parser = parserFor(onEntry);
+  const zstd = options.zstd ?? systemZstd();
   const decoded: AsyncIterable<Buffer> =
     compression === "none"
       ? chunks
-      : pipeline(
-          Readable.from(copied(chunks)),
-          compression === "gzip" ? createGunzip({ chunkSize: 1 << 20 }) : createZstdDecompress(),
-          noop,
-        );
+      : compression === "zstd" && zstd
+        ? zstdProcess(zstd, chunks)
+        : pipeline(
+            Readable.from(copied(chunks)),
+            compression === "gzip" ? createGunzip({ chunkSize: 1 << 20 }) : createZstdDecompress(),
+            noop,
+          );
   for await (const chunk of decoded) parser.push(chunk);
   parser.end();
   return compression;
