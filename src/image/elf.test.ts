@@ -7,7 +7,7 @@ import path from "node:path";
 import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openImageArchive } from "./archive.js";
-import { ElfScanner, readElf } from "./elf.js";
+import { ElfScanner, readElf, readElfAt } from "./elf.js";
 import { inspectImage } from "./inspect.js";
 
 /** What readelf -d says: the oracle the parser must agree with. */
@@ -25,6 +25,8 @@ function readelf(file: string): { needed: string[]; soname?: string; runpath: st
 }
 
 const LIBZ = "/usr/lib/x86_64-linux-gnu/libz.so.1";
+/** 4-5 MB: large enough that reading it whole is what the in-place reader avoids. */
+const LIBCRYPTO = "/usr/lib/x86_64-linux-gnu/libcrypto.so.3";
 const SSL_MODULE = "/usr/lib/python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so";
 
 let wheelDir: string;
@@ -104,6 +106,71 @@ describe("readElf", () => {
   it("says undefined for files that are not ELF", async () => {
     expect(readElf(Buffer.from("#!/bin/sh\necho not an ELF file\n".repeat(10)))).toBeUndefined();
     expect(readElf(await readFile("/etc/os-release"))).toBeUndefined();
+  });
+});
+
+/** readElfAt over a buffer, counting the bytes it asks for. */
+async function inPlace(data: Buffer): Promise<{ info: unknown; problem?: string; bytesRead: number }> {
+  let bytesRead = 0;
+  const read = async (offset: number, length: number) => {
+    const piece = data.subarray(offset, offset + length);
+    bytesRead += piece.length;
+    return Buffer.from(piece);
+  };
+  return { ...(await readElfAt(read, data.length)), bytesRead };
+}
+
+describe("readElfAt (reading in place)", () => {
+  it.each([
+    ["zlib", () => LIBZ],
+    ["libcrypto", () => LIBCRYPTO],
+    ["a CPython extension module from the host", () => SSL_MODULE],
+    ["an auditwheel-repaired module from a PyPI wheel", () => psycopgModule],
+    ["a library patchelf renamed inside a wheel's .libs", () => bundledLibpq],
+  ])(
+    "agrees with readelf -d and the streaming reader on %s, reading a small part of it",
+    async (_label, file) => {
+      const data = await readFile(file());
+      const { info, problem, bytesRead } = await inPlace(data);
+      expect(problem).toBeUndefined();
+      expect(info).toEqual(readElf(data));
+      const expected = readelf(file());
+      expect(info).toMatchObject({
+        needed: expected.needed,
+        runpath: expected.runpath,
+        rpath: expected.rpath,
+      });
+      // Header, program headers, dynamic section and string table: a few kilobytes, not the file.
+      expect(bytesRead).toBeLessThan(Math.max(64 * 1024, data.length / 10));
+    },
+  );
+
+  it("says undefined, with no problem, for files that are not ELF or too short to be", async () => {
+    for (const data of [await readFile("/etc/os-release"), Buffer.from("\x7fELF")]) {
+      const { info, problem } = await inPlace(data);
+      expect(info).toBeUndefined();
+      expect(problem).toBeUndefined();
+    }
+  });
+
+  it("names a dynamic section or string table past the end of a cut file, as the streaming reader does", async () => {
+    const whole = await readFile(LIBZ);
+    // The dynamic segment's offset and size, as readelf -l shows them: cut inside it, and before it.
+    const segment = /DYNAMIC\s+0x([0-9a-f]+)\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x([0-9a-f]+)/.exec(
+      execFileSync("readelf", ["-l", "-W", LIBZ], { encoding: "utf8" }),
+    );
+    const dynamicEnd = Number.parseInt(segment?.[1] ?? "", 16) + Number.parseInt(segment?.[2] ?? "", 16);
+    expect(dynamicEnd).toBeLessThan(whole.length);
+    for (const keep of [dynamicEnd - 8, Math.floor(whole.length / 2)]) {
+      const cut = whole.subarray(0, keep);
+      const scanner = new ElfScanner(cut.length);
+      scanner.push(cut);
+      const streamed = scanner.finish();
+      const { info, problem } = await inPlace(cut);
+      expect(info).toEqual(streamed);
+      expect(problem).toBe(scanner.problem);
+      expect(problem).toMatch(/runs past the end of the file/);
+    }
   });
 });
 

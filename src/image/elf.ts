@@ -82,29 +82,47 @@ function num(buf: Buffer, at: number, size: 2 | 4 | 8, le: boolean): number {
   return Number(le ? buf.readBigUInt64LE(at) : buf.readBigUInt64BE(at));
 }
 
-function parseHeader(bytes: Retained, fileSize: number): Header | "need-more" | undefined {
-  const ident = bytes.read(0, 20);
-  if (!ident) return fileSize < 20 ? undefined : "need-more";
-  if (!isElfMagic(ident)) return undefined;
-  const cls = ident[4] === 2 ? 64 : ident[4] === 1 ? 32 : undefined;
-  const le = ident[5] === 1;
+/** Where the program header table is, from the first 64 bytes (or fewer: the file's start). */
+interface Ident {
+  class: 32 | 64;
+  le: boolean;
+  machine: number;
+  phoff: number;
+  phentsize: number;
+  phnum: number;
+}
+
+/** Bytes of the ELF header for each class. */
+const EH_SIZE = { 32: 52, 64: 64 } as const;
+
+/** undefined: not an ELF file (or one with a program header table ld.so would not load); "short": need more bytes. */
+function parseIdent(eh: Buffer): Ident | "short" | undefined {
+  if (eh.length < 20) return "short";
+  if (!isElfMagic(eh)) return undefined;
+  const cls = eh[4] === 2 ? 64 : eh[4] === 1 ? 32 : undefined;
   if (!cls) return undefined;
-  const ehsize = cls === 64 ? 64 : 52;
-  const eh = bytes.read(0, ehsize);
-  if (!eh) return fileSize < ehsize ? undefined : "need-more";
-  const machine = num(eh, 18, 2, le);
-  const phoff = cls === 64 ? num(eh, 32, 8, le) : num(eh, 28, 4, le);
+  if (eh.length < EH_SIZE[cls]) return "short";
+  const le = eh[5] === 1;
   const phentsize = num(eh, cls === 64 ? 54 : 42, 2, le);
   const phnum = num(eh, cls === 64 ? 56 : 44, 2, le);
-  if (phnum === 0) return { class: cls, le, machine, segments: [] };
   // Entries shorter than the fields read from them are not a program header table ld.so would load.
-  if (phentsize < (cls === 64 ? 56 : 32)) return undefined;
-  const table = bytes.read(phoff, phentsize * phnum);
-  if (!table) return phoff + phentsize * phnum > fileSize ? undefined : "need-more";
+  if (phnum > 0 && phentsize < (cls === 64 ? 56 : 32)) return undefined;
+  return {
+    class: cls,
+    le,
+    machine: num(eh, 18, 2, le),
+    phoff: cls === 64 ? num(eh, 32, 8, le) : num(eh, 28, 4, le),
+    phentsize,
+    phnum,
+  };
+}
+
+function parseSegments(table: Buffer, ident: Ident): Segment[] {
+  const { le, phentsize } = ident;
   const segments: Segment[] = [];
-  for (let i = 0; i < phnum; i++) {
+  for (let i = 0; i < ident.phnum; i++) {
     const at = i * phentsize;
-    if (cls === 64)
+    if (ident.class === 64)
       segments.push({
         type: num(table, at, 4, le),
         flags: num(table, at + 4, 4, le),
@@ -121,11 +139,85 @@ function parseHeader(bytes: Retained, fileSize: number): Header | "need-more" | 
         flags: num(table, at + 24, 4, le),
       });
   }
-  return { class: cls, le, machine, segments };
+  return segments;
 }
+
+function parseHeader(bytes: Retained, fileSize: number): Header | "need-more" | undefined {
+  const ident = parseIdent(bytes.read(0, Math.min(64, fileSize)) ?? Buffer.alloc(0));
+  if (ident === "short")
+    return fileSize < 20 || bytes.size >= Math.min(64, fileSize) ? undefined : "need-more";
+  if (!ident) return undefined;
+  const { class: cls, le, machine } = ident;
+  if (ident.phnum === 0) return { class: cls, le, machine, segments: [] };
+  const table = bytes.read(ident.phoff, ident.phentsize * ident.phnum);
+  if (!table) return ident.phoff + ident.phentsize * ident.phnum > fileSize ? undefined : "need-more";
+  return { class: cls, le, machine, segments: parseSegments(table, ident) };
+}
+
+interface DynamicEntry {
+  tag: number;
+  value: number;
+}
+
+function parseDynamic(table: Buffer, cls: 32 | 64, le: boolean): DynamicEntry[] {
+  const entrySize = cls === 64 ? 16 : 8;
+  const word = cls === 64 ? 8 : 4;
+  const entries: DynamicEntry[] = [];
+  for (let at = 0; at + entrySize <= table.length; at += entrySize) {
+    const tag = num(table, at, word, le);
+    if (tag === 0) break;
+    entries.push({ tag, value: num(table, at + word, word, le) });
+  }
+  return entries;
+}
+
+/** Where DT_STRTAB's address lands in the file, and DT_STRSZ; undefined when there is no string table. */
+function stringTable(
+  entries: DynamicEntry[],
+  segments: Segment[],
+): { offset: number; size: number } | undefined {
+  const address = entries.find((e) => e.tag === DT_STRTAB)?.value;
+  if (address === undefined) return undefined;
+  const size = entries.find((e) => e.tag === DT_STRSZ)?.value ?? 0;
+  const load = segments.find((s) => s.type === PT_LOAD && address >= s.vaddr && address < s.vaddr + s.filesz);
+  // Unlinked objects store file offsets rather than addresses; fall back to that.
+  return { offset: load ? address - load.vaddr + load.offset : address, size };
+}
+
+function infoOf(
+  base: Omit<ElfInfo, "needed" | "soname" | "runpath" | "rpath">,
+  entries: DynamicEntry[],
+  strtab: Buffer,
+): ElfInfo {
+  const str = (offset: number) => {
+    const end = strtab.indexOf(0, offset);
+    return strtab.toString("utf8", offset, end === -1 ? strtab.length : end);
+  };
+  const list = (tag: number) =>
+    entries
+      .filter((e) => e.tag === tag)
+      .flatMap((e) => str(e.value).split(":"))
+      .filter((p) => p !== "");
+  const soname = entries.find((e) => e.tag === DT_SONAME);
+  return {
+    ...base,
+    needed: entries.filter((e) => e.tag === DT_NEEDED).map((e) => str(e.value)),
+    soname: soname ? str(soname.value) : undefined,
+    runpath: list(DT_RUNPATH),
+    rpath: list(DT_RPATH),
+  };
+}
+
+const noLibraries = { needed: [], soname: undefined, runpath: [], rpath: [] };
+
+const dynamicPastEnd = (dynamic: Segment) =>
+  `its dynamic section (${dynamic.filesz} bytes at ${dynamic.offset}) runs past the end of the file`;
+const stringsPastEnd = (at: { offset: number; size: number }) =>
+  `its string table (${at.size} bytes at ${at.offset}) runs past the end of the file`;
 
 /** A cap on what one file may make us hold; past it the file is reported as unreadable rather than exhausting memory. */
 const MAX_RETAINED = 256 * 1024 * 1024;
+const tooLarge = `more than ${MAX_RETAINED / 1024 / 1024} MiB would have to be kept to find its dynamic section`;
 
 /**
  * Feed a file's bytes in order with push(), then call finish(). Executable segments (code) are dropped as they
@@ -144,9 +236,7 @@ export class ElfScanner {
 
   /** Why the file's libraries could not be read although it is an ELF file (undefined when they could). */
   get problem(): string | undefined {
-    return this.overflow
-      ? `more than ${MAX_RETAINED / 1024 / 1024} MiB would have to be kept to find its dynamic section`
-      : this.outside;
+    return this.overflow ? tooLarge : this.outside;
   }
 
   get done(): boolean {
@@ -201,54 +291,58 @@ export class ElfScanner {
     const cls = this.header.class;
     const dynamic = segments.find((s) => s.type === PT_DYNAMIC);
     const base = { class: cls, littleEndian: le, machine: this.header.machine };
-    if (!dynamic) return { ...base, needed: [], soname: undefined, runpath: [], rpath: [] };
+    if (!dynamic) return { ...base, ...noLibraries };
     if (dynamic.offset + dynamic.filesz > this.fileSize) {
-      this.outside = `its dynamic section (${dynamic.filesz} bytes at ${dynamic.offset}) runs past the end of the file`;
+      this.outside = dynamicPastEnd(dynamic);
       return undefined;
     }
     const table = this.bytes.read(dynamic.offset, dynamic.filesz);
     if (!table) return undefined;
-    const entrySize = cls === 64 ? 16 : 8;
-    const word = cls === 64 ? 8 : 4;
-    const entries: { tag: number; value: number }[] = [];
-    for (let at = 0; at + entrySize <= table.length; at += entrySize) {
-      const tag = num(table, at, word, le);
-      if (tag === 0) break;
-      entries.push({ tag, value: num(table, at + word, word, le) });
-    }
-    const strtabAddr = entries.find((e) => e.tag === DT_STRTAB)?.value;
-    const strsz = entries.find((e) => e.tag === DT_STRSZ)?.value ?? 0;
-    if (strtabAddr === undefined) return { ...base, needed: [], soname: undefined, runpath: [], rpath: [] };
-    const load = segments.find(
-      (s) => s.type === PT_LOAD && strtabAddr >= s.vaddr && strtabAddr < s.vaddr + s.filesz,
-    );
-    // Unlinked objects store file offsets rather than addresses; fall back to that.
-    const strtabOffset = load ? strtabAddr - load.vaddr + load.offset : strtabAddr;
-    if (strtabOffset + strsz > this.fileSize) {
-      this.outside = `its string table (${strsz} bytes at ${strtabOffset}) runs past the end of the file`;
+    const entries = parseDynamic(table, cls, le);
+    const at = stringTable(entries, segments);
+    if (!at) return { ...base, ...noLibraries };
+    if (at.offset + at.size > this.fileSize) {
+      this.outside = stringsPastEnd(at);
       return undefined;
     }
-    const strtab = this.bytes.read(strtabOffset, strsz);
+    const strtab = this.bytes.read(at.offset, at.size);
     if (!strtab) return undefined;
-    const str = (offset: number) => {
-      const end = strtab.indexOf(0, offset);
-      return strtab.toString("utf8", offset, end === -1 ? strtab.length : end);
-    };
-    const list = (tag: number) =>
-      entries
-        .filter((e) => e.tag === tag)
-        .flatMap((e) => str(e.value).split(":"))
-        .filter((p) => p !== "");
-    return {
-      ...base,
-      needed: entries.filter((e) => e.tag === DT_NEEDED).map((e) => str(e.value)),
-      soname: entries.find((e) => e.tag === DT_SONAME)
-        ? str(entries.find((e) => e.tag === DT_SONAME)?.value ?? 0)
-        : undefined,
-      runpath: list(DT_RUNPATH),
-      rpath: list(DT_RPATH),
-    };
+    return infoOf(base, entries, strtab);
   }
+}
+
+/** Reads `length` bytes at `offset` of one file; resolves with fewer only at its end. */
+export type ReadAt = (offset: number, length: number) => Promise<Buffer>;
+
+/**
+ * The same facts as ElfScanner, from a file that can be read anywhere: its header, program headers, dynamic
+ * section and string table, a few kilobytes however large the file. undefined info with no problem: not an
+ * ELF file, or one with no dynamic section ld.so could use.
+ */
+export async function readElfAt(
+  read: ReadAt,
+  fileSize: number,
+): Promise<{ info: ElfInfo | undefined; problem?: string }> {
+  const none = { info: undefined };
+  if (fileSize < 20) return none;
+  const ident = parseIdent(await read(0, Math.min(64, fileSize)));
+  if (!ident || ident === "short") return none;
+  const base = { class: ident.class, littleEndian: ident.le, machine: ident.machine };
+  if (ident.phnum === 0) return { info: { ...base, ...noLibraries } };
+  const tableSize = ident.phentsize * ident.phnum;
+  if (ident.phoff + tableSize > fileSize) return none;
+  const segments = parseSegments(await read(ident.phoff, tableSize), ident);
+  const dynamic = segments.find((s) => s.type === PT_DYNAMIC);
+  if (!dynamic) return { info: { ...base, ...noLibraries } };
+  if (dynamic.offset + dynamic.filesz > fileSize)
+    return { info: undefined, problem: dynamicPastEnd(dynamic) };
+  if (dynamic.filesz > MAX_RETAINED) return { info: undefined, problem: tooLarge };
+  const entries = parseDynamic(await read(dynamic.offset, dynamic.filesz), ident.class, ident.le);
+  const at = stringTable(entries, segments);
+  if (!at) return { info: { ...base, ...noLibraries } };
+  if (at.offset + at.size > fileSize) return { info: undefined, problem: stringsPastEnd(at) };
+  if (at.size > MAX_RETAINED) return { info: undefined, problem: tooLarge };
+  return { info: infoOf(base, entries, await read(at.offset, at.size)) };
 }
 
 /** Convenience for whole buffers (tests, small files). */

@@ -5,7 +5,7 @@ import { UserError } from "../errors.js";
 import type { Project } from "../project/types.js";
 import type { LayerBlob, OpenedImage } from "./archive.js";
 import { Budget, costOf } from "./budget.js";
-import { type ElfInfo, ElfScanner } from "./elf.js";
+import { type ElfInfo, ElfScanner, readElfAt } from "./elf.js";
 import { type Finding, findingsFor, formatBytes } from "./findings.js";
 import { type FolderSize, folderSizes } from "./folder-sizes.js";
 import { FsTree, OPAQUE_MARKER, WHITEOUT_PREFIX } from "./fs-tree.js";
@@ -170,13 +170,18 @@ async function parseLayer(
   const records = new Map<string, string[]>();
   const texts = new Map<string, string>();
   const problems = new Map<string, string>();
+  // Each ELF file's outcome, in tar order: read in place they finish in any order, but the budget and the
+  // warnings must not depend on which read came back first.
+  const elfResults = new Map<string, { info?: ElfInfo | undefined; problem?: string | undefined }>();
   const elfSink = (file: string, size: number): EntrySink => {
+    const result: { info?: ElfInfo | undefined; problem?: string | undefined } = {};
+    elfResults.set(file, result);
     const scanner = new ElfScanner(size);
     // One odd ELF file loses its own library check, never the layer: its errors stay here.
     let failed = false;
     const fail = (error: unknown) => {
       failed = true;
-      problems.set(file, (error as Error).message);
+      result.problem = (error as Error).message;
     };
     return {
       data: (chunk) => {
@@ -189,18 +194,19 @@ async function parseLayer(
       },
       end: () => {
         if (failed) return;
-        let info: ElfInfo | undefined;
         try {
-          info = scanner.finish();
+          result.info = scanner.finish();
+          result.problem = scanner.problem;
         } catch (error) {
           fail(error);
-          return;
         }
-        if (scanner.problem) problems.set(file, scanner.problem);
-        if (!info) return;
-        const cost = [...info.needed, ...info.runpath, ...info.rpath].reduce((sum, t) => sum + costOf(t), 64);
-        if (budget.take(cost)) elves.set(file, info);
-        else budget.drop("shared object");
+      },
+      inPlace: async (read) => {
+        try {
+          Object.assign(result, await readElfAt(read, size));
+        } catch (error) {
+          fail(error);
+        }
       },
     };
   };
@@ -240,6 +246,13 @@ async function parseLayer(
       });
     } finally {
       await reader.close();
+    }
+    for (const [file, { info, problem }] of elfResults) {
+      if (problem) problems.set(file, problem);
+      if (!info) continue;
+      const cost = [...info.needed, ...info.runpath, ...info.rpath].reduce((sum, t) => sum + costOf(t), 64);
+      if (budget.take(cost)) elves.set(file, info);
+      else budget.drop("shared object");
     }
     return { compression, entries, elves, records, texts, problems };
   } catch (error) {

@@ -75,6 +75,85 @@ describe("readLayer on an uncompressed layer", () => {
   });
 });
 
+describe("sinks that read in place", () => {
+  /** Reads bytes 10..19 and the last 5 of /usr/lib/big2.bin, in place when offered, else from the stream. */
+  async function pieces(blob: BlobReader): Promise<{ inPlace: boolean; head: string; tail: string }> {
+    const result = { inPlace: false, head: "", tail: "" };
+    await readLayer(blob, (entry) => {
+      if (entry.path !== "/usr/lib/big2.bin") return undefined;
+      const streamed: Buffer[] = [];
+      return {
+        data: (chunk) => {
+          streamed.push(Buffer.from(chunk));
+        },
+        end: () => {
+          const all = Buffer.concat(streamed);
+          result.head = all.subarray(10, 20).toString("hex");
+          result.tail = all.subarray(all.length - 5).toString("hex");
+        },
+        inPlace: async (read) => {
+          result.inPlace = true;
+          result.head = (await read(10, 10)).toString("hex");
+          result.tail = (await read(entry.size - 5, 100)).toString("hex");
+        },
+      };
+    });
+    return result;
+  }
+
+  // Distinct bytes at each offset, so that a read at the wrong place shows.
+  const counting = Buffer.alloc(3 * 1024 * 1024);
+  for (let i = 0; i < counting.length; i++) counting[i] = (i * 7 + (i >> 8)) & 0xff;
+  const layered = [
+    items[0],
+    items[1],
+    { name: "usr/lib/big2.bin", body: counting },
+    items[3],
+  ] as typeof items;
+
+  it("reads the entry's bytes at offsets within it, and no more than it asks (the read stops at its end)", async () => {
+    const tar = await makeTar(layered);
+    const plain = memoryBlob(tar);
+    const read = await pieces(plain);
+    expect(read).toEqual({
+      inPlace: true,
+      head: counting.subarray(10, 20).toString("hex"),
+      tail: counting.subarray(counting.length - 5).toString("hex"),
+    });
+    expect(plain.bytesRead).toBeLessThan(tar.length / 10);
+  });
+
+  it("gets the same bytes as data() from a gzip layer, which cannot be read in place", async () => {
+    const tar = await makeTar(layered);
+    const fromGzip = await pieces(memoryBlob(gzip(tar)));
+    expect(fromGzip.inPlace).toBe(false);
+    expect({ ...fromGzip, inPlace: true }).toEqual(await pieces(memoryBlob(tar)));
+  });
+
+  it("waits for reads in place before returning, and passes their failure on", async () => {
+    const tar = await makeTar(layered);
+    let pending = 0;
+    await expect(
+      readLayer(memoryBlob(tar), (entry) =>
+        entry.path === "/usr/lib/big2.bin"
+          ? {
+              data: () => undefined,
+              end: () => undefined,
+              inPlace: async (read) => {
+                pending += 1;
+                await new Promise((resolve) => setTimeout(resolve, 50));
+                await read(0, 10);
+                pending -= 1;
+                throw new Error("could not make sense of it");
+              },
+            }
+          : undefined,
+      ),
+    ).rejects.toThrow("could not make sense of it");
+    expect(pending).toBe(0);
+  });
+});
+
 describe("readLayer on a zstd layer", () => {
   const command = systemZstd();
   // Incompressible bytes (a fixed LCG), so that a cut in the compressed layer falls inside file data.

@@ -24,6 +24,11 @@ export interface TarEntryHeader {
 export interface EntrySink {
   data(chunk: Buffer): void;
   end(): void;
+  /**
+   * Offered instead of data() and end() by a reader that can read the entry in place (an uncompressed layer):
+   * read what is needed at offsets within the entry, the rest is never read.
+   */
+  inPlace?(read: (offset: number, length: number) => Promise<Buffer>): Promise<void>;
 }
 
 export type OnEntry = (header: TarEntryHeader) => EntrySink | undefined;
@@ -43,12 +48,17 @@ export class TarParser {
   private longName: string | undefined;
   private longLink: string | undefined;
   private zeroBlocks = 0;
+  /** Bytes pushed or skipped before the current chunk */
+  private consumed = 0;
+  private entryData = 0;
   entries = 0;
 
   constructor(private readonly onEntry: OnEntry) {}
 
   push(chunk: Buffer): void {
     let pos = 0;
+    const base = this.consumed;
+    this.consumed += chunk.length;
     while (pos < chunk.length && this.state !== "done") {
       if (this.state === "header") {
         let block: Buffer;
@@ -68,6 +78,7 @@ export class TarParser {
           at = pos;
           pos += BLOCK;
         }
+        this.entryData = base + pos;
         this.header(block, at);
         continue;
       }
@@ -103,9 +114,15 @@ export class TarParser {
     return 0;
   }
 
+  /** Where the data of the entry announced to onEntry starts (valid during the call): bytes from the tar's start. */
+  get dataOffset(): number {
+    return this.entryData;
+  }
+
   /** Pass over `count` bytes, at most skippable(), as if they had been pushed. */
   skip(count: number): void {
     let left = Math.min(count, this.skippable());
+    this.consumed += left;
     if (this.state === "data") {
       const take = Math.min(left, this.remaining);
       this.remaining -= take;
