@@ -1,5 +1,5 @@
 // One way to read the files of an image archive, whether it is a tar (read in place by offset) or a directory.
-import { createReadStream } from "node:fs";
+import { createReadStream, readSync } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -36,7 +36,11 @@ export interface BlobReader {
   close(): Promise<void>;
 }
 
-/** The bytes of `file` from `start` for `size` bytes. */
+/**
+ * The bytes of `file` from `start` for `size` bytes. Reads are synchronous: from the page cache a read is a copy,
+ * while handing each one to the thread pool and back cost a scheduling delay per read, which on a busy machine
+ * made inspect wait twice as long as the work it did. Nothing else runs on the main thread meanwhile.
+ */
 async function fileBlob(file: string, start: number, size: number): Promise<BlobReader> {
   const handle = await open(file, "r");
   return {
@@ -44,8 +48,7 @@ async function fileBlob(file: string, start: number, size: number): Promise<Blob
     async read(into, length, position) {
       const want = Math.min(length, size - position);
       if (want <= 0) return 0;
-      const { bytesRead } = await handle.read(into, 0, want, start + position);
-      return bytesRead;
+      return readSync(handle.fd, into, 0, want, start + position);
     },
     close: () => handle.close(),
   };
