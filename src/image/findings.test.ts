@@ -4,6 +4,7 @@ import { analyze } from "../project/analyze.js";
 import type { Project } from "../project/types.js";
 import { findingsFor } from "./findings.js";
 import { FsTree } from "./fs-tree.js";
+import { productionPackagesFor } from "./production.js";
 
 const project = await analyze(
   new URL("../../test/fixtures/projects/poetry1-groups", import.meta.url).pathname,
@@ -23,7 +24,8 @@ function venv(dists: string[]): FsTree {
 }
 
 function devDependencies(p: Project, dists: string[]): string[] {
-  return findingsFor({ tree: venv(dists), records: new Map(), env: {}, project: p, top: 5 })
+  const production = productionPackagesFor(p, "amd64");
+  return findingsFor({ tree: venv(dists), records: new Map(), env: {}, production, top: 5 })
     .filter((f) => f.kind === "dev-dependency")
     .map((f) => f.path.split("/").at(-1) as string)
     .sort();

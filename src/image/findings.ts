@@ -1,9 +1,7 @@
 // What in the final filesystem should not ship in a production image: caches, toolchains, dev dependencies, tests, bytecode.
-import { DEFAULT_PLATFORM, type Platform } from "../project/platform.js";
-import { developmentOnlyPackages, productionPackages, productionSelection } from "../project/selection.js";
-import type { Project } from "../project/types.js";
 import type { FsNode, FsTree } from "./fs-tree.js";
 import { type InstalledPackage, installedPackages } from "./packages.js";
+import type { ProductionPackages } from "./production.js";
 
 export type FindingKind =
   | "waste"
@@ -31,9 +29,8 @@ export interface FindingContext {
   /** RECORD path -> the files it lists, for each dist-info in the final filesystem */
   records: Map<string, string[]>;
   env: Record<string, string>;
-  project: Project | undefined;
-  /** The image config's architecture ("amd64", "arm64"): markers on platform_machine are decided for it */
-  architecture?: string | undefined;
+  /** From the project the image was built from, when there is one (see productionPackagesFor) */
+  production: ProductionPackages | undefined;
   /** How many test folders to name */
   top: number;
 }
@@ -205,21 +202,10 @@ function venvRoot(tree: FsTree, sitePackages: string): string | undefined {
   return tree.get(`${match[1]}/pyvenv.cfg`) ? (match[1] as string) || "/" : undefined;
 }
 
-function platformOf(architecture: string | undefined): Platform {
-  return architecture === "arm64" ? { ...DEFAULT_PLATFORM, arch: "arm64" } : DEFAULT_PLATFORM;
-}
-
 function packages(context: FindingContext, dists: InstalledPackage[]): Finding[] {
   const findings: Finding[] = [];
-  const project = context.project;
-  const mainPackages = new Set<string>();
-  const devOnly = new Set<string>();
-  if (project) {
-    // The interpreter is not known here (an image may hold several): markers on it stay undecided.
-    const selection = productionSelection(project, { platform: platformOf(context.architecture) });
-    for (const pkg of productionPackages(project, selection)) mainPackages.add(pkg.name);
-    for (const pkg of developmentOnlyPackages(project, selection)) devOnly.add(pkg.name);
-  }
+  const mainPackages = context.production?.main ?? new Set<string>();
+  const devOnly = context.production?.developmentOnly ?? new Set<string>();
   for (const dist of dists) {
     if (devOnly.has(dist.name))
       findings.push({

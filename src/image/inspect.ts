@@ -416,8 +416,9 @@ export async function scanImage(opened: OpenedImage, options: InspectOptions = {
       tree,
       records,
       env,
-      project: options.project,
-      architecture: opened.config.architecture,
+      production: options.project
+        ? (await import("./production.js")).productionPackagesFor(options.project, opened.config.architecture)
+        : undefined,
       top,
     }),
   );

@@ -7,11 +7,10 @@ import { writeFiles } from "../../files/write.js";
 import { type OpenedImage, openImageArchive } from "../../image/archive.js";
 import { type Comparison, compareImages, DEFAULT_DEPTH, scanForComparison } from "../../image/compare.js";
 import { formatComparison } from "../../image/compare-format.js";
-import { ENGINES, type EngineName, type Exported, exportImage } from "../../image/export.js";
+import { ENGINES, type EngineName, type Exported } from "../../image/export.js";
 import { failures, growthFailures, parseFailOn } from "../../image/fail-on.js";
 import { formatTable } from "../../image/format.js";
 import { type InspectReport, inspectImage } from "../../image/inspect.js";
-import { analyze } from "../../project/analyze.js";
 import type { Project } from "../../project/types.js";
 import { action } from "../run.js";
 
@@ -40,7 +39,10 @@ async function withImage<T>(
   engine: EngineName | undefined,
   use: (opened: OpenedImage, exported: Exported | undefined) => Promise<T>,
 ): Promise<T> {
-  const exported = (await exists(target)) ? undefined : await exportImage(target, engine);
+  // Loaded only when used (as the project analysis below): each module costs file reads before the first layer.
+  const exported = (await exists(target))
+    ? undefined
+    : await (await import("../../image/export.js")).exportImage(target, engine);
   try {
     return await use(await openImageArchive(exported?.file ?? target), exported);
   } finally {
@@ -119,7 +121,9 @@ export function register(program: Command): void {
           throw new UserError(
             "--fail-on growth: compares two images (couplet inspect A B --fail-on growth>10MB)",
           );
-        const project = flags.project ? await analyze(resolve(flags.project)) : undefined;
+        const project = flags.project
+          ? await (await import("../../project/analyze.js")).analyze(resolve(flags.project))
+          : undefined;
         if (other && flags.format === "html")
           throw new UserError("--format html shows one image; compare two with --format table or json");
         if (other) return compare(target, other, flags, { top, depth, project, conditions });
