@@ -117,6 +117,8 @@ for (const image of images) {
     for (let i = 0; i < run % order.length; i++) order.push(order.shift());
     for (const tool of order) {
       loads.push(load());
+      // dive writes its JSON over an existing file without truncating it: start from none.
+      rmSync(path.join(work, "dive.json"), { force: true });
       const [command, commandArgs] = TOOLS[tool](image);
       const result = timed(command, commandArgs, tool !== "dive");
       // dive --ci exits 1 when its own efficiency rules fail; its JSON is written either way.
@@ -183,7 +185,7 @@ const machine = {
   kernel: os.release(),
   node: process.version,
   dive: execFileSync(dive, ["--version"], { encoding: "utf8" }).trim(),
-  couplet: `${JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).version} (${execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim()})`,
+  couplet: `${JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).version} (${process.env.COUPLET_REVISION ?? execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim()})`,
   date: new Date().toISOString().slice(0, 16).replace("T", " "),
   load: { median: median(loads), min: Math.min(...loads), max: Math.max(...loads) },
   runs: RUNS,
