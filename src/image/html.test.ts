@@ -107,6 +107,23 @@ describe("renderInspectHtml", () => {
     expect(textOf(missing as never)).toContain("CPL015");
   });
 
+  it("draws a folder too small for its label's padding as an empty rectangle, still with its tooltip", () => {
+    const folders = {
+      path: "/",
+      size: 1_000_000,
+      children: [
+        { path: "/big", size: 999_000, children: [] },
+        { path: "/small", size: 1_000, children: [{ path: "/small/inner", size: 1_000, children: [] }] },
+      ],
+    };
+    const squeezed = { ...report, folders };
+    const page = renderInspectHtml(squeezed);
+    expect(reportProblems(page, JSON.parse(JSON.stringify(squeezed)), ruleIds)).toEqual([]);
+    const all = elements(parseHtml(page));
+    expect(all.filter((e) => e.tagName === "rect")).toHaveLength(3);
+    expect(all.filter((e) => e.tagName === "title").map((e) => textOf(e))).toContain("/small/inner · 1.0 kB");
+  });
+
   it("names the lint rule behind a finding where one applies", () => {
     const rules = new Map(report.findings.map((f) => [f.path, f.rule]));
     expect(rules.get("/root/.cache/pip")).toBe("CPL008");

@@ -186,9 +186,10 @@ function treemapSvg(report: InspectReport): string {
   for (const node of root.descendants()) {
     if (node.depth === 0) continue;
     const { x0, y0, x1, y1 } = node as unknown as { x0: number; y0: number; x1: number; y1: number };
-    const width = x1 - x0;
-    const height = y1 - y0;
-    if (width < 1 || height < 1) continue;
+    // A folder squeezed out by its parent's padding still gets its (empty) rectangle and tooltip: every folder of
+    // the report is on the page.
+    const width = Math.max(0, x1 - x0);
+    const height = Math.max(0, y1 - y0);
     const top = node.ancestors().at(-2) ?? node;
     const hue = colour(root.children?.indexOf(top) ?? 0);
     const { folder, pointer } = node.data;
@@ -252,7 +253,7 @@ function savings(report: InspectReport, all: Group[]): string {
   return `<section id="savings">
 <h2>What could go</h2>
 ${all.length > 0 ? `<ul class="savings">\n${rows.join("\n")}\n</ul>` : "<p>No findings.</p>"}
-${missing > 0 ? `<p class="alarm"><a href="#missing">${span("count", "length /missingLibraries", missing)} shared libraries missing</a>: the import fails at run time.</p>` : ""}
+${missing > 0 ? `<p class="alarm"><a href="#missing">Missing shared libraries: ${span("count", "length /missingLibraries", missing)}</a>. Importing what needs them fails at run time.</p>` : ""}
 </section>`;
 }
 
@@ -289,7 +290,7 @@ ${sections.join("\n")}
 function missingLibraries(report: InspectReport): string {
   const checked = span("count", "/sharedObjectsChecked", report.sharedObjectsChecked);
   if (report.missingLibraries.length === 0)
-    return `<section id="missing"><h2>Shared libraries</h2><p>Every library the shared objects need is present (${checked} shared objects checked).</p></section>`;
+    return `<section id="missing"><h2>Shared libraries</h2><p>Every library the shared objects need is present. Shared objects checked: ${checked}.</p></section>`;
   const packages = new Map<string, number>();
   report.missingLibraries.forEach((missing, i) => {
     if (missing.debianPackage && !packages.has(missing.debianPackage)) packages.set(missing.debianPackage, i);
@@ -307,7 +308,7 @@ function missingLibraries(report: InspectReport): string {
   });
   return `<section id="missing">
 <h2>Missing shared libraries <span class="rule">CPL015</span></h2>
-<p>${span("count", "length /missingLibraries", report.missingLibraries.length)} libraries that shared objects need are not in the image (${checked} shared objects checked).${install.length > 0 ? ` Install them in the final stage: <code>apt-get install --no-install-recommends</code> ${install.join(" ")}` : ""}</p>
+<p>Needed but not in the image: ${span("count", "length /missingLibraries", report.missingLibraries.length)}. Shared objects checked: ${checked}.${install.length > 0 ? ` Install them in the final stage: <code>apt-get install --no-install-recommends</code> ${install.join(" ")}` : ""}</p>
 <table>
 <thead><tr><th>needed</th><th>Debian package</th><th>needed by</th></tr></thead>
 <tbody>
