@@ -2,16 +2,20 @@
 // from docker-archive and OCI archives and from the engine's image name, and the numbers agree with dive's.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { inflateSync } from "node:zlib";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InspectReport } from "../../src/image/inspect.js";
+import { RULES } from "../../src/lint/rules/index.js";
 import { ensureBaseImage, ensureBaseTarball } from "../support/base-image.js";
 import { build, buildah, removeImages } from "../support/buildah.js";
 import { importImage, startDockerd } from "../support/dockerd.js";
+import { reportProblems } from "../support/html-report.js";
 
 const execFileP = promisify(execFile);
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -172,6 +176,102 @@ describe("couplet inspect on the engine's image", () => {
     );
     const failing = await couplet(["inspect", dockerArchive, "--project", project, "--fail-on", "dev-deps"]);
     expect(failing.code).toBe(1);
+  });
+});
+
+/** A PNG's size, and how many distinct byte values its (filtered) pixel data holds: a blank page has very few. */
+function pngFacts(png: Buffer): { width: number; height: number; distinctBytes: number } {
+  expect(png.subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");
+  const idat: Buffer[] = [];
+  for (let at = 8; at < png.length; ) {
+    const length = png.readUInt32BE(at);
+    if (png.toString("latin1", at + 4, at + 8) === "IDAT") idat.push(png.subarray(at + 8, at + 8 + length));
+    at += 12 + length;
+  }
+  const pixels = inflateSync(Buffer.concat(idat));
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20), distinctBytes: new Set(pixels).size };
+}
+
+// Debian's chromium, driven by playwright-core (which never downloads a browser of its own).
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+describe("couplet inspect --format html in headless Chromium", () => {
+  it("draws the JSON report's layers, folders and findings at laptop sizes, fetching nothing, logging no error", async () => {
+    const htmlFile = join(dir, "report.html");
+    const written = await couplet(["inspect", dockerArchive, "--format", "html", "--output", htmlFile]);
+    expect(written.code, written.stderr).toBe(0);
+    expect(written.stdout).toBe("");
+    const { report } = await inspectJson([dockerArchive]);
+    const html = await readFile(htmlFile, "utf8");
+    // Every figure and name on the page, recomputed from the JSON report of the same image.
+    expect(reportProblems(html, report, new Set(RULES.map((r) => r.meta.id)))).toEqual([]);
+
+    const context = await chromium.launchPersistentContext(join(dir, "chromium-profile"), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1366, height: 768 },
+    });
+    try {
+      const page = await context.newPage();
+      const url = pathToFileURL(htmlFile).href;
+      const requests: string[] = [];
+      const errors: string[] = [];
+      await page.route("**/*", (route) => {
+        requests.push(route.request().url());
+        return route.request().url() === url ? route.continue() : route.abort();
+      });
+      page.on("console", (message) => {
+        if (message.type() === "error") errors.push(message.text());
+      });
+      page.on("pageerror", (error) => errors.push(error.message));
+      await page.goto(url, { waitUntil: "load" });
+
+      expect(await page.locator(".stack .seg").count()).toBe(report.layers.length);
+      const folders = (f: InspectReport["folders"]): number =>
+        f.children.reduce((n, c) => n + 1 + folders(c), 0);
+      expect(await page.locator("svg.treemap rect").count()).toBe(folders(report.folders));
+      expect(folders(report.folders)).toBeGreaterThan(5);
+      const groups = await page
+        .locator("#findings .group")
+        .evaluateAll((nodes) => nodes.map((n) => n.getAttribute("data-kind-group")));
+      expect(new Set(groups)).toEqual(new Set(report.findings.map((f) => f.kind)));
+      expect(groups).toEqual(expect.arrayContaining(["waste", "cache", "build-tool"]));
+      await expect(page.locator("#missing").innerText()).resolves.toMatch(/libpq\.so\.5[\s\S]*libpq5/);
+      // At a glance: the bar spans the page, the treemap starts above the fold, nothing scrolls sideways.
+      const bar = await page.locator(".stack").boundingBox();
+      expect(bar?.width).toBeGreaterThan(1100);
+      expect((await page.locator("svg.treemap").boundingBox())?.y).toBeLessThan(768);
+      expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(1366);
+
+      for (const [width, height] of [
+        [1366, 768],
+        [1920, 1080],
+      ] as const) {
+        await page.setViewportSize({ width, height });
+        const shot = join(dir, `report-${width}x${height}.png`);
+        await page.screenshot({ path: shot });
+        // To look at them: COUPLET_E2E_ARTIFACTS=/some/folder keeps a copy (the test's folder is removed).
+        const keep = process.env.COUPLET_E2E_ARTIFACTS;
+        if (keep) await copyFile(shot, join(keep, `inspect-report-${width}x${height}.png`));
+        const png = pngFacts(await readFile(shot));
+        expect(png).toMatchObject({ width, height });
+        expect(png.distinctBytes).toBeGreaterThan(64);
+      }
+      expect(requests).toEqual([url]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
   });
 });
 
