@@ -226,9 +226,14 @@ export function compareLayers(a: ComparedImage, b: ComparedImage): LayerChange[]
   return out;
 }
 
-function cap<T extends { delta: number }>(changes: T[], top: number, key: (item: T) => string): Capped<T> {
+function cap<T extends { delta: number; status: string }>(
+  changes: T[],
+  top: number,
+  key: (item: T) => string,
+): Capped<T> {
   const sorted = changes
-    .filter((c) => c.delta !== 0 || ("status" in c && (c.status === "added" || c.status === "removed")))
+    // An empty file added, or a package at another version of the same size, is still a change.
+    .filter((c) => c.delta !== 0 || c.status === "added" || c.status === "removed" || c.status === "version")
     .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || (key(x) < key(y) ? -1 : 1));
   const rest = sorted.slice(top);
   return {
