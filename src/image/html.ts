@@ -1,6 +1,7 @@
 // The inspection report as one self-contained HTML page: layers as a stacked bar, folders as a treemap, findings by kind.
 import { hierarchy, treemap, treemapSquarify } from "d3-hierarchy";
 import { escapeHtml, htmlDocument } from "../html/document.js";
+import { signedBytes } from "./compare-format.js";
 import { type Finding, type FindingKind, formatBytes } from "./findings.js";
 import type { FolderSize } from "./folder-sizes.js";
 import { shortInstruction } from "./format.js";
@@ -14,6 +15,8 @@ import type { InspectReport } from "./inspect.js";
  */
 export const VALUE_FORMATS = {
   bytes: (v: unknown) => formatBytes(v as number),
+  /** A change in bytes, signed (the comparison of two images) */
+  delta: (v: unknown) => signedBytes(v as number),
   share: (v: unknown) => `${((v as number) * 100).toFixed(1)}%`,
   efficiency: (v: unknown) => `${((v as number) * 100).toFixed(2)}%`,
   count: (v: unknown) => String(v),
@@ -27,7 +30,7 @@ export type ValueKind = keyof typeof VALUE_FORMATS;
  * A value and where it comes from: a JSON pointer, or of pointers `ratio A B`, `sum A B...`, `count A B...` (how
  * many are listed), `length A` (of an array), `basename A` (of a path).
  */
-type Part = [kind: ValueKind, source: string, value: unknown];
+export type Part = [kind: ValueKind, source: string, value: unknown];
 
 function attrs(parts: Part[]): string {
   const single = parts.length === 1 ? parts[0] : undefined;
@@ -40,11 +43,11 @@ function shown(parts: Part[]): string {
 }
 
 /** One value (or a few joined by " · ") in an element that says where it comes from. */
-function value(tag: string, parts: Part[], extra = ""): string {
+export function value(tag: string, parts: Part[], extra = ""): string {
   return `<${tag}${extra}${attrs(parts)}>${shown(parts)}</${tag}>`;
 }
 
-const span = (kind: ValueKind, source: string, v: unknown, cls?: string) =>
+export const span = (kind: ValueKind, source: string, v: unknown, cls?: string) =>
   value("span", [[kind, source, v]], cls ? ` class="${cls}"` : "");
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);

@@ -1,6 +1,6 @@
 // `couplet inspect A B` as a user runs it (the built CLI): the comparison in JSON and text, the growth gate, usage errors.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -79,6 +79,16 @@ describe("couplet inspect A B", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^size .* → .*: \+5\.0 kB/m);
     expect(stdout).toMatch(/^ +\+5\.0 kB {2}added {3}idna 3\.10 /m);
+  });
+
+  it("writes the comparison as one HTML page with --format html --output", () => {
+    const page = join(dir, "compare.html");
+    const { code, stdout } = couplet("inspect", a, b, "--format", "html", "--output", page);
+    expect(code).toBe(0);
+    expect(stdout).toBe("");
+    const html = readFileSync(page, "utf8");
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toMatch(/data-source="\/packages\/items\/0\/name"[^>]*>idna</);
   });
 
   it("fails CI when the second image grew past --fail-on growth, and not below it", () => {

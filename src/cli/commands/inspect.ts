@@ -79,6 +79,13 @@ async function render(report: InspectReport, format: InspectFlags["format"]): Pr
   return renderInspectHtml(report);
 }
 
+async function renderComparison(comparison: Comparison, format: InspectFlags["format"]): Promise<string> {
+  if (format === "json") return `${JSON.stringify(comparison, null, 2)}\n`;
+  if (format === "table") return formatComparison(comparison);
+  const { renderCompareHtml } = await import("../../image/compare-html.js");
+  return renderCompareHtml(comparison);
+}
+
 export function register(program: Command): void {
   program
     .command("inspect")
@@ -124,8 +131,6 @@ export function register(program: Command): void {
         const project = flags.project
           ? await (await import("../../project/analyze.js")).analyze(resolve(flags.project))
           : undefined;
-        if (other && flags.format === "html")
-          throw new UserError("--format html shows one image; compare two with --format table or json");
         if (other) return compare(target, other, flags, { top, depth, project, conditions });
         const report = await withImage(target, flags.engine, async (opened, exported) => {
           const scanned = await inspectImage(opened, { top, ...(project ? { project } : {}) });
@@ -166,10 +171,7 @@ async function compare(
     });
   const [a, b] = await Promise.all([scan(first), scan(second)]);
   const comparison: Comparison = compareImages(a, b, { top: options.top, depth: options.depth });
-  await emit(
-    flags.format === "json" ? `${JSON.stringify(comparison, null, 2)}\n` : formatComparison(comparison),
-    flags.output,
-  );
+  await emit(await renderComparison(comparison, flags.format), flags.output);
   const report: InspectReport = b.report;
   return reportFailures([
     ...growthFailures(comparison.delta, options.conditions),
