@@ -1,30 +1,31 @@
 // `couplet assemble`: a Poetry project's image from its lock, a base image and downloaded wheels, no engine.
-import { createHash } from "node:crypto";
 import { defaultTag } from "../engine/project-build.js";
 import { UserError } from "../errors.js";
 import { generateFor } from "../pipeline.js";
 import type { Plan } from "../plan/types.js";
 import { analyze } from "../project/analyze.js";
 import type { Project } from "../project/types.js";
-import { type BaseImage, readBase } from "./base.js";
-import { cacheRoot, fetchWheel, type WheelRequest } from "./download.js";
+import type { BaseImage } from "./base.js";
+import { readBaseCached } from "./base-cache.js";
+import { AssembleCache } from "./cache.js";
+import { dependencyLayers } from "./dependencies.js";
+import { cacheRoot, type WheelRequest } from "./download.js";
 import { sourceDateEpoch } from "./epoch.js";
 import {
   type Assembled,
+  type BaseLayer,
   buildImage,
   checkReplaceable,
-  describeBaseLayers,
   type OwnLayer,
   writeDockerArchive,
   writeOciLayout,
 } from "./image.js";
 import { buildIndex, pushIndex, writeIndexArchive, writeIndexLayout } from "./index-image.js";
-import { LayerTree, packLayer } from "./layer.js";
+import { type LayerTree, packLayer } from "./layer.js";
 import { chooseWheels, platformOf, productionPackages, selectionFor } from "./packages.js";
 import { formatPlatform, type Platform, parsePlatform } from "./pull.js";
 import { type PushReport, parsePushReference, pushImage } from "./push.js";
 import { projectLayer, setupLayer, venvFor } from "./runtime.js";
-import { installWheel } from "./wheel.js";
 
 export interface AssembleOptions {
   /**
@@ -54,8 +55,17 @@ export interface PlatformReport {
   /** The image id: digest of its config */
   configDigest: string;
   manifestDigest: string;
-  base: { source: string; python: string; executable: string; glibc: string; architecture: string };
-  layers: { holds: string; digest: string; diffId: string; size: number }[];
+  base: {
+    source: string;
+    python: string;
+    executable: string;
+    glibc: string;
+    architecture: string;
+    /** Its facts and layer digests came from the cache (the same archive was read before) */
+    cached: boolean;
+  };
+  /** `reused`: the layer's blob came from the cache, made by an earlier run from the same inputs */
+  layers: { holds: string; digest: string; diffId: string; size: number; reused: boolean }[];
   packages: { name: string; version: string; wheel: string; cached: boolean }[];
 }
 
@@ -67,55 +77,6 @@ export interface AssembleReport extends Omit<PlatformReport, "platform"> {
   /** One per platform, in the order asked for; the fields above repeat the first */
   images: PlatformReport[];
   outputs: { dockerArchive?: string; ociArchive?: string; ociLayout?: string; pushed?: PushReport };
-}
-
-/** A package whose install is at least this big gets a layer of its own; smaller ones share a few buckets. */
-const OWN_LAYER_BYTES = 4 * 1024 * 1024;
-const BUCKETS = 8;
-
-/** Run `work` over `items` with at most `limit` at once, results in input order. */
-async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-function bucketOf(name: string): number {
-  return (createHash("sha256").update(name).digest()[0] as number) % BUCKETS;
-}
-
-/**
- * Third-party layers: a big package alone, the small ones in buckets chosen by a hash of their name, so that a
- * changed dependency re-creates one small layer and adding one shifts no other package.
- */
-function dependencyLayers(
-  installed: { request: WheelRequest; tree: LayerTree }[],
-): { tree: LayerTree; holds: string }[] {
-  const own: { tree: LayerTree; holds: string }[] = [];
-  const buckets = new Map<number, { tree: LayerTree; names: string[] }>();
-  for (const { request, tree } of installed) {
-    const label = `${request.name} ${request.version}`;
-    if (tree.size >= OWN_LAYER_BYTES) {
-      own.push({ tree, holds: label });
-      continue;
-    }
-    const bucket = bucketOf(request.name);
-    const held = buckets.get(bucket) ?? { tree: new LayerTree(), names: [] };
-    held.tree.merge(tree);
-    held.names.push(label);
-    buckets.set(bucket, held);
-  }
-  const shared = [...buckets.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([, held]) => ({ tree: held.tree, holds: held.names.join(", ") }));
-  return [...shared, ...own];
 }
 
 function settingsFor(plan: Plan, created: Date) {
@@ -166,6 +127,9 @@ interface Target {
   platform: Platform | undefined;
   source: string;
   base: BaseImage;
+  baseLayers: BaseLayer[];
+  /** The base's facts came from the cache */
+  cached: boolean;
 }
 
 /**
@@ -176,6 +140,7 @@ interface Target {
 async function targetsFor(
   options: AssembleOptions,
   cacheDir: string,
+  cache: AssembleCache,
   progress: (line: string) => void,
 ): Promise<Target[]> {
   const given = (Array.isArray(options.base) ? options.base : [options.base]).map(parseBaseArgument);
@@ -191,7 +156,8 @@ async function targetsFor(
       : undefined;
   if (!platforms) {
     const source = plain[0]?.ref as string;
-    return [{ platform: undefined, source, base: await readBase(source, { cacheDir, progress }) }];
+    const read = await readBaseCached(source, cache, { cacheDir, progress });
+    return [{ platform: undefined, source, base: read.base, baseLayers: read.layers, cached: read.cached }];
   }
   platforms.forEach((platform, index) => {
     if (platforms.findIndex((other) => samePlatform(other, platform)) !== index)
@@ -204,13 +170,14 @@ async function targetsFor(
       throw new UserError(`${formatPlatform(platform)}: no --base for this platform`, {
         hint: `give --base ${formatPlatform(platform)}=REF, or one --base whose index holds every platform`,
       });
-    const base = await readBase(entry.ref, { cacheDir, progress, platform });
+    const read = await readBaseCached(entry.ref, cache, { cacheDir, progress, platform });
+    const base = read.base;
     if (base.architecture !== platform.architecture)
       throw new UserError(
         `--platform ${formatPlatform(platform)}: the base image ${entry.ref} is linux/${base.architecture}`,
         { hint: `give a base for that platform: --base ${formatPlatform(platform)}=REF` },
       );
-    targets.push({ platform, source: entry.ref, base });
+    targets.push({ platform, source: entry.ref, base, baseLayers: read.layers, cached: read.cached });
   }
   return targets;
 }
@@ -219,7 +186,7 @@ interface Built {
   target: Target;
   image: Assembled;
   layers: OwnLayer[];
-  installed: { request: WheelRequest; cached: boolean }[];
+  packages: { request: WheelRequest; downloaded: boolean }[];
 }
 
 /** One image: the platform's wheels installed into the venv, the project, layers, config and manifest. */
@@ -228,6 +195,7 @@ async function assembleOne(
   target: Target,
   created: Date,
   cacheDir: string,
+  cache: AssembleCache,
   progress: (line: string) => void,
 ): Promise<Built> {
   const { base, source } = target;
@@ -240,31 +208,32 @@ async function assembleOne(
   const venv = venvFor(plan, base);
   const selection = selectionFor(project, base);
   const wheels = chooseWheels(productionPackages(project, selection), selection, base);
-  const installed = await mapLimit(wheels, 4, async (request) => {
-    const { data, cached } = await fetchWheel(request, cacheDir);
-    progress(`${cached ? "cached" : "downloaded"} ${request.filename}`);
-    return { request, cached, tree: await installWheel(data, request.filename, venv) };
+  const dependencies = await dependencyLayers(wheels, {
+    venv,
+    python: base.python,
+    created,
+    cacheDir,
+    cache,
+    progress,
   });
-  const trees: { tree: LayerTree; holds: string }[] = [
-    { tree: setupLayer(plan, base, venv), holds: `runtime user and an empty venv at ${venv.root}` },
-    ...dependencyLayers(installed),
-    {
-      tree: await projectLayer(project, plan, venv, files.dockerignore),
-      holds: `the project ${project.name} ${project.version ?? ""}`.trim(),
-    },
-  ];
   const layers: OwnLayer[] = [];
-  for (const { tree, holds } of trees) {
-    const packed = await packLayer(tree, created);
+  const own = async (tree: LayerTree, holds: string) => {
+    const { tar: _tar, ...packed } = await packLayer(tree, created);
     layers.push({ packed, holds });
     progress(`layer ${packed.digest.slice(7, 19)} ${(packed.gzip.length / 1024).toFixed(0)} KiB: ${holds}`);
-  }
-  const image = buildImage(base, await describeBaseLayers(base), layers, settingsFor(plan, created));
-  return { target, image, layers, installed };
+  };
+  await own(setupLayer(plan, base, venv), `runtime user and an empty venv at ${venv.root}`);
+  layers.push(...dependencies.layers);
+  await own(
+    await projectLayer(project, plan, venv, files.dockerignore),
+    `the project ${project.name} ${project.version ?? ""}`.trim(),
+  );
+  const image = buildImage(base, target.baseLayers, layers, settingsFor(plan, created));
+  return { target, image, layers, packages: dependencies.packages };
 }
 
 function imageReport(built: Built): PlatformReport {
-  const { image, target, layers, installed } = built;
+  const { image, target, layers, packages } = built;
   const base = target.base;
   return {
     platform: `linux/${base.architecture}`,
@@ -276,18 +245,20 @@ function imageReport(built: Built): PlatformReport {
       executable: base.python.executable,
       glibc: `${base.glibc.major}.${base.glibc.minor}`,
       architecture: base.architecture,
+      cached: target.cached,
     },
     layers: layers.map((layer) => ({
       holds: layer.holds,
       digest: layer.packed.digest,
       diffId: layer.packed.diffId,
       size: layer.packed.gzip.length,
+      reused: layer.reused === true,
     })),
-    packages: installed.map(({ request, cached }) => ({
+    packages: packages.map(({ request, downloaded }) => ({
       name: request.name,
       version: request.version,
       wheel: request.filename,
-      cached,
+      cached: !downloaded,
     })),
   };
 }
@@ -307,9 +278,11 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
   const epoch = await sourceDateEpoch(project.dir, options.sourceDateEpoch);
   const cacheDir = options.cacheDir ?? cacheRoot();
   const created = new Date(epoch * 1000);
-  const targets = await targetsFor(options, cacheDir, progress);
+  const cache = new AssembleCache(cacheDir);
+  const targets = await targetsFor(options, cacheDir, cache, progress);
   const built: Built[] = [];
-  for (const target of targets) built.push(await assembleOne(project, target, created, cacheDir, progress));
+  for (const target of targets)
+    built.push(await assembleOne(project, target, created, cacheDir, cache, progress));
   const tag = options.tag ?? defaultTag(project.name);
   const images = built.map(imageReport);
   const first = built[0] as Built;

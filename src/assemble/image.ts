@@ -4,12 +4,11 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { lstat, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
-import { pack } from "tar-stream";
 import { describeFsError, OutputFileError, RefusedError, UserError } from "../errors.js";
 import { createZstdDecompress, detectCompression } from "../image/layer.js";
 import type { BaseImage } from "./base.js";
 import type { PackedLayer } from "./layer.js";
+import { TarWriter } from "./tar-writer.js";
 
 export interface BaseLayer {
   blob: string;
@@ -24,6 +23,8 @@ export interface OwnLayer {
   packed: PackedLayer;
   /** What it holds, for the history and the report */
   holds: string;
+  /** Taken from the cache of an earlier run rather than packed now */
+  reused?: boolean;
 }
 
 export interface Assembled {
@@ -258,23 +259,27 @@ export async function atomically(
   }
 }
 
-/** A base layer's uncompressed tar as a file path (the blob itself when it is not compressed). */
-async function plainBaseLayer(
+/**
+ * A zstd base layer as a plain tar file in `scratch` (docker 20.10's load reads gzip but not zstd); undefined
+ * for a plain or gzip layer, which goes into the archive as stored.
+ */
+async function loadableBaseLayer(
   image: Assembled,
   layer: BaseLayer,
   scratch: string,
 ): Promise<string | undefined> {
-  if (layer.compression === "none") return undefined;
+  if (layer.compression !== "zstd") return undefined;
+  await mkdir(scratch, { recursive: true });
   const out = path.join(scratch, hex(layer.digest));
-  await pipeline(
-    image.base.opened.source.open(layer.blob),
-    layer.compression === "gzip" ? createGunzip() : createZstdDecompress(),
-    createWriteStream(out),
-  );
+  await pipeline(image.base.opened.source.open(layer.blob), createZstdDecompress(), createWriteStream(out));
   return out;
 }
 
-/** A docker-archive (`docker save` form, uncompressed layers): loadable by docker, podman and buildah. */
+/**
+ * A docker-archive (`docker save` form): loadable by docker, podman and buildah, which all accept a gzip layer
+ * file as well as a plain tar. Base layers go in as stored, ours as their gzip blob: nothing is recompressed,
+ * and a rebuild only copies bytes.
+ */
 export async function writeDockerArchive(
   image: Assembled,
   target: string,
@@ -283,48 +288,30 @@ export async function writeDockerArchive(
 ): Promise<void> {
   await atomically(target, "file", async (temporary) => {
     const scratch = `${temporary}.layers`;
-    await mkdir(scratch, { recursive: true });
+    const tar = await TarWriter.create(temporary, mtime);
     try {
-      const packer = pack();
-      const written = pipeline(packer, createWriteStream(temporary));
-      // Awaited below, after every entry: if adding one fails first, this rejection must not go unhandled.
-      written.catch(() => {});
-      const header = { mtime, uid: 0, gid: 0, uname: "", gname: "", mode: 0o644 };
-      const addBuffer = (name: string, data: Buffer) =>
-        new Promise<void>((resolve, reject) =>
-          packer.entry({ ...header, name, size: data.length }, data, (error) =>
-            error ? reject(error) : resolve(),
-          ),
-        );
-      const addStream = async (name: string, size: number, open: () => NodeJS.ReadableStream) => {
-        const entry = packer.entry({ ...header, name, size });
-        await pipeline(open(), entry);
-      };
       const layerNames: string[] = [];
       for (const layer of image.baseLayers) {
-        const name = `${hex(layer.diffId)}.tar`;
+        const plain = await loadableBaseLayer(image, layer, scratch);
+        const name = `${hex(plain ? layer.diffId : layer.digest)}.tar${layer.compression === "gzip" ? ".gz" : ""}`;
         layerNames.push(name);
-        const plain = await plainBaseLayer(image, layer, scratch);
-        if (plain) await addStream(name, (await stat(plain)).size, () => createReadStream(plain));
-        else await addStream(name, layer.size, () => image.base.opened.source.open(layer.blob));
+        if (plain)
+          await tar.add(name, (await stat(plain)).size, createReadStream(plain, { highWaterMark: 1 << 20 }));
+        else await tar.add(name, layer.size, image.base.opened.source.chunks(layer.blob));
       }
       for (const layer of image.layers) {
-        const name = `${hex(layer.packed.diffId)}.tar`;
+        const name = `${hex(layer.packed.digest)}.tar.gz`;
         layerNames.push(name);
-        await addBuffer(name, layer.packed.tar);
+        await tar.add(name, layer.packed.gzip.length, layer.packed.gzip);
       }
-      await addBuffer(`${hex(image.configDigest)}.json`, image.config);
-      await addBuffer(
-        "manifest.json",
-        Buffer.from(
-          JSON.stringify([
-            { Config: `${hex(image.configDigest)}.json`, RepoTags: [tag], Layers: layerNames },
-          ]),
-        ),
+      await tar.add(`${hex(image.configDigest)}.json`, image.config.length, image.config);
+      const manifest = Buffer.from(
+        JSON.stringify([{ Config: `${hex(image.configDigest)}.json`, RepoTags: [tag], Layers: layerNames }]),
       );
-      packer.finalize();
-      await written;
+      await tar.add("manifest.json", manifest.length, manifest);
+      await tar.finish();
     } finally {
+      await tar.close();
       await rm(scratch, { recursive: true, force: true });
     }
   });

@@ -67,10 +67,9 @@ export class LayerTree {
 }
 
 export interface PackedLayer {
-  /** Uncompressed tar (docker-archive stores this) */
-  tar: Buffer;
+  /** sha256 of the uncompressed tar */
   diffId: string;
-  /** gzip of the tar (OCI layouts store this) */
+  /** gzip of the tar: the blob every output stores */
   gzip: Buffer;
   digest: string;
 }
@@ -83,7 +82,7 @@ function sha256(data: Buffer): string {
  * Pack the entries in sorted order with one timestamp and numeric owners only, then gzip with fixed settings:
  * Node's zlib writes no file name and a zero mtime in the gzip header, so equal tars give equal blobs.
  */
-export async function packLayer(tree: LayerTree, mtime: Date): Promise<PackedLayer> {
+export async function packLayer(tree: LayerTree, mtime: Date): Promise<PackedLayer & { tar: Buffer }> {
   const packer = pack();
   const chunks: Buffer[] = [];
   packer.on("data", (chunk) => chunks.push(chunk as Buffer));

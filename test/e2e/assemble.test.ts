@@ -2,7 +2,7 @@
 // cli-tool and fastapi-app assemble onto the bookworm stand-in base (CPython 3.11); flask-uwsgi must refuse.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cp, mkdir, readFile, rm, stat } from "node:fs/promises";
+import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -29,6 +29,7 @@ const runId = `${process.pid}-${Date.now()}`;
 const cliTag = `localhost/couplet-e2e-assemble/cli-tool:${runId}`;
 const ociTag = `localhost/couplet-e2e-assemble/cli-tool-oci:${runId}`;
 const webTag = `localhost/couplet-e2e-assemble/fastapi-app:${runId}`;
+const editTag = `localhost/couplet-e2e-assemble/cli-tool-edited:${runId}`;
 
 interface Result {
   code: number;
@@ -106,7 +107,7 @@ describe("couplet assemble", () => {
     // buildah 1.28 names an image pulled from an OCI layout `localhost<path>:latest`.
     await registry?.stop();
     if (registry) await removeImages(`${registry.address}/couplet-e2e/cli-tool:${runId}`);
-    await removeImages(cliTag, ociTag, webTag, `localhost${join(work, "a", "oci")}:latest`);
+    await removeImages(cliTag, ociTag, webTag, editTag, `localhost${join(work, "a", "oci")}:latest`);
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -119,6 +120,37 @@ describe("couplet assemble", () => {
     expect(await sha256(join(work, "b", "image.tar"))).toBe(await sha256(join(work, "a", "image.tar")));
     expect(firstReport.created).toBe("2023-11-14T22:13:20.000Z");
     expect(first.stderr).toMatch(/^downloaded PyYAML-6\.0\.2-cp311-cp311-manylinux_2_17_x86_64/m);
+  });
+
+  it("after a source edit reuses the base's facts and every dependency layer; only the project layer is new", async () => {
+    const edited = join(work, "c", "cli-tool");
+    await cp(join(work, "a", "cli-tool"), edited, { recursive: true });
+    const source = join(edited, "src/yamlstat/cli.py");
+    await writeFile(
+      source,
+      (await readFile(source, "utf8")).replace('f"yamlstat: ', 'f"yamlstat (edited): '),
+    );
+    const output = join(work, "c", "image.tar");
+    const result = await couplet(
+      ["assemble", edited, "--base", base, "--tag", editTag, "--output", output, "--json"],
+      envWith({ COUPLET_CACHE: join(work, "a", "cache"), SOURCE_DATE_EPOCH: "1700000000" }),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as AssembleReport;
+    expect(firstReport.base.cached).toBe(false);
+    expect(firstReport.layers.every((layer) => !layer.reused)).toBe(true);
+    expect(report.base.cached).toBe(true);
+    expect(report.packages.every((pkg) => pkg.cached)).toBe(true);
+    const deps = (r: AssembleReport) => r.layers.slice(1, -1);
+    expect(deps(report).map((layer) => [layer.digest, layer.reused])).toEqual(
+      deps(firstReport).map((layer) => [layer.digest, true]),
+    );
+    expect(report.layers[0]?.digest).toBe(firstReport.layers[0]?.digest);
+    expect(report.layers.at(-1)?.digest).not.toBe(firstReport.layers.at(-1)?.digest);
+    const pulled = await buildah(["pull", `docker-archive:${output}`]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const ran = await runInImage(editTag, ["sh", "-c", 'echo "a: 1" | yamlstat -']);
+    expect(ran.stdout).toBe("yamlstat (edited): document 0 has 1 nodes (pyyaml 6.0.2, libyaml)\n");
   });
 
   it("loads into buildah with layers ordered base, venv, dependencies, project, and the plan's config", async () => {
