@@ -16,8 +16,13 @@ export const WHITEOUT_PREFIX = ".wh.";
 export const OPAQUE_MARKER = ".wh..wh..opq";
 
 function split(path: string): string[] {
+  // The paths of layer entries are absolute and clean: one split, without the filter's second array.
+  if (path.length > 1 && path.charCodeAt(0) === 47 && !UNCLEAN.test(path)) return path.slice(1).split("/");
   return path.split("/").filter((part) => part !== "" && part !== ".");
 }
+
+/** Paths split() must filter: empty components (doubled or trailing slashes) and "." components. */
+const UNCLEAN = /\/\/|\/$|\/\.(\/|$)/;
 
 export function pathOf(node: FsNode): string {
   const parts: string[] = [];

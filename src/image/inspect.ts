@@ -331,8 +331,10 @@ export async function scanImage(opened: OpenedImage, options: InspectOptions = {
     const largest = new Top(top);
     const folders = new Map<string, number>();
     for (const entry of parsed.entries) {
-      const base = path.posix.basename(entry.path);
-      const dir = path.posix.dirname(entry.path);
+      // Entry paths are absolute and clean, so the last slash splits them as basename and dirname would.
+      const slash = entry.path.lastIndexOf("/");
+      const base = entry.path.slice(slash + 1);
+      const dir = slash === 0 ? "/" : entry.path.slice(0, slash);
       if (base === OPAQUE_MARKER) {
         tree.makeOpaque(dir, index);
         continue;
