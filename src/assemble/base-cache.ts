@@ -38,10 +38,12 @@ export async function readBaseCached(
     const base = await readBase(target, options);
     return { base, layers: await describeBaseLayers(base), cached: false };
   }
-  const key = cacheKey({ base: await identity(target).catch(() => target) });
+  // An OCI layout or archive with an index holds one image per platform: the platform asked for is part of the key.
+  const architecture = options.platform?.architecture;
+  const key = cacheKey({ base: await identity(target).catch(() => target), architecture });
   const record = await cache.get<Record>("base", key);
   if (record) {
-    const opened = await openImageArchive(target);
+    const opened = await openImageArchive(target, architecture);
     // The archive still lists the same blobs: anything else means the record is stale.
     if (
       opened.layers.length === record.layers.length &&

@@ -1,0 +1,87 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pack } from "tar-stream";
+import { describe, expect, it } from "vitest";
+import { readBaseCached } from "./base-cache.js";
+import { AssembleCache } from "./cache.js";
+
+const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+/** An uncompressed layer with what readBase looks for: python3 → python3.11 on PATH, and libc.so.6. */
+async function layer(machine: string): Promise<Buffer> {
+  const packer = pack();
+  const chunks: Buffer[] = [];
+  packer.on("data", (chunk: unknown) => chunks.push(chunk as Buffer));
+  const ended = new Promise<void>((resolve) => packer.on("end", () => resolve()));
+  packer.entry({ name: "usr/bin/python3", type: "symlink", linkname: "python3.11" });
+  packer.entry({ name: "usr/bin/python3.11", mode: 0o755 }, Buffer.from("\x003.11.2\0"));
+  packer.entry(
+    { name: `usr/lib/${machine}-linux-gnu/libc.so.6` },
+    Buffer.from("GNU C Library (Debian GLIBC 2.36-9) stable release version 2.36.\n"),
+  );
+  packer.finalize();
+  await ended;
+  return Buffer.concat(chunks);
+}
+
+describe("readBaseCached", () => {
+  it("keeps each platform of an OCI layout's index apart (the second platform is not the first one's record)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-base-cache-"));
+    const layout = path.join(dir, "layout");
+    const blobs = path.join(layout, "blobs", "sha256");
+    mkdirSync(blobs, { recursive: true });
+    const put = (data: Buffer) => {
+      writeFileSync(path.join(blobs, sha(data)), data);
+      return { digest: `sha256:${sha(data)}`, size: data.length };
+    };
+    const manifests = [];
+    for (const [architecture, machine] of [
+      ["amd64", "x86_64"],
+      ["arm64", "aarch64"],
+    ] as const) {
+      const tar = await layer(machine);
+      const config = put(
+        Buffer.from(
+          JSON.stringify({
+            architecture,
+            os: "linux",
+            config: { Env: ["PATH=/usr/bin"] },
+            rootfs: { type: "layers", diff_ids: [`sha256:${sha(tar)}`] },
+          }),
+        ),
+      );
+      const manifest = put(
+        Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: "application/vnd.oci.image.manifest.v1+json",
+            config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
+            layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", ...put(tar) }],
+          }),
+        ),
+      );
+      manifests.push({
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        ...manifest,
+        platform: { os: "linux", architecture },
+      });
+    }
+    writeFileSync(path.join(layout, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+    writeFileSync(path.join(layout, "index.json"), JSON.stringify({ schemaVersion: 2, manifests }));
+    const cache = new AssembleCache(path.join(dir, "cache"));
+    const read = (architecture: string) =>
+      readBaseCached(layout, cache, { cacheDir: dir, platform: { os: "linux", architecture } });
+    const amd64 = await read("amd64");
+    const arm64 = await read("arm64");
+    expect([amd64.base.architecture, amd64.base.machine]).toEqual(["amd64", "x86_64"]);
+    expect([arm64.cached, arm64.base.architecture, arm64.base.machine]).toEqual([false, "arm64", "aarch64"]);
+    const again = await read("arm64");
+    expect([again.cached, again.base.machine, again.layers[0]?.digest]).toEqual([
+      true,
+      "aarch64",
+      arm64.layers[0]?.digest,
+    ]);
+  });
+});
