@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { plan } from "../plan/plan.js";
 import { STRATEGIES } from "../plan/types.js";
 import { analyze } from "../project/analyze.js";
+import { parsePlatforms } from "../project/platform.js";
 import { render } from "./render.js";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -50,6 +51,35 @@ describe("what the optimal Dockerfile does", () => {
     expect(production).not.toContain("gcc");
     expect(production).toMatch(/apt-get install -y --no-install-recommends .*libpq5/);
     expect(production).toContain("rm -rf /var/lib/apt/lists/*");
+  });
+
+  it("installs compilers only on the platform that lacks a wheel, picked by TARGETARCH", async () => {
+    const project = "test/fixtures/projects/amd64-only-wheels";
+    // psycopg2-binary 2.8.6 is locked with x86_64 wheels and an sdist only: arm64 compiles it, amd64 does not.
+    const both = await dockerfile(project, { platforms: parsePlatforms("linux/amd64,linux/arm64") });
+    const builder = both.slice(both.indexOf(" AS builder"), both.indexOf("COPY --from=lock"));
+    expect(builder).toContain("ARG TARGETARCH\n");
+    expect(builder).toMatch(
+      /case "\$\{TARGETARCH:-\$\(dpkg --print-architecture\)\}" in \\\n +arm64\) rm -f \/etc\/apt\/apt\.conf\.d\/docker-clean && apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev ;; \\\n +esac/,
+    );
+    expect(builder).not.toMatch(/amd64\)/);
+    // The instruction is one valid shell command once the Dockerfile's line continuations are joined.
+    const command = builder
+      .slice(builder.indexOf("case "))
+      .replace(/ \\\n\s*/g, " ")
+      .split("\n")[0] as string;
+    expect(spawnSync("sh", ["-n", "-c", command]).status).toBe(0);
+    // For the one platform, as before: unconditional where it compiles, nothing where it has wheels.
+    const arm = await dockerfile(project, { platforms: parsePlatforms("linux/arm64") });
+    expect(arm).not.toContain("TARGETARCH");
+    expect(arm).toMatch(/&& apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev/);
+    expect(await dockerfile(project)).not.toMatch(/gcc|TARGETARCH/);
+    // Both platforms compiling the same packages need no condition either.
+    const flask = await dockerfile("examples/flask-uwsgi", {
+      platforms: parsePlatforms("linux/amd64,linux/arm64"),
+    });
+    expect(flask).not.toContain("TARGETARCH");
+    expect(flask).toMatch(/apt-get install -y --no-install-recommends .*gcc/);
   });
 
   it("installs no compiler when every package has a wheel", async () => {

@@ -41,25 +41,64 @@ function run(ctx: Context, mountTargets: string[], commands: string[]): string {
   return [...lines, ...rest.map((command) => `&& ${command}`)].join(" \\\n    ");
 }
 
-function aptInstall(ctx: Context, packages: string[], keepCacheMounts: boolean): string {
+/** The commands of an apt install, and the cache folders they mount (none: the lists are removed instead). */
+function aptCommands(ctx: Context, packages: string[], keepCacheMounts: boolean): [string[], string[]] {
   const list = words("debian-package", packages, "the Debian package").join(" ");
   if (ctx.mounts && keepCacheMounts) {
     // Official images delete downloaded .debs after each install; with a cache mount we want to keep them.
-    return run(
-      ctx,
+    return [
       ["/var/cache/apt", "/var/lib/apt/lists"],
       [
         "rm -f /etc/apt/apt.conf.d/docker-clean",
         "apt-get update",
         `apt-get install -y --no-install-recommends ${list}`,
       ],
-    );
+    ];
   }
-  return run(
-    ctx,
+  return [
     [],
     ["apt-get update", `apt-get install -y --no-install-recommends ${list}`, "rm -rf /var/lib/apt/lists/*"],
-  );
+  ];
+}
+
+function aptInstall(ctx: Context, packages: string[], keepCacheMounts: boolean): string {
+  const [mounts, commands] = aptCommands(ctx, packages, keepCacheMounts);
+  return run(ctx, mounts, commands);
+}
+
+/**
+ * The builder's compilers. A multi-platform build installs them only on the platforms that compile something
+ * (a package with an x86_64 wheel but none for aarch64 compiles on arm64 alone): one RUN that picks by the
+ * TARGETARCH the engine sets for each platform. Without it (the legacy builder, a build with no --platform)
+ * the image's own Debian architecture decides, which is the platform being built.
+ */
+function builderApt(ctx: Context): string[] {
+  const { native } = ctx.plan;
+  if (!native.buildPackages.length) return [];
+  const byArch = new Map<string, string[]>();
+  for (const [platform, packages] of Object.entries(native.buildPackagesByPlatform ?? {})) {
+    const arch = platform.replace(/^linux\//, "").replace(/-musl$/, "");
+    byArch.set(arch, [...new Set([...(byArch.get(arch) ?? []), ...packages])].sort());
+  }
+  const lists = [...byArch.values()].map((list) => list.join(" "));
+  if (byArch.size < 2 || lists.every((list) => list === lists[0]))
+    return [aptInstall(ctx, native.buildPackages, true)];
+  const [mounts] = aptCommands(ctx, native.buildPackages, true);
+  const arms = [...byArch]
+    .filter(([, packages]) => packages.length)
+    .map(
+      ([arch, packages]) =>
+        `  ${word("name", arch, "the architecture")}) ${aptCommands(ctx, packages, true)[1].join(" && ")} ;;`,
+    );
+  const head = cacheMounts(ctx, mounts);
+  return [
+    "ARG TARGETARCH",
+    [
+      `RUN ${head.length ? `${head.join(" ")} \\\n    ` : ""}case "\${TARGETARCH:-$(dpkg --print-architecture)}" in`,
+      ...arms,
+      "esac",
+    ].join(" \\\n    "),
+  ];
 }
 
 type InstallKind = "dependencies" | "root" | "development";
@@ -344,7 +383,7 @@ function multiStage(ctx: Context): string[] {
     `FROM ${builderParent} AS builder`,
   );
   if (!plan.features.poetryIsolated) lines.push(poetryEnv(plan));
-  if (plan.native.buildPackages.length) lines.push(aptInstall(ctx, plan.native.buildPackages, true));
+  lines.push(...builderApt(ctx));
   if (!plan.features.poetryIsolated) lines.push(...installPoetry(ctx));
   lines.push(...dependenciesThenCode(ctx), "");
   if (plan.features.developmentTarget) {

@@ -21,6 +21,18 @@ const FEATURE_NAMES: Record<keyof Plan["features"], string> = {
   compileBytecode: "bytecode compiled at build time",
 };
 
+/** The builder's apt packages; per platform when a multi-platform build installs them on some platforms only. */
+function buildApt(plan: Plan): string[] {
+  const all = plan.native.buildPackages.join(" ");
+  if (!all) return ["none (no compiler in any stage)"];
+  const perPlatform = Object.entries(plan.native.buildPackagesByPlatform ?? {});
+  if (perPlatform.length < 2 || perPlatform.every(([, names]) => names.join(" ") === all)) return [all];
+  return perPlatform.map(
+    ([platform, names]) =>
+      `${platform}: ${names.join(" ") || "none (wheels for every package, no compiler)"}`,
+  );
+}
+
 export function explainPlan(plan: Plan): string {
   const on = Object.entries(plan.features)
     .filter(([, value]) => value)
@@ -77,7 +89,7 @@ export function explainPlan(plan: Plan): string {
             `nothing: every production package has a wheel for this interpreter${plan.platforms.length > 1 ? " on every platform" : ""}`,
           ]),
     ),
-    row("Build apt", plan.native.buildPackages.join(" ") || "none (no compiler in any stage)"),
+    row("Build apt", ...buildApt(plan)),
     row("Runtime apt", plan.native.runtimePackages.join(" ") || "none"),
     row(
       "Command",

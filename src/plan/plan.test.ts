@@ -102,7 +102,12 @@ describe("native needs", () => {
 
   it("needs nothing when every package has a wheel", async () => {
     const result = plan(await load("examples/cli-tool"));
-    expect(result.native).toEqual({ compile: [], buildPackages: [], runtimePackages: [] });
+    expect(result.native).toEqual({
+      compile: [],
+      buildPackages: [],
+      buildPackagesByPlatform: { "linux/amd64": [] },
+      runtimePackages: [],
+    });
   });
 });
 
@@ -128,8 +133,15 @@ describe("platforms", () => {
       },
     ]);
     expect(both.native.buildPackages).toEqual(["gcc", "libc6-dev", "libpq-dev"]);
+    expect(both.native.buildPackagesByPlatform).toEqual({
+      "linux/amd64": [],
+      "linux/arm64": ["gcc", "libc6-dev", "libpq-dev"],
+    });
     expect(both.native.runtimePackages).toEqual(["libpq5"]);
     expect(explainPlan(both)).toContain("psycopg2-binary 2.8.6 on linux/arm64: no linux/arm64");
+    expect(explainPlan(both)).toMatch(
+      /Build apt +linux\/amd64: none \(wheels for every package, no compiler\)\n +linux\/arm64: gcc libc6-dev libpq-dev\n/,
+    );
     const arm = plan(project, { platforms: parsePlatforms("linux/arm64") });
     expect(arm.native.compile.map((c) => c.name)).toEqual(["psycopg2-binary"]);
   });
@@ -192,7 +204,12 @@ describe("groups, extras and Poetry", () => {
       { name: "mylib", path: "libs/mylib", develop: true },
     ]);
     expect(result.install.rootRequiredBy).toEqual(["myapp-plugin-hello"]);
-    expect(result.native).toEqual({ compile: [], buildPackages: [], runtimePackages: [] });
+    expect(result.native).toEqual({
+      compile: [],
+      buildPackages: [],
+      buildPackagesByPlatform: { "linux/amd64": [] },
+      runtimePackages: [],
+    });
     expect(plan(await load("examples/cli-tool")).install.rootRequiredBy).toEqual([]);
   });
 

@@ -103,21 +103,36 @@ function nativePackages(
   production: LockedPackage[],
   compile: PackageToCompile[],
   debian: DebianRelease,
+  platforms: string[],
 ): Plan["native"] {
   const build = new Set<string>();
   const runtime = new Set<string>();
-  const compiled = new Set(compile.map((c) => c.name));
+  const perPlatform = new Map(platforms.map((p) => [p, new Set<string>()]));
+  const compiledOn = new Map<string, Set<string>>();
+  for (const c of compile) {
+    const on = compiledOn.get(c.name) ?? new Set<string>();
+    for (const p of c.platforms) on.add(p);
+    compiledOn.set(c.name, on);
+  }
   for (const pkg of production) {
     const need = nativeNeedFor(pkg.name, project, debian);
-    if (compiled.has(pkg.name)) {
+    const on = compiledOn.get(pkg.name);
+    if (on) {
       // Unknown source builds get a C toolchain: the common case, and harmless in a builder stage.
-      for (const name of (need ?? defaultNativeNeed()).build) build.add(name);
+      const packages = (need ?? defaultNativeNeed()).build;
+      for (const name of packages) build.add(name);
+      for (const p of on) for (const name of packages) perPlatform.get(p)?.add(name);
       for (const name of need?.runtime ?? []) runtime.add(name);
     } else if (need?.runtimeWithWheel) {
       for (const name of need.runtime) runtime.add(name);
     }
   }
-  return { compile, buildPackages: [...build].sort(), runtimePackages: [...runtime].sort() };
+  return {
+    compile,
+    buildPackages: [...build].sort(),
+    buildPackagesByPlatform: Object.fromEntries([...perPlatform].map(([p, names]) => [p, [...names].sort()])),
+    runtimePackages: [...runtime].sort(),
+  };
 }
 
 function labels(project: Project): Record<string, string> {
@@ -237,7 +252,13 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
     paths: project.pathDependencies.map(({ name, path, develop }) => ({ name, path, develop })),
     rootRequiredBy: project.packageMode ? requiringRoot(project, production) : [],
   };
-  const native = nativePackages(project, production, compile, python.release.debian);
+  const native = nativePackages(
+    project,
+    production,
+    compile,
+    python.release.debian,
+    platforms.map(platformName),
+  );
   const poetry = poetryVersion(project, options.poetryVersion);
   const warnings: string[] = [];
   const command = chooseCommand(project, options.cmd, new Set(production.map((pkg) => pkg.name)));

@@ -97,8 +97,13 @@ export interface Plan {
   };
   native: {
     compile: PackageToCompile[];
-    /** Debian packages for the builder stage (empty: no compiler at all) */
+    /** Debian packages for the builder stage (empty: no compiler at all): every platform's, together */
     buildPackages: string[];
+    /**
+     * The same per platform ("linux/arm64" → gcc ...): a multi-platform build installs compilers only on the
+     * platforms that compile something (one lacks a wheel the other has), keyed like `platforms`.
+     */
+    buildPackagesByPlatform: Record<string, string[]>;
     /** Debian packages for the runtime stage (shared libraries) */
     runtimePackages: string[];
   };
