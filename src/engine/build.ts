@@ -2,11 +2,17 @@
 import { readFile } from "node:fs/promises";
 import { UserError } from "../errors.js";
 import { capture, run } from "./exec.js";
+import { requestPlatforms } from "./platforms.js";
 import { type BuildEvent, BuildTracker } from "./progress.js";
 import type { BuildRequest, Engine } from "./types.js";
 
 export interface BuildOutcome {
+  /** The image id; for a multi-platform build on buildah or podman, the manifest list's name (the tag) */
   imageId: string;
+  /** The platforms built ("linux/amd64", "linux/arm64"); empty when the build named none */
+  platforms: string[];
+  /** The result is a manifest list (buildah, podman) or image index (buildx) over one image per platform */
+  multiPlatform: boolean;
   tag: string;
   seconds: number;
   tracker: BuildTracker;
@@ -63,6 +69,12 @@ export async function buildImage(
 ): Promise<BuildOutcome> {
   if (!request.iidFile) throw new Error("buildImage needs request.iidFile to learn the image id");
   const command = engine.buildCommand(request);
+  const platforms = requestPlatforms(request);
+  const multiPlatform = platforms.length > 1;
+  // buildah and podman add each platform's image to the list the tag names (--manifest), and refuse a tag that
+  // names a plain image: start from no list at all, or a rebuild would add to the last build's images.
+  const manifest = multiPlatform && engine.name !== "docker";
+  if (manifest) await removeImages(engine, [request.tag]);
   const tracker = new BuildTracker(engine.name);
   const tail: string[] = [];
   const keep = options.tailLines ?? 25;
@@ -98,8 +110,8 @@ export async function buildImage(
     const why = tracker.failure?.message ?? `${engine.name} exited with ${result.code ?? result.signal}`;
     throw new BuildFailed(`build failed${where}: ${why}`, tail, options.logFile, failed?.label);
   }
-  const imageId = (await readFile(request.iidFile, "utf8")).trim();
-  return { imageId, tag: request.tag, seconds, tracker, logFile: options.logFile };
+  const imageId = manifest ? request.tag : (await readFile(request.iidFile, "utf8")).trim();
+  return { imageId, tag: request.tag, seconds, tracker, logFile: options.logFile, platforms, multiPlatform };
 }
 
 export function imageSize(engine: Engine, ref: string): Promise<number> {

@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { commonBuildFlags } from "./flags.js";
+import { isMultiPlatform } from "./platforms.js";
 import type { BuildRequest, Capture, CommandSpec, Engine } from "./types.js";
 
 export interface BuildahOptions {
@@ -27,12 +28,18 @@ export function buildahEngine(options: BuildahOptions = {}): Engine {
     name: "buildah",
     program,
     label: options.storageDriver ? `buildah (${options.storageDriver} storage)` : "buildah",
-    features: { cacheMounts: true, secrets: true, cacheTo: true, builtinFrontendMounts: true },
+    features: {
+      cacheMounts: true,
+      secrets: true,
+      cacheTo: true,
+      builtinFrontendMounts: true,
+      multiPlatform: true,
+    },
     warnings: [],
     buildCommand(request: BuildRequest): CommandSpec {
       const args = [...globals, "bud", "--layers"];
       if (options.isolation) args.push("--isolation", options.isolation);
-      args.push(...commonBuildFlags(request));
+      args.push(...commonBuildFlags(request, isMultiPlatform(request)));
       // buildah takes cache sources and destinations as repositories (no type=/mode= syntax).
       for (const from of request.cacheFrom ?? []) args.push("--cache-from", from);
       for (const to of request.cacheTo ?? []) args.push("--cache-to", to);

@@ -1,6 +1,7 @@
 // Docker: BuildKit through buildx, else the daemon's own BuildKit (DOCKER_BUILDKIT=1, clients before 23.0), else legacy.
 import { UserError } from "../errors.js";
 import { commonBuildFlags } from "./flags.js";
+import { checkMultiPlatform } from "./platforms.js";
 import type { BuildRequest, Capture, CommandSpec, Engine } from "./types.js";
 
 /**
@@ -75,19 +76,23 @@ export function dockerEngine(options: DockerOptions): Engine {
     buildkit: "docker (the daemon's BuildKit, DOCKER_BUILDKIT=1)",
     legacy: "docker (legacy builder)",
   };
+  const features = {
+    cacheMounts: buildkit,
+    secrets: buildkit,
+    // The classic client's BuildKit reads inline caches from images but cannot export a cache.
+    cacheTo: builder === "buildx",
+    builtinFrontendMounts: buildkit && options.server !== undefined && atLeast(options.server, 20, 10),
+    // The classic `docker build` (legacy or the daemon's BuildKit) takes one platform per build.
+    multiPlatform: builder === "buildx",
+  };
   return {
     name: "docker",
     program,
     label: labels[builder],
-    features: {
-      cacheMounts: buildkit,
-      secrets: buildkit,
-      // The classic client's BuildKit reads inline caches from images but cannot export a cache.
-      cacheTo: builder === "buildx",
-      builtinFrontendMounts: buildkit && options.server !== undefined && atLeast(options.server, 20, 10),
-    },
+    features,
     warnings: buildkit ? [] : [options.warning ?? LEGACY_BUILDER_WARNING],
     buildCommand(request: BuildRequest): CommandSpec {
+      checkMultiPlatform({ label: labels[builder], features }, request);
       if (builder === "legacy") {
         if (request.secrets?.length)
           throw new UserError("--secret needs BuildKit, and this docker has no buildx plugin", {

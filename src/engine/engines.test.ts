@@ -76,6 +76,7 @@ describe("docker", () => {
       secrets: true,
       cacheTo: false,
       builtinFrontendMounts: true,
+      multiPlatform: false,
     });
     expect(engine.warnings).toEqual([]);
     const { cacheTo: _c, ...rest } = request;
@@ -127,6 +128,21 @@ describe("docker", () => {
     expect(warning).toMatch(/^docker has no buildx plugin: using the legacy builder/);
     expect(warning).toMatch(/28\.2\.2\) is 23\.0 or newer/);
     expect(warning).toMatch(/--docker \/usr\/bin\/docker \(or COUPLET_DOCKER=\/usr\/bin\/docker\)/);
+  });
+
+  it("builds several platforms into one image index with buildx, and refuses them on the classic docker build", () => {
+    const both = { ...request, platform: "linux/amd64,linux/arm64" };
+    const args = dockerEngine({ builder: "buildx", server: "27.3.1" }).buildCommand(both).args;
+    expect(args.slice(args.indexOf("--platform"), args.indexOf("--platform") + 2)).toEqual([
+      "--platform",
+      "linux/amd64,linux/arm64",
+    ]);
+    expect(args).toContain("--tag");
+    const { secrets: _s, cacheTo: _c, ...plain } = both;
+    for (const builder of ["buildkit", "legacy"] as const)
+      expect(() => dockerEngine({ builder, server: "20.10.24" }).buildCommand(plain)).toThrow(
+        /cannot build several platforms at once/,
+      );
   });
 
   it("passes a full cache spec through unchanged", () => {
@@ -184,6 +200,26 @@ describe("buildah", () => {
     expect(imageSizeFromStorage("img", [{ id: "img", layer: "l3" }], layers)).toBe(123);
     expect(() => imageSizeFromStorage("nope", [], layers)).toThrow(/not in the storage/);
   });
+});
+
+describe("several platforms on buildah and podman", () => {
+  const both = { ...request, platform: "linux/amd64,linux/arm64" };
+  for (const engine of [buildahEngine(buildahDefaults(0)), podmanEngine(buildahDefaults(0))]) {
+    it(`${engine.name} gathers them in the manifest list the tag names, with no iidfile (it holds one id)`, () => {
+      const { args } = engine.buildCommand(both);
+      expect(args.slice(args.indexOf("--file"), args.indexOf("--file") + 4)).toEqual([
+        "--file",
+        "/tmp/b/Dockerfile",
+        "--manifest",
+        "couplet/app:latest",
+      ]);
+      expect(args).not.toContain("--tag");
+      expect(args).not.toContain("--iidfile");
+      expect(args).toContain("linux/amd64,linux/arm64");
+      // One platform stays one tagged image.
+      expect(engine.buildCommand(request).args).toEqual(expect.arrayContaining(["--tag", "--iidfile"]));
+    });
+  }
 });
 
 describe("podman", () => {

@@ -3,6 +3,7 @@
 import type { BuildahOptions } from "./buildah.js";
 import { parseIntegerLine } from "./docker.js";
 import { commonBuildFlags } from "./flags.js";
+import { isMultiPlatform } from "./platforms.js";
 import type { BuildRequest, Capture, CommandSpec, Engine } from "./types.js";
 
 /** Same options as buildah's: podman builds through buildah's library and stores images in the same containers-storage. */
@@ -13,12 +14,18 @@ export function podmanEngine(options: BuildahOptions = {}): Engine {
     name: "podman",
     program,
     label: options.storageDriver ? `podman (${options.storageDriver} storage)` : "podman",
-    features: { cacheMounts: true, secrets: true, cacheTo: true, builtinFrontendMounts: true },
+    features: {
+      cacheMounts: true,
+      secrets: true,
+      cacheTo: true,
+      builtinFrontendMounts: true,
+      multiPlatform: true,
+    },
     warnings: [],
     buildCommand(request: BuildRequest): CommandSpec {
       const args = [...globals, "build", "--layers"];
       if (options.isolation) args.push("--isolation", options.isolation);
-      args.push(...commonBuildFlags(request));
+      args.push(...commonBuildFlags(request, isMultiPlatform(request)));
       for (const from of request.cacheFrom ?? []) args.push("--cache-from", from);
       for (const to of request.cacheTo ?? []) args.push("--cache-to", to);
       args.push(request.context);

@@ -46,6 +46,8 @@ export interface EngineFeatures {
    * 20.10+ with BuildKit), so a Dockerfile built here needs no frontend pulled from a registry.
    */
   builtinFrontendMounts: boolean;
+  /** Several --platform values in one build, gathered in a manifest list (buildah, podman) or image index (buildx) */
+  multiPlatform: boolean;
 }
 
 export interface Engine {

@@ -6,6 +6,13 @@ import { type Command, Option } from "commander";
 import { BuildAborted, BuildFailed, buildImage, imageSize } from "../../engine/build.js";
 import { detectEngine } from "../../engine/detect.js";
 import { formatSeconds, LiveBuildDisplay } from "../../engine/display.js";
+import {
+  checkMultiPlatform,
+  emulationProblem,
+  hostArch,
+  readBinfmt,
+  requestPlatforms,
+} from "../../engine/platforms.js";
 import type { BuildRequest, Engine } from "../../engine/types.js";
 import { UserError } from "../../errors.js";
 import { prepareBuild } from "../../pipeline.js";
@@ -49,7 +56,10 @@ export function addEngineOptions(command: Command): Command {
       [],
     )
     .option("--secret <spec>", "build secret, repeatable (id=NAME,src=PATH)", collect, [])
-    .option("--platform <os/arch>", "target platform")
+    .option(
+      "--platform <list>",
+      "target platforms, comma-separated (e.g. linux/amd64,linux/arm64: one image each, in a manifest list named by the tag)",
+    )
     .option("--cache-from <ref>", "registry cache to read, repeatable", collect, [])
     .option("--cache-to <ref>", "registry cache to write, repeatable", collect, [])
     .option(
@@ -117,6 +127,22 @@ function formatBytes(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
+/**
+ * Before anything is generated or built: several platforms on an engine that takes one, or a foreign platform
+ * this machine cannot emulate, is one clear line. A Docker daemon may run elsewhere (a VM, another host) with
+ * emulation of its own, so there the local check is only a warning.
+ */
+export async function checkPlatforms(engine: Engine, platform: string | undefined): Promise<void> {
+  const request = platform ? { platform } : {};
+  checkMultiPlatform(engine, request);
+  const platforms = requestPlatforms(request);
+  if (process.platform !== "linux" || platforms.length === 0) return;
+  const problem = emulationProblem(platforms, hostArch(), await readBinfmt());
+  if (!problem) return;
+  if (engine.name === "docker") process.stderr.write(`couplet: warning: ${problem}\n`);
+  else throw new UserError(problem);
+}
+
 export function register(program: Command): void {
   addEngineOptions(
     addPlanOptions(
@@ -144,6 +170,7 @@ export function register(program: Command): void {
       ) => {
         const engine = await engineFromFlags(flags);
         for (const warning of engine.warnings) process.stderr.write(`couplet: warning: ${warning}\n`);
+        await checkPlatforms(engine, flags.platform);
         const prepared = await prepareBuild(engine, dir, {
           planOptions: planOptions(flags),
           ...(flags.dockerfile ? { dockerfile: flags.dockerfile } : {}),
@@ -176,8 +203,14 @@ export function register(program: Command): void {
             },
           });
           display?.stop();
-          const size = await imageSize(engine, outcome.imageId);
           const steps = outcome.tracker.steps.length;
+          if (outcome.multiPlatform) {
+            process.stdout.write(
+              `${outcome.tag} manifest list of ${outcome.platforms.join(", ")}, built in ${formatSeconds(outcome.seconds)} (${outcome.tracker.cacheHits} of ${steps} steps from cache)\n`,
+            );
+            return 0;
+          }
+          const size = await imageSize(engine, outcome.imageId);
           process.stdout.write(
             `${outcome.tag} ${outcome.imageId.replace(/^sha256:/, "").slice(0, 12)} ${formatBytes(size)}, built in ${formatSeconds(outcome.seconds)} (${outcome.tracker.cacheHits} of ${steps} steps from cache)\n`,
           );
