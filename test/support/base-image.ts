@@ -12,6 +12,11 @@ export interface BaseImageOptions {
   debian: Debian;
   /** "slim" stands for python:X-slim-<debian>, "full" for python:X-<debian> (compilers and -dev headers). */
   flavor: Flavor;
+  /**
+   * amd64 (the default) or arm64, made under qemu emulation; "amd64,arm64" gives a manifest list over both, as
+   * the official python images are: `FROM` it with `--platform` picks each platform's image.
+   */
+  arch?: "amd64" | "arm64" | "amd64,arm64";
 }
 
 /** The Debian release whose own CPython is the given minor version ("3.11" → bookworm, "3.13" → trixie). */
@@ -31,13 +36,13 @@ async function make(args: string[]): Promise<string> {
 }
 
 /** A buildah image reference usable as `--build-arg PYTHON_IMAGE=<ref>` (created and imported if missing). */
-export function ensureBaseImage({ debian, flavor }: BaseImageOptions): Promise<string> {
-  return make([debian, flavor]);
+export function ensureBaseImage({ debian, flavor, arch }: BaseImageOptions): Promise<string> {
+  return make([...(arch ? ["--arch", arch] : []), debian, flavor]);
 }
 
 /** Path of the same image's root filesystem as a tarball, for `docker import <path> <tag>`. */
-export function ensureBaseTarball({ debian, flavor }: BaseImageOptions): Promise<string> {
-  return make(["--tarball", debian, flavor]);
+export function ensureBaseTarball({ debian, flavor, arch }: BaseImageOptions): Promise<string> {
+  return make(["--tarball", ...(arch ? ["--arch", arch] : []), debian, flavor]);
 }
 
 /**
