@@ -45,6 +45,28 @@ describe("buildah output", () => {
     expect(t.createdLayers).toEqual(["f8fb1b779c0", "5531c5fa988", "9c188c5e4f0", "147825abe00"]);
   });
 
+  it("tells the platforms of a --platform a,b build apart, and counts the second one's cache hits", () => {
+    // buildah 1.28 building two platforms into a manifest list prefixes each step with its platform.
+    const t = replay("buildah", "buildah-two-platforms.log");
+    expect(t.steps.map((s) => s.label)).toEqual([
+      "[linux/amd64] 1/4",
+      "[linux/amd64] 2/4",
+      "[linux/amd64] 3/4",
+      "[linux/amd64] 4/4",
+      "[linux/arm64] 1/4",
+      "[linux/arm64] 2/4",
+      "[linux/arm64] 3/4",
+      "[linux/arm64] 4/4",
+    ]);
+    expect(t.steps[6]?.instruction).toBe("COPY f /f");
+    expect(t.steps.filter((s) => s.cached).map((s) => s.label)).toEqual([
+      "[linux/arm64] 2/4",
+      "[linux/arm64] 3/4",
+      "[linux/arm64] 4/4",
+    ]);
+    expect(t.failure).toBeUndefined();
+  });
+
   it("names the failing step", () => {
     const t = replay("buildah", "buildah-failing-step.log");
     expect(t.failure?.step?.label).toBe("4/5");

@@ -25,6 +25,8 @@ export type BuildEvent =
 const ANSI = /\x1b\[[0-9;]*m/g;
 const BUILDAH_STEP = /^(?:\[(\d+\/\d+)\] )?STEP (\d+\/\d+): (.*)$/;
 const BUILDAH_ERROR = /^Error: building at STEP "(.*)": (.*)$/;
+// A build for several platforms (--platform a,b --manifest) prefixes each platform's lines: "[linux/arm64] STEP 1/9: ...".
+const BUILDAH_PLATFORM = /^\[(\w+\/[\w/]+)\] /;
 const LEGACY_STEP = /^Step (\d+\/\d+) : (.*)$/;
 const LEGACY_ERROR = /^The command '(.*)' returned a non-zero code: (\d+)$/;
 // BuildKit plain progress: "#8 [builder 2/6] RUN ...", "#8 CACHED", "#8 DONE 1.2s", "#8 ERROR: ..."
@@ -38,9 +40,11 @@ export function parseLine(engine: EngineName, raw: string): BuildEvent | undefin
   // The legacy builder colours RUN output red and resets at the start of the next line.
   const line = raw.replace(ANSI, "");
   if (engine === "buildah" || engine === "podman") {
-    let m = BUILDAH_STEP.exec(line);
+    const platform = BUILDAH_PLATFORM.exec(line);
+    const rest = platform ? line.slice(platform[0].length) : line;
+    let m = BUILDAH_STEP.exec(rest);
     if (m) {
-      const label = m[1] ? `[${m[1]}] ${m[2]}` : (m[2] as string);
+      const label = `${platform ? `[${platform[1]}] ` : ""}${m[1] ? `[${m[1]}] ${m[2]}` : (m[2] as string)}`;
       return { kind: "step", key: label, label, instruction: m[3] as string };
     }
     if (line.startsWith("--> Using cache "))
