@@ -1,5 +1,6 @@
 // A plan as text a person reads before trusting the generated Dockerfile.
 
+import { credentialLines } from "./credentials.js";
 import { STRATEGY_TABLE } from "./strategies.js";
 import type { Plan } from "./types.js";
 
@@ -78,6 +79,7 @@ export function explainPlan(plan: Plan): string {
           ),
         ]
       : []),
+    ...(credentialLines(plan).length ? [row("Secrets", ...credentialLines(plan))] : []),
     row(
       "Compiled",
       ...(plan.native.compile.length

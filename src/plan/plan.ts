@@ -6,6 +6,7 @@ import { type DebianRelease, defaultNativeNeed, nativeNeedFor } from "../project
 import { DEFAULT_PLATFORM, type Platform, platformName } from "../project/platform.js";
 import { FALLBACK_POETRY_VERSION, lockPoetry } from "../project/poetry-version.js";
 import { buildNeed, productionPackages, productionSelection, type Selection } from "../project/selection.js";
+import { lockedIndexes, sshGitSources } from "../project/sources.js";
 import type { LockedPackage, Project } from "../project/types.js";
 import { checkContextPath } from "../project/values.js";
 import { codeToCopy } from "./code.js";
@@ -51,7 +52,7 @@ const DOCKERIGNORE = [
 function chooseGroups(
   project: Project,
   excludeDev: boolean,
-): Omit<Plan["install"], "paths" | "rootRequiredBy"> {
+): Omit<Plan["install"], "paths" | "rootRequiredBy" | "indexes" | "sshGit"> {
   const production = productionSelection(project);
   const others = project.groups.filter((group) => group.name !== "main");
   // Without exclusion, `poetry install` takes every non-optional group, as the seed's variants did.
@@ -199,6 +200,26 @@ function requiringRoot(project: Project, installed: LockedPackage[]): string[] {
   return installed.filter((pkg) => pkg.dependencies.includes(root)).map((pkg) => pkg.name);
 }
 
+/**
+ * The indexes and SSH git repositories the installs reach. Production's come from the production packages;
+ * the development target installs every group, so every locked package counts there.
+ */
+function credentialSources(
+  project: Project,
+  production: LockedPackage[],
+): Pick<Plan["install"], "indexes" | "sshGit"> {
+  const inProduction = new Set(production.map((pkg) => pkg.name));
+  const indexes = lockedIndexes(project.lock.packages).map(({ packages, ...index }) => ({
+    ...index,
+    production: packages.some((name) => inProduction.has(name)),
+  }));
+  const sshGit = sshGitSources(project.lock.packages).map((git) => ({
+    ...git,
+    production: inProduction.has(git.package),
+  }));
+  return { indexes, sshGit };
+}
+
 export const DEFAULT_FRONTEND = "docker/dockerfile:1";
 
 /**
@@ -206,7 +227,7 @@ export const DEFAULT_FRONTEND = "docker/dockerfile:1";
  * fails on machines without registry access; the frontend built into buildah, podman and Docker 20.10+ reads
  * everything couplet writes, so leaving the line out trades a pinned frontend for builds that work offline.
  */
-function chooseSyntax(project: Project, options: PlanOptions, cacheMounts: boolean): Plan["syntax"] {
+function chooseSyntax(project: Project, options: PlanOptions, mounts: boolean): Plan["syntax"] {
   const asked = options.syntax ?? project.couplet.syntax;
   const source = options.syntax !== undefined ? "--syntax/--no-syntax" : "[tool.couplet] syntax";
   if (typeof asked === "string") return { frontend: asked, reason: `frontend ${asked}, from ${source}` };
@@ -215,8 +236,7 @@ function chooseSyntax(project: Project, options: PlanOptions, cacheMounts: boole
       frontend: undefined,
       reason: `left out (${source === "--syntax/--no-syntax" ? "--no-syntax" : "[tool.couplet] syntax = false"}): the engine's built-in Dockerfile frontend reads this file (Docker needs 20.10 or newer; buildah and podman any version)`,
     };
-  if (!cacheMounts)
-    return { frontend: undefined, reason: "none needed: the file uses no BuildKit-only syntax" };
+  if (!mounts) return { frontend: undefined, reason: "none needed: the file uses no BuildKit-only syntax" };
   if (asked === undefined && options.builtinFrontend)
     return {
       frontend: undefined,
@@ -251,6 +271,7 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
     ...chosen,
     paths: project.pathDependencies.map(({ name, path, develop }) => ({ name, path, develop })),
     rootRequiredBy: project.packageMode ? requiringRoot(project, production) : [],
+    ...credentialSources(project, production),
   };
   const native = nativePackages(
     project,
@@ -259,6 +280,13 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
     python.release.debian,
     platforms.map(platformName),
   );
+  // Poetry's git client (dulwich, or git itself) runs `ssh` for an SSH url; the slim image has none.
+  if (install.sshGit.length) {
+    const withSsh = (list: string[]) => [...new Set([...list, "openssh-client"])].sort();
+    native.buildPackages = withSsh(native.buildPackages);
+    for (const [platform, list] of Object.entries(native.buildPackagesByPlatform))
+      native.buildPackagesByPlatform[platform] = withSsh(list);
+  }
   const poetry = poetryVersion(project, options.poetryVersion);
   const warnings: string[] = [];
   const command = chooseCommand(project, options.cmd, new Set(production.map((pkg) => pkg.name)));
@@ -331,7 +359,12 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
       user,
     },
     features,
-    syntax: chooseSyntax(project, options, features.cacheMounts),
+    // Secret and SSH mounts are RUN --mount too: they need the same frontend as cache mounts.
+    syntax: chooseSyntax(
+      project,
+      options,
+      features.cacheMounts || install.indexes.length > 0 || install.sshGit.length > 0,
+    ),
     labels: labels(project),
     dockerignore: DOCKERIGNORE,
     warnings,

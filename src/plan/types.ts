@@ -94,6 +94,20 @@ export interface Plan {
      * version, or `poetry install --no-root` cannot solve.
      */
     rootRequiredBy: string[];
+    /**
+     * Private package indexes the lock takes packages from: each one's credentials are build secrets, mounted
+     * in the installs that reach it (`production`: the dependency install; every one: the development install).
+     */
+    indexes: {
+      name: string;
+      url: string;
+      usernameEnv: string;
+      passwordEnv: string;
+      /** A production package comes from it */
+      production: boolean;
+    }[];
+    /** Git dependencies fetched over SSH: those installs mount the build's SSH agent and a known_hosts secret */
+    sshGit: { package: string; url: string; host: string; production: boolean }[];
   };
   native: {
     compile: PackageToCompile[];
