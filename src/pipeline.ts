@@ -1,4 +1,5 @@
 // The one analyze → plan → render pipeline that init, plan, build and bench run, and the engine → plan options mapping.
+import { buildCredentials, type CredentialSources } from "./build-credentials.js";
 import {
   type PreparedBuild,
   type PrepareOptions,
@@ -62,6 +63,8 @@ export async function generate(
 
 export interface BuildPreparation extends PrepareOptions {
   planOptions?: PlanOptions;
+  /** Where the credentials of the project's private sources are found (`couplet build`: the environment) */
+  credentials?: CredentialSources;
   /** Build this Dockerfile with DIR as the context instead of generating one */
   dockerfile?: string;
 }
@@ -72,9 +75,20 @@ export async function prepareBuild(
   dir: string,
   options: BuildPreparation = {},
 ): Promise<PreparedBuild & { plan: Plan | undefined }> {
-  const { planOptions, dockerfile, ...prepare } = options;
+  const { planOptions, dockerfile, credentials, ...prepare } = options;
   if (dockerfile) return { ...(await prepareDockerfileBuild(dir, dockerfile, prepare)), plan: undefined };
   const generated = await generate(dir, planOptions, engine.features, prepare.request?.platform);
+  if (credentials) {
+    // Before the context is staged: a missing credential stops here, with nothing to clean up.
+    const found = buildCredentials(
+      generated.plan,
+      prepare.request?.target,
+      engine.features,
+      { secrets: prepare.request?.secrets ?? [], ssh: prepare.request?.ssh ?? [] },
+      credentials,
+    );
+    prepare.request = { ...prepare.request, secrets: found.secrets, ssh: found.ssh };
+  }
   const prepared = await prepareGeneratedBuild(dir, generated.files, generated.plan.project.name, prepare);
   return { ...prepared, plan: generated.plan };
 }

@@ -94,8 +94,8 @@ export function dockerEngine(options: DockerOptions): Engine {
     buildCommand(request: BuildRequest): CommandSpec {
       checkMultiPlatform({ label: labels[builder], features }, request);
       if (builder === "legacy") {
-        if (request.secrets?.length)
-          throw new UserError("--secret needs BuildKit, and this docker has no buildx plugin", {
+        if (request.secrets?.length || request.ssh?.length)
+          throw new UserError("--secret and --ssh need BuildKit, and this docker has no buildx plugin", {
             hint: "install docker-buildx, or build with buildah or podman",
           });
         if (request.cacheTo?.length)

@@ -12,6 +12,7 @@ export function commonBuildFlags(request: BuildRequest, manifest = false): strin
   for (const [name, value] of Object.entries(request.buildArgs ?? {}).sort(([a], [b]) => a.localeCompare(b)))
     args.push("--build-arg", `${name}=${value}`);
   for (const secret of request.secrets ?? []) args.push("--secret", secret);
+  for (const agent of request.ssh ?? []) args.push("--ssh", agent);
   if (request.platform) args.push("--platform", request.platform);
   if (request.target) args.push("--target", request.target);
   if (request.network) args.push("--network", request.network);

@@ -20,6 +20,8 @@ export interface BuildRequest {
   buildArgs?: Record<string, string>;
   /** `id=NAME,src=PATH` (or `id=NAME,env=VAR` where the engine supports it), passed through */
   secrets?: string[];
+  /** `default` or `id=socket-or-key`: the SSH agents RUN --mount=type=ssh reaches, passed through */
+  ssh?: string[];
   platform?: string;
   target?: string;
   /** Registry-backed cache sources, passed through */

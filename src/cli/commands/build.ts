@@ -1,6 +1,6 @@
 // `couplet build [DIR]`: generate (or take) a Dockerfile and build it on a real engine, showing each step live.
 import { mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Command, Option } from "commander";
 import { BuildAborted, BuildFailed, buildImage, imageSize } from "../../engine/build.js";
@@ -26,6 +26,7 @@ export interface EngineFlags {
   isolation?: string;
   buildArg: string[];
   secret: string[];
+  ssh: string[];
   platform?: string;
   cacheFrom: string[];
   cacheTo: string[];
@@ -55,7 +56,18 @@ export function addEngineOptions(command: Command): Command {
       collect,
       [],
     )
-    .option("--secret <spec>", "build secret, repeatable (id=NAME,src=PATH)", collect, [])
+    .option(
+      "--secret <spec>",
+      "build secret, repeatable (id=NAME,src=PATH or id=NAME,env=VAR); a private index's credentials are read from Poetry's variables without it",
+      collect,
+      [],
+    )
+    .option(
+      "--ssh <spec>",
+      "SSH agent for RUN --mount=type=ssh, repeatable (default, or id=SOCKET|KEY)",
+      collect,
+      [],
+    )
     .option(
       "--platform <list>",
       "target platforms, comma-separated (e.g. linux/amd64,linux/arm64: one image each, in a manifest list named by the tag)",
@@ -82,6 +94,7 @@ export function requestFlags(flags: EngineFlags): Partial<BuildRequest> {
   return {
     buildArgs: parseBuildArgs(flags.buildArg),
     secrets: flags.secret,
+    ssh: flags.ssh ?? [],
     cacheFrom: flags.cacheFrom,
     cacheTo: flags.cacheTo,
     ...(flags.platform ? { platform: flags.platform } : {}),
@@ -175,6 +188,7 @@ export function register(program: Command): void {
           planOptions: planOptions(flags),
           ...(flags.dockerfile ? { dockerfile: flags.dockerfile } : {}),
           ...(flags.tag ? { tag: flags.tag } : {}),
+          credentials: { env: process.env, home: homedir() },
           request: {
             ...requestFlags(flags),
             ...(flags.target ? { target: flags.target } : {}),
