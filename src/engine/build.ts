@@ -74,7 +74,17 @@ export async function buildImage(
   // buildah and podman add each platform's image to the list the tag names (--manifest), and refuse a tag that
   // names a plain image: start from no list at all, or a rebuild would add to the last build's images.
   const manifest = multiPlatform && engine.name !== "docker";
-  if (manifest) await removeImages(engine, [request.tag]);
+  if (manifest) {
+    // `rmi` of a list's name resolves to one of its images on buildah 1.28 and leaves the list behind: remove the
+    // list itself, and only when there is none, a plain image of that name.
+    const removed = engine.removeManifestCommand
+      ? await capture(engine.removeManifestCommand(request.tag)).then(
+          () => true,
+          () => false,
+        )
+      : false;
+    if (!removed) await removeImages(engine, [request.tag]);
+  }
   const tracker = new BuildTracker(engine.name);
   const tail: string[] = [];
   const keep = options.tailLines ?? 25;

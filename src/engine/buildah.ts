@@ -82,6 +82,9 @@ export function buildahEngine(options: BuildahOptions = {}): Engine {
     removeImagesCommand(refs: string[]): CommandSpec {
       return { program, args: [...globals, "rmi", "--force", ...refs] };
     },
+    removeManifestCommand(ref: string): CommandSpec {
+      return { program, args: [...globals, "manifest", "rm", ref] };
+    },
   };
 }
 

@@ -216,6 +216,14 @@ describe("several platforms on buildah and podman", () => {
       expect(args).not.toContain("--tag");
       expect(args).not.toContain("--iidfile");
       expect(args).toContain("linux/amd64,linux/arm64");
+      // The list itself is removed before a rebuild: `rmi` of its name would remove one of its images.
+      expect(engine.removeManifestCommand?.("couplet/app:latest").args).toEqual([
+        "--storage-driver",
+        "overlay",
+        "manifest",
+        "rm",
+        "couplet/app:latest",
+      ]);
       // One platform stays one tagged image.
       expect(engine.buildCommand(request).args).toEqual(expect.arrayContaining(["--tag", "--iidfile"]));
     });

@@ -39,5 +39,8 @@ export function podmanEngine(options: BuildahOptions = {}): Engine {
     removeImagesCommand(refs: string[]): CommandSpec {
       return { program, args: [...globals, "rmi", "--force", ...refs] };
     },
+    removeManifestCommand(ref: string): CommandSpec {
+      return { program, args: [...globals, "manifest", "rm", ref] };
+    },
   };
 }

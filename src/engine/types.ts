@@ -66,6 +66,8 @@ export interface Engine {
   /** The image's uncompressed size in bytes (the sum of its layers), asking the engine through `capture` */
   imageSize(ref: string, capture: Capture): Promise<number>;
   removeImagesCommand(refs: string[]): CommandSpec;
+  /** Removes the manifest list itself (buildah and podman: `rmi` of a list's name may remove one of its images instead) */
+  removeManifestCommand?(ref: string): CommandSpec;
 }
 
 /** Runs a short command and returns its standard output (throws when it fails). */
