@@ -39,7 +39,12 @@ out.push(
 out.push(
   `- **B**: ${nameB}: ${b.date}, ${b.runs} run(s) per strategy (\`docs/${basename(bPath, ".json")}.md\`)`,
 );
-out.push(`- Machine: ${a.machine ?? "?"}`, "");
+const m = a.machine;
+const machine =
+  m && typeof m === "object"
+    ? `${m.cpus} × ${m.cpuModel}, ${Math.round(m.memoryBytes / 2 ** 30)} GiB RAM, ${m.os}`
+    : String(m ?? "?");
+out.push(`- Machine: ${machine}`, "");
 out.push("Medians; each cell is A / B.", "");
 out.push(`| Strategy | ${measures.map(([label]) => label).join(" | ")} |`);
 out.push(`| --- | ${measures.map(() => "---:").join(" | ")} |`);
