@@ -37,7 +37,7 @@ describe("fromAuthFile", () => {
 });
 
 describe("credentialsFor", () => {
-  it("prefers the auth file's entry for the host over COUPLET_REGISTRY_USERNAME/PASSWORD", () => {
+  it("prefers the auth file's entry for the host; the environment's credentials only for the registries COUPLET_REGISTRY names", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "couplet-creds-"));
     const file = path.join(dir, "auth.json");
     writeFileSync(file, JSON.stringify({ auths: { "r.example": { auth: b64("file:1") } } }));
@@ -47,8 +47,13 @@ describe("credentialsFor", () => {
       COUPLET_REGISTRY_USERNAME: "env",
       COUPLET_REGISTRY_PASSWORD: "2",
     };
-    expect(credentialsFor("r.example", env)?.username).toBe("file");
-    expect(credentialsFor("s.example", env)).toMatchObject({ username: "env", password: "2" });
+    expect(() => credentialsFor("s.example", env)).toThrow(/COUPLET_REGISTRY does not name the registry/);
+    const named = { ...env, COUPLET_REGISTRY: "s.example, t.example:5000" };
+    expect(credentialsFor("r.example", named)?.username).toBe("file");
+    expect(credentialsFor("s.example", named)).toMatchObject({ username: "env", password: "2" });
+    expect(credentialsFor("t.example:5000", named)).toMatchObject({ username: "env" });
+    // Another registry (a base on Docker Hub, say) gets nothing from the environment.
+    expect(credentialsFor("docker.io", named)).toBeUndefined();
     expect(credentialsFor("s.example", { DOCKER_CONFIG: dir })).toBeUndefined();
   });
 });

@@ -56,7 +56,8 @@ export function fromAuthFile(file: string, text: string, registry: string): Cred
 
 /**
  * Credentials for `registry`: an auth file entry for that host wins (it names the registry); otherwise
- * COUPLET_REGISTRY_USERNAME and COUPLET_REGISTRY_PASSWORD, for a CI job that holds a token in its environment.
+ * COUPLET_REGISTRY_USERNAME and COUPLET_REGISTRY_PASSWORD for the registries COUPLET_REGISTRY names (a CI job
+ * that holds a token in its environment).
  * They are sent only when the registry asks (a 401), and only over HTTPS or loopback.
  */
 export function credentialsFor(
@@ -75,7 +76,21 @@ export function credentialsFor(
   }
   const username = env.COUPLET_REGISTRY_USERNAME;
   const password = env.COUPLET_REGISTRY_PASSWORD;
-  if (username && password !== undefined)
+  if (!username || password === undefined) return undefined;
+  // The environment's credentials belong to the registries COUPLET_REGISTRY names, never to every registry:
+  // a base pulled from Docker Hub would otherwise hand a CI job's push token to Hub's token service.
+  const named = (env.COUPLET_REGISTRY ?? "")
+    .split(",")
+    .map((host) => host.trim())
+    .filter(Boolean);
+  if (named.length === 0)
+    throw new UserError(
+      "COUPLET_REGISTRY_USERNAME and COUPLET_REGISTRY_PASSWORD are set, but COUPLET_REGISTRY does not name the registry they are for",
+      {
+        hint: "set COUPLET_REGISTRY=host[:port] (several: a comma list); other registries get no credentials from the environment",
+      },
+    );
+  if (named.includes(registry))
     return { username, password, source: "COUPLET_REGISTRY_USERNAME/COUPLET_REGISTRY_PASSWORD" };
   return undefined;
 }

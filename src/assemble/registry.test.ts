@@ -1,7 +1,25 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createServer as createTcpServer, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../errors.js";
 import { parsePushReference } from "./push.js";
-import { apiRoot, parseChallenge, parseReference } from "./registry.js";
+import { apiRoot, parseChallenge, parseReference, RegistryClient } from "./registry.js";
+
+/** Runs `body` with a real HTTP server on loopback; closes it after. */
+async function withServer<T>(
+  handler: Parameters<typeof createServer>[1],
+  body: (port: number) => Promise<T>,
+) {
+  const server: Server = createServer(handler);
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  try {
+    return await body((server.address() as AddressInfo).port);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((done) => server.close(done));
+  }
+}
 
 describe("parseReference", () => {
   it("splits registry, repository and tag (latest by default)", () => {
@@ -87,5 +105,73 @@ describe("parseChallenge", () => {
   });
   it("gives nothing for an empty header", () => {
     expect(parseChallenge("")).toBeUndefined();
+  });
+});
+
+describe("registry addresses", () => {
+  it("refuses a registry that is not a host and port, in one line, before any request", () => {
+    for (const bad of [
+      ":5000/x:1",
+      "exa mple.com/x:1",
+      "[::1/x:1",
+      "example.com:99999/x:1",
+      "example.com:0/x",
+    ]) {
+      expect(() => parseReference(bad, "--base", true), bad).toThrow(UserError);
+    }
+    expect(() => parseReference("example.com:99999/x:1", "--base", true)).toThrow(/not a registry address/);
+    expect(parseReference("[::1]:5000/x:1").registry).toBe("[::1]:5000");
+  });
+});
+
+describe("RegistryClient: where credentials go", () => {
+  const credentials = { username: "u", password: "SECRET", source: "test" };
+
+  it("sends them to the registry's own origin only, never to an upload address on another host", async () => {
+    const seen: (string | undefined)[] = [];
+    await withServer(
+      (req, res) => {
+        seen.push(req.headers.authorization);
+        res.writeHead(401, { "www-authenticate": 'Basic realm="other"' }).end();
+      },
+      async (otherPort) => {
+        await withServer(
+          (req, res) => {
+            if (!req.headers.authorization)
+              return void res.writeHead(401, { "www-authenticate": 'Basic realm="r"' }).end();
+            res.writeHead(202, { location: `http://localhost:${otherPort}/upload/1` }).end();
+          },
+          async (port) => {
+            const client = new RegistryClient(`127.0.0.1:${port}`, ["repository:x:push"], credentials);
+            const started = await client.request("POST", "x/blobs/uploads/");
+            expect(started.status).toBe(202);
+            started.drop();
+            const upload = new URL(String(started.headers.location));
+            await expect(client.request("PUT", upload)).rejects.toThrow(
+              /sends them only to http:\/\/127\.0\.0\.1/,
+            );
+          },
+        );
+      },
+    );
+    expect(seen).toEqual([undefined]);
+  });
+
+  it("gives up on a registry that accepts the connection and never answers, in one line", async () => {
+    const sockets: Socket[] = [];
+    const silent = createTcpServer((socket) => void sockets.push(socket));
+    await new Promise<void>((done) => silent.listen(0, "127.0.0.1", done));
+    const port = (silent.address() as AddressInfo).port;
+    const before = process.env.COUPLET_REGISTRY_TIMEOUT;
+    process.env.COUPLET_REGISTRY_TIMEOUT = "1";
+    try {
+      const client = new RegistryClient(`127.0.0.1:${port}`, [], credentials);
+      await expect(client.request("GET", "x/manifests/1")).rejects.toThrow(/no answer for 1 s/);
+    } finally {
+      if (before === undefined) delete process.env.COUPLET_REGISTRY_TIMEOUT;
+      else process.env.COUPLET_REGISTRY_TIMEOUT = before;
+      for (const socket of sockets) socket.destroy();
+      await new Promise((done) => silent.close(done));
+    }
   });
 });

@@ -21,6 +21,25 @@ const TAG = /^\w[\w.-]{0,127}$/;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 export const DOCKER_HUB = "docker.io";
 
+const HOST_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+const REGISTRY_ADDRESS = new RegExp(
+  `^(?:${HOST_LABEL}(?:\\.${HOST_LABEL})*|\\[[0-9A-Fa-f:.]+\\])(?::(\\d{1,5}))?$`,
+);
+
+/** A host name, IPv4 or bracketed IPv6 address, with an optional port 1-65535: what a URL's authority can hold. */
+function validRegistry(registry: string): boolean {
+  const found = REGISTRY_ADDRESS.exec(registry);
+  if (!found) return false;
+  const port = found[1] === undefined ? 443 : Number(found[1]);
+  if (port < 1 || port > 65535) return false;
+  try {
+    new URL(`https://${registry}/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the first path part names a registry (as Docker decides: a dot, a port, or localhost). */
 function isRegistryPart(part: string): boolean {
   return part.includes(".") || part.includes(":") || part === "localhost";
@@ -51,6 +70,10 @@ export function parseReference(text: string, flag = "--push", implicitHub = fals
   const colon = rest.lastIndexOf(":");
   let repository = colon > 0 ? rest.slice(0, colon) : rest;
   const tag = colon > 0 ? rest.slice(colon + 1) : digest ? undefined : "latest";
+  if (!validRegistry(registry))
+    throw new UserError(
+      `${flag} ${text}: "${registry}" is not a registry address (a host name, IPv4 or [IPv6] address, and a port 1-65535)`,
+    );
   if (registry === DOCKER_HUB && !repository.includes("/")) repository = `library/${repository}`;
   if (!REPOSITORY.test(repository))
     throw new UserError(
@@ -115,6 +138,12 @@ export interface Answer {
 
 export type Body = () => Buffer | Readable;
 
+/** Seconds a registry may stay silent (COUPLET_REGISTRY_TIMEOUT, default 60). */
+function registryTimeout(): number {
+  const value = Number(process.env.COUPLET_REGISTRY_TIMEOUT);
+  return Number.isFinite(value) && value > 0 ? value : 60;
+}
+
 function send(
   url: URL,
   method: string,
@@ -153,6 +182,15 @@ function send(
         }),
     );
     req.on("error", (error) => reject(new UserError(`${url.host}: ${error.message}`)));
+    // A registry that accepts the connection and then says nothing must not hang the command: the socket's
+    // idle timer covers waiting for the answer and every pause while its body streams.
+    req.setTimeout(registryTimeout() * 1000, () =>
+      req.destroy(
+        new Error(
+          `${method} ${url.pathname}: no answer for ${registryTimeout()} s (COUPLET_REGISTRY_TIMEOUT)`,
+        ),
+      ),
+    );
     const data = body?.();
     if (data === undefined) req.end();
     else if (Buffer.isBuffer(data)) req.end(data);
@@ -186,10 +224,21 @@ export class RegistryClient {
     body?: Body,
   ): Promise<Answer> {
     const url = typeof path === "string" ? new URL(path, this.root) : path;
-    const withAuth = () => (this.authorization ? { ...headers, authorization: this.authorization } : headers);
+    // Credentials go to the registry's own origin only (scheme, host and port): an upload Location on another
+    // host, or on plain HTTP, gets none.
+    const own = url.origin === this.root.origin;
+    const withAuth = () =>
+      own && this.authorization ? { ...headers, authorization: this.authorization } : headers;
     let answer = await send(url, method, withAuth(), body);
     if (answer.status !== 401) return this.follow(answer, method, headers);
     answer.drop();
+    if (!own)
+      throw new UserError(
+        `${this.registry}: ${method} ${url.origin}${url.pathname} wants credentials, and couplet sends them only to ${this.root.origin}`,
+        {
+          hint: "the registry sent couplet to another address; check its configured URL (e.g. behind a proxy)",
+        },
+      );
     // An expired token is renewed the same way: one new answer to the challenge, then a refusal is final.
     await this.authorize(String(answer.headers["www-authenticate"] ?? ""));
     answer = await send(url, method, withAuth(), body);
@@ -214,7 +263,7 @@ export class RegistryClient {
       if (!location) return current;
       current.drop();
       const target = new URL(location, this.root);
-      const sameHost = target.host === this.root.host;
+      const sameHost = target.origin === this.root.origin;
       current = await send(
         target,
         method,
@@ -233,7 +282,7 @@ export class RegistryClient {
       {
         hint: this.credentials
           ? "check the user name and password (or token) for this registry"
-          : "log in (docker login, podman login) or set COUPLET_REGISTRY_USERNAME and COUPLET_REGISTRY_PASSWORD",
+          : "log in (docker login, podman login), or set COUPLET_REGISTRY (this host), COUPLET_REGISTRY_USERNAME and COUPLET_REGISTRY_PASSWORD",
       },
     );
   }

@@ -83,6 +83,7 @@ describe("couplet assemble with a registry base", () => {
     for (const name of [
       "XDG_RUNTIME_DIR",
       "REGISTRY_AUTH_FILE",
+      "COUPLET_REGISTRY",
       "COUPLET_REGISTRY_USERNAME",
       "COUPLET_REGISTRY_PASSWORD",
     ])
@@ -205,6 +206,7 @@ describe("couplet assemble with a registry base", () => {
 
     const wrong = await couplet(args, {
       ...env,
+      COUPLET_REGISTRY: registry.address,
       COUPLET_REGISTRY_USERNAME: USER,
       COUPLET_REGISTRY_PASSWORD: "wrong",
     });
@@ -227,6 +229,7 @@ describe("couplet assemble with a registry base", () => {
     const right = await couplet(args, {
       ...env,
       REGISTRY_AUTH_FILE: authFile,
+      COUPLET_REGISTRY: registry.address,
       COUPLET_REGISTRY_USERNAME: USER,
       COUPLET_REGISTRY_PASSWORD: "wrong",
     });
@@ -255,6 +258,7 @@ describe("couplet assemble with a registry base", () => {
     ];
     const wrong = await couplet(args, {
       ...env,
+      COUPLET_REGISTRY: registry.address,
       COUPLET_REGISTRY_USERNAME: USER,
       COUPLET_REGISTRY_PASSWORD: "nope",
     });
@@ -266,6 +270,7 @@ describe("couplet assemble with a registry base", () => {
     const askedBefore = tokens.issued.length;
     const right = await couplet(args, {
       ...env,
+      COUPLET_REGISTRY: registry.address,
       COUPLET_REGISTRY_USERNAME: USER,
       COUPLET_REGISTRY_PASSWORD: PASSWORD,
     });
