@@ -227,3 +227,24 @@ describe("values from outside never become YAML or expression syntax", () => {
     );
   });
 });
+
+describe("a project that installs from a private index", () => {
+  it("passes the index's credentials to both builds as BuildKit secrets from repository secrets, never as build args", async () => {
+    const privateIndex = plan(await analyze(join(root, "test/fixtures/projects/private-index")), {
+      platforms: BOTH,
+    });
+    const ids = privateIndex.install.indexes
+      .filter((index) => index.production)
+      .flatMap((index) => [index.usernameEnv, index.passwordEnv]);
+    expect(ids.length).toBeGreaterThan(0);
+    const w = workflow({}, privateIndex);
+    const expected = ids.map((id) => `${id}=\${{ secrets.${id} }}`).join("\n");
+    expect(builds(w)).toHaveLength(2);
+    for (const step of builds(w)) {
+      expect(step.with?.secrets).toBe(expected);
+      expect(step.with?.["build-args"]).toBeUndefined();
+    }
+    // A project without one gets no secrets input at all.
+    for (const step of builds(workflow())) expect(step.with?.secrets).toBeUndefined();
+  });
+});

@@ -1,6 +1,7 @@
 // render a GitHub Actions workflow from a plan: lint with SARIF upload, a buildx build for amd64 and arm64, inspect as a gate.
 import { Document } from "yaml";
 import { quote, UserError } from "../errors.js";
+import { credentialsFor } from "../plan/credentials.js";
 import type { Plan } from "../plan/types.js";
 import { normalizeName } from "../project/names.js";
 import { VERSION } from "../version.js";
@@ -132,7 +133,20 @@ export function renderGithubWorkflow(plan: Plan, options: GithubWorkflowOptions)
   const local = platforms[0] as string;
   const emulated = platforms.filter((p) => p !== "linux/amd64").map((p) => p.slice("linux/".length));
   const platformList = platforms.join(" and ");
-  const build = { context: projectPath, file: dockerfile, target: TARGET };
+  // A private index's credentials: repository secrets of the names Poetry reads, handed to BuildKit as build
+  // secrets (the Dockerfile mounts them in the install steps only), never as build arguments.
+  const secretIds = credentialsFor(plan, TARGET).indexes.flatMap((index) => [
+    word("name", index.usernameEnv, "a private index's credential variable"),
+    word("name", index.passwordEnv, "a private index's credential variable"),
+  ]);
+  const build = {
+    context: projectPath,
+    file: dockerfile,
+    target: TARGET,
+    ...(secretIds.length > 0
+      ? { secrets: secretIds.map((id) => `${id}=${expr(`secrets.${id}`)}`).join("\n") }
+      : {}),
+  };
   // Logged in before the first build, so a private registry's cache can be read by it too.
   const login = registry
     ? [

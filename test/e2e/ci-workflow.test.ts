@@ -73,6 +73,8 @@ const CASES: [string, string, string[]][] = [
   ["examples/cli-tool", "tools/cli", ["--ci-registry", "registry.example.com:5000/team/cli-tool"]],
   ["test/fixtures/projects/django-site", "web site", ["--platform", "linux/amd64"]],
   ["test/fixtures/projects/monorepo", ".", ["--strategy", "slim", "--ci-registry", "acme/monorepo"]],
+  // build-push-action's `secrets` input with the private index's credentials
+  ["test/fixtures/projects/private-index", ".", []],
 ];
 
 describe("couplet init --ci github: the workflow passes the real validators", () => {
