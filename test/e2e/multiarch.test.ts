@@ -69,6 +69,7 @@ async function yamlExtensionMachines(archive: string): Promise<Map<string, numbe
 
 describe("couplet build for linux/amd64 and linux/arm64 on buildah (cli-tool)", () => {
   let parent: string;
+  let baseList: string | undefined;
   let work: string;
   let built: Result & { log: string };
   let instances: { digest: string; platform: { os: string; architecture: string } }[] = [];
@@ -77,6 +78,7 @@ describe("couplet build for linux/amd64 and linux/arm64 on buildah (cli-tool)", 
     await run("npm", ["run", "build"], { cwd: repo });
     // Both stand-ins (arm64 debootstrapped under qemu, cached) and a manifest list over them, as python:3.11-slim is.
     const base = await ensureBaseImage({ debian: "bookworm", flavor: "slim", arch: "amd64,arm64" });
+    baseList = base;
     parent = await mkdtemp(join(tmpdir(), "couplet-e2e-multiarch-"));
     work = join(parent, "cli-tool");
     await cp(join(repo, "examples/cli-tool"), work, {
@@ -112,6 +114,9 @@ describe("couplet build for linux/amd64 and linux/arm64 on buildah (cli-tool)", 
     // `manifest rm`: an `rmi` of the list's name would remove one of its images and leave the list.
     await buildah(["manifest", "rm", tag]);
     for (const instance of instances) await buildah(["rmi", "--force", instance.digest]);
+    // The base list is remade by every make-base-image call; left behind, a list whose instance another run
+    // replaced makes every later `buildah images` fail, so it goes with this test.
+    if (baseList) await buildah(["manifest", "rm", baseList]).catch(() => undefined);
     if (parent) await rm(parent, { recursive: true, force: true });
   });
 
