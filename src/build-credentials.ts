@@ -5,6 +5,7 @@ import type { EngineFeatures } from "./engine/types.js";
 import { UserError } from "./errors.js";
 import { credentialsFor, KNOWN_HOSTS_SECRET, NETRC_SECRET } from "./plan/credentials.js";
 import type { Plan } from "./plan/types.js";
+import { printableUrl } from "./project/sources.js";
 
 export interface CredentialSources {
   /** Where Poetry's variables are read (the user's environment) */
@@ -63,7 +64,7 @@ export function buildCredentials(
     if (found.length < 2) {
       const missing = vars.filter((v) => !found.includes(v));
       throw new UserError(
-        `the private index ${index.name} (${index.url}) needs credentials: ${missing.join(" and ")} ${missing.length === 2 ? "are" : "is"} not set`,
+        `the private index ${index.name} (${printableUrl(index.url)}) needs credentials: ${missing.join(" and ")} ${missing.length === 2 ? "are" : "is"} not set`,
         {
           hint: `export ${vars.join(" and ")} (a token: the username __token__), or pass --secret id=${NETRC_SECRET},src=FILE with a netrc file; \`couplet plan\` prints the flags`,
         },

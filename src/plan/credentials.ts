@@ -1,4 +1,6 @@
 // Which build secrets a plan's installs read, and the command lines that hand them to each engine.
+
+import { printableUrl } from "../project/sources.js";
 import type { Plan } from "./types.js";
 
 export type Index = Plan["install"]["indexes"][number];
@@ -34,7 +36,7 @@ export function credentialLines(plan: Plan): string[] {
   const lines: string[] = [];
   for (const index of indexes)
     lines.push(
-      `index ${index.name} (${index.url})${index.production ? "" : ", development target only"}: set ${index.usernameEnv} and ${index.passwordEnv} (a token: the username __token__ and the token as password), or give a netrc file as the secret ${NETRC_SECRET}`,
+      `index ${index.name} (${printableUrl(index.url)})${index.production ? "" : ", development target only"}: set ${index.usernameEnv} and ${index.passwordEnv} (a token: the username __token__ and the token as password), or give a netrc file as the secret ${NETRC_SECRET}`,
     );
   for (const git of sshGit)
     lines.push(

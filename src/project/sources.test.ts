@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../errors.js";
 import { analyze } from "./analyze.js";
-import { lockedIndexes, poetryCredentialEnv, sshGitSources, sshHost } from "./sources.js";
+import { lockedIndexes, poetryCredentialEnv, printableUrl, sshGitSources, sshHost } from "./sources.js";
 import type { LockedPackage } from "./types.js";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -80,5 +80,17 @@ describe("git over SSH", () => {
     expect(
       sshGitSources([pkg("b", "git@github.com:org/b.git"), pkg("a", "https://github.com/org/a.git")]),
     ).toEqual([{ package: "b", url: "git@github.com:org/b.git", host: "github.com" }]);
+  });
+});
+
+describe("printableUrl", () => {
+  it("leaves out a user name and token written inside an index URL, and nothing else", () => {
+    expect(printableUrl("https://user:tok3n@pkgs.example.com/simple/")).toBe(
+      "https://pkgs.example.com/simple/",
+    );
+    expect(printableUrl("https://__token__@pkgs.example.com/simple/")).toBe(
+      "https://pkgs.example.com/simple/",
+    );
+    expect(printableUrl("http://127.0.0.1:38417/simple/")).toBe("http://127.0.0.1:38417/simple/");
   });
 });

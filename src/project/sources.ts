@@ -26,6 +26,19 @@ export interface SshGitSource {
  * with `-` and `.` (which splits config keys) as `_`. Any other character could not be part of a shell
  * variable name, so a source named that way is refused rather than silently given credentials of another.
  */
+/** An index URL fit to print: a user name or token written inside it (`https://user:tok@host/`) is left out. */
+export function printableUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.href;
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, "//");
+  }
+}
+
 export function poetryCredentialEnv(source: string): { username: string; password: string } {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(source))
     throw new UserError(
