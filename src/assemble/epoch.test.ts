@@ -6,9 +6,8 @@ import { describe, expect, it } from "vitest";
 import { UserError } from "../errors.js";
 import { sourceDateEpoch } from "./epoch.js";
 
-function repoWithCommitAt(seconds: number): string {
-  const dir = mkdtempSync(join(tmpdir(), "couplet-epoch-"));
-  const git = (...args: string[]) =>
+function gitAt(dir: string, seconds: number) {
+  return (...args: string[]) =>
     execFileSync("git", args, {
       cwd: dir,
       stdio: "ignore",
@@ -22,6 +21,11 @@ function repoWithCommitAt(seconds: number): string {
         GIT_COMMITTER_EMAIL: "t@example.invalid",
       },
     });
+}
+
+function repoWithCommitAt(seconds: number): string {
+  const dir = mkdtempSync(join(tmpdir(), "couplet-epoch-"));
+  const git = gitAt(dir, seconds);
   git("init", "-q");
   mkdirSync(join(dir, "app"));
   writeFileSync(join(dir, "app", "pyproject.toml"), "");
@@ -34,6 +38,19 @@ describe("sourceDateEpoch", () => {
   it("defaults to the last commit's committer time, also from a project in a subfolder", async () => {
     const repo = repoWithCommitAt(1_650_000_000);
     expect(await sourceDateEpoch(join(repo, "app"), undefined, {})).toBe(1_650_000_000);
+  });
+
+  it("in a monorepo, takes the last commit that touched the project, not a later one elsewhere", async () => {
+    const repo = repoWithCommitAt(1_650_000_000);
+    mkdirSync(join(repo, "other"));
+    writeFileSync(join(repo, "other", "x"), "");
+    const later = gitAt(repo, 1_660_000_000);
+    later("add", ".");
+    later("commit", "-q", "-m", "elsewhere");
+    expect(await sourceDateEpoch(join(repo, "app"), undefined, {})).toBe(1_650_000_000);
+    // a project folder no commit has touched yet takes the checkout's last commit
+    mkdirSync(join(repo, "new"));
+    expect(await sourceDateEpoch(join(repo, "new"), undefined, {})).toBe(1_660_000_000);
   });
 
   it("takes SOURCE_DATE_EPOCH over the commit, and the library option over both", async () => {

@@ -14,7 +14,8 @@ function checked(seconds: number, what: string): number {
 
 /**
  * As reproducible-builds.org defines it: SOURCE_DATE_EPOCH when set; otherwise the committer time of the last
- * commit of the checkout holding `dir`, so that a rebuild of the same commit gives the same digest; 0 outside git.
+ * commit that touched `dir` (in a monorepo, a commit to another project must not change this one's digest), or of
+ * the checkout's last commit when none has yet; 0 outside git.
  */
 export async function sourceDateEpoch(
   dir: string,
@@ -28,12 +29,16 @@ export async function sourceDateEpoch(
       throw new UserError(`SOURCE_DATE_EPOCH=${fromEnv}: expected whole seconds since 1970`);
     return checked(Number(fromEnv), `SOURCE_DATE_EPOCH=${fromEnv}`);
   }
-  try {
-    const { stdout } = await promisify(execFile)("git", ["log", "-1", "--format=%ct"], { cwd: dir });
-    const seconds = Number(stdout.trim());
-    if (Number.isInteger(seconds) && seconds > 0 && seconds <= MAX_EPOCH) return seconds;
-  } catch {
-    // not a git checkout, no commit yet, or no git: fall through
+  for (const limit of [["--", "."], []]) {
+    try {
+      const { stdout } = await promisify(execFile)("git", ["log", "-1", "--format=%ct", ...limit], {
+        cwd: dir,
+      });
+      const seconds = Number(stdout.trim());
+      if (stdout.trim() && Number.isInteger(seconds) && seconds > 0 && seconds <= MAX_EPOCH) return seconds;
+    } catch {
+      // not a git checkout, no commit yet, or no git: fall through
+    }
   }
   return 0;
 }
