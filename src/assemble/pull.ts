@@ -180,9 +180,7 @@ async function fetchBlob(
         location: { file: path.dirname(file) },
         hint: "set COUPLET_CACHE to a writable folder",
       });
-    throw new UserError(
-      `${ref.registry}: reading the blob ${descriptor.digest} failed: ${(error as Error).message}`,
-    );
+    throw answer.failure(error);
   }
   const digest = `sha256:${hash.digest("hex")}`;
   if (digest !== descriptor.digest || (descriptor.size !== undefined && size !== descriptor.size)) {

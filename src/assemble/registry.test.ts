@@ -175,3 +175,81 @@ describe("RegistryClient: where credentials go", () => {
     }
   });
 });
+
+describe("RegistryClient: a connection that breaks off", () => {
+  const credentials = { username: "u", password: "p", source: "test" };
+  /** Answers 200 with a content-length it never reaches, then drops the connection. */
+  const dropsMidBody: Parameters<typeof createServer>[1] = (_req, res) => {
+    res.writeHead(200, { "content-type": "application/json", "content-length": 100_000 });
+    res.write('{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"');
+    setTimeout(() => res.socket?.destroy(), 30);
+  };
+
+  it("reading an answer's body is one typed line naming the request, not a raw 'aborted'", async () => {
+    await withServer(dropsMidBody, async (port) => {
+      const client = new RegistryClient(`127.0.0.1:${port}`, [], credentials);
+      const answer = await client.request("GET", "x/manifests/1");
+      const error = await answer.text().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as UserError).message).toBe(
+        `127.0.0.1:${port}: GET /v2/x/manifests/1: the connection broke off while reading the answer`,
+      );
+    });
+  });
+
+  it("a registry that goes silent in the middle of a body: the timeout's line, not 'aborted'", async () => {
+    const before = process.env.COUPLET_REGISTRY_TIMEOUT;
+    process.env.COUPLET_REGISTRY_TIMEOUT = "1";
+    try {
+      await withServer(
+        (_req, res) => {
+          res.writeHead(200, { "content-length": 1000 });
+          res.write("part");
+        },
+        async (port) => {
+          const client = new RegistryClient(`127.0.0.1:${port}`, [], credentials);
+          const answer = await client.request("GET", "x/manifests/1");
+          await expect(answer.text()).rejects.toThrow(
+            new RegExp(`^127\\.0\\.0\\.1:${port}: GET /v2/x/manifests/1: no answer for 1 s`),
+          );
+        },
+      );
+    } finally {
+      if (before === undefined) delete process.env.COUPLET_REGISTRY_TIMEOUT;
+      else process.env.COUPLET_REGISTRY_TIMEOUT = before;
+    }
+  });
+
+  it("a registry that drops the connection while an upload is sent: one typed line", async () => {
+    await withServer(
+      (req) => {
+        req.once("data", () => req.socket.destroy());
+      },
+      async (port) => {
+        const client = new RegistryClient(`127.0.0.1:${port}`, [], credentials);
+        const body = Buffer.alloc(8 << 20, 1);
+        const error = await client
+          .request("PUT", "x/blobs/uploads/1?digest=sha256:0", { "content-length": body.length }, () => body)
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(UserError);
+        expect((error as UserError).message).toBe(
+          `127.0.0.1:${port}: PUT /v2/x/blobs/uploads/1: the connection broke off`,
+        );
+      },
+    );
+  });
+
+  it("a registry that is not listening: connection refused, in one line", async () => {
+    const { port } = await new Promise<AddressInfo>((done) => {
+      const probe = createTcpServer();
+      probe.listen(0, "127.0.0.1", () => {
+        const address = probe.address() as AddressInfo;
+        probe.close(() => done(address));
+      });
+    });
+    const client = new RegistryClient(`127.0.0.1:${port}`, [], credentials);
+    await expect(client.request("GET", "x/manifests/1")).rejects.toThrow(
+      /^127\.0\.0\.1:\d+: connection refused$/,
+    );
+  });
+});

@@ -3,7 +3,7 @@ import { Buffer } from "node:buffer";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Readable } from "node:stream";
-import { UserError } from "../errors.js";
+import { describeFsError, UserError } from "../errors.js";
 import { type Credentials, credentialsFor } from "./credentials.js";
 import { httpsAgent } from "./download.js";
 
@@ -133,6 +133,8 @@ export interface Answer {
   /** The response, unread: read it with text() or pipe it; call drop() when the body is not wanted */
   stream: IncomingMessage;
   text(limit?: number): Promise<string>;
+  /** A typed one-line error for a failure while the body streams (to use where the stream is piped) */
+  failure(error: unknown): UserError;
   drop(): void;
 }
 
@@ -144,6 +146,35 @@ function registryTimeout(): number {
   return Number.isFinite(value) && value > 0 ? value : 60;
 }
 
+/** Why a request failed below HTTP, in words a user can act on (Node's messages name syscalls, not causes). */
+function networkFailure(url: URL, method: string, error: unknown, reading: boolean): UserError {
+  const where = `${url.host}: ${method} ${url.pathname}`;
+  if (error instanceof UserError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === "ECONNREFUSED")
+    return new UserError(`${url.host}: connection refused`, {
+      hint: "check the address, and that the registry (or token service) is running",
+    });
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN")
+    return new UserError(`${url.host}: no such host`, { hint: "check the registry's name" });
+  if (
+    code === "ECONNRESET" ||
+    code === "EPIPE" ||
+    code === "ERR_STREAM_PREMATURE_CLOSE" ||
+    message === "aborted" ||
+    message === "socket hang up"
+  )
+    return new UserError(`${where}: the connection broke off${reading ? " while reading the answer" : ""}`, {
+      hint: "retry; if it keeps happening, look at the registry's log or a proxy in between",
+    });
+  if (code?.startsWith("ERR_TLS") || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code ?? ""))
+    return new UserError(`${url.host}: TLS: ${message}`, {
+      hint: "a registry with a private CA: put the CA bundle in SSL_CERT_FILE",
+    });
+  return new UserError(`${where}: ${message}`);
+}
+
 function send(
   url: URL,
   method: string,
@@ -152,6 +183,10 @@ function send(
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const https = url.protocol === "https:";
+    // Set when the idle timer fires: the error then seen on the request or its answer is the timeout's.
+    let timedOut: UserError | undefined;
+    const failure = (error: unknown, reading: boolean) =>
+      timedOut ?? networkFailure(url, method, error, reading);
     const req = (https ? httpsRequest : httpRequest)(
       url,
       { method, headers: { "user-agent": "couplet", ...headers }, ...(https ? { agent: httpsAgent() } : {}) },
@@ -176,26 +211,34 @@ function send(
                 } else chunks.push(chunk);
               });
               res.on("end", () => done(Buffer.concat(chunks).toString("utf8")));
-              res.on("error", fail);
+              res.on("error", (error) => fail(failure(error, true)));
             }),
+          failure: (error) => failure(error, true),
           drop: () => res.resume(),
         }),
     );
-    req.on("error", (error) => reject(new UserError(`${url.host}: ${error.message}`)));
+    req.on("error", (error) => reject(failure(error, false)));
     // A registry that accepts the connection and then says nothing must not hang the command: the socket's
     // idle timer covers waiting for the answer and every pause while its body streams.
-    req.setTimeout(registryTimeout() * 1000, () =>
-      req.destroy(
-        new Error(
-          `${method} ${url.pathname}: no answer for ${registryTimeout()} s (COUPLET_REGISTRY_TIMEOUT)`,
-        ),
-      ),
-    );
+    req.setTimeout(registryTimeout() * 1000, () => {
+      timedOut = new UserError(
+        `${url.host}: ${method} ${url.pathname}: no answer for ${registryTimeout()} s (COUPLET_REGISTRY_TIMEOUT)`,
+        { hint: "check that the registry is up, or raise COUPLET_REGISTRY_TIMEOUT (seconds)" },
+      );
+      req.destroy(timedOut);
+    });
     const data = body?.();
     if (data === undefined) req.end();
     else if (Buffer.isBuffer(data)) req.end(data);
     else {
-      data.on("error", (error) => req.destroy(error));
+      // The upload's own source failing (a cached blob unreadable) is not the network's fault: say which.
+      data.on("error", (error) =>
+        req.destroy(
+          new UserError(
+            `${url.host}: ${method} ${url.pathname}: reading the data to upload failed: ${describeFsError(error)}`,
+          ),
+        ),
+      );
       data.pipe(req);
     }
   });
