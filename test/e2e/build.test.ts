@@ -10,37 +10,22 @@ import { buildahDefaults, buildahEngine } from "../../src/engine/buildah.js";
 import { capture } from "../../src/engine/exec.js";
 import { ensureBaseImage } from "../support/base-image.js";
 import { removeImages } from "../support/buildah.js";
+import { cli, couplet as runCouplet } from "../support/cli.js";
 
 const exec = promisify(execFile);
 const repo = fileURLToPath(new URL("../../", import.meta.url));
-const cli = join(repo, "dist/cli/main.js");
 const example = join(repo, "examples/flask-uwsgi");
 // Edits carry this run's id so buildah's layer cache, which outlives the test, has never seen them.
 const runId = `${process.pid}${Date.now() % 100_000}`;
 const buildah = buildahEngine(buildahDefaults(process.getuid?.() ?? 0));
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function couplet(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Result> {
-  return exec(process.execPath, [cli, ...args], { env, maxBuffer: 64 * 1024 * 1024 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({
-      code: typeof error.code === "number" ? error.code : -1,
-      stdout: error.stdout ?? "",
-      stderr: error.stderr ?? "",
-    }),
-  );
-}
 
 async function listing(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).map(String).sort();
 }
 
 const sizeOf = (ref: string) => buildah.imageSize(ref, (command) => capture(command));
+
+const couplet = (args: string[], env: NodeJS.ProcessEnv = process.env) => runCouplet(args, { env });
 
 describe("couplet build with buildah", () => {
   let slim: string;

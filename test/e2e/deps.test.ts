@@ -9,16 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Plan } from "../../src/plan/types.js";
 import { type Debian, ensureBaseImage } from "../support/base-image.js";
 import { type BuildResult, build, imageConfig, removeImages, runInImage } from "../support/buildah.js";
+import { coupletOutput as couplet } from "../support/cli.js";
 
 const run = promisify(execFile);
 const runId = `${process.pid}${Date.now() % 100_000}`;
 const repo = fileURLToPath(new URL("../../", import.meta.url));
-const cli = join(repo, "dist/cli/main.js");
-
-async function couplet(args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, [cli, ...args], { maxBuffer: 16 * 1024 * 1024 });
-  return stdout;
-}
 
 /** `couplet init` on a copy of the fixture, then one production build; shared by the file's assertions. */
 async function initAndBuild(fixture: string, tag: string) {

@@ -18,13 +18,13 @@ import {
   runInImage,
   startServer,
 } from "../support/buildah.js";
+import { coupletOutput as couplet } from "../support/cli.js";
 
 const run = promisify(execFile);
 // Image names and edits carry this run's id. Edits, because buildah's layer cache outlives the test and
 // an edit it has seen in an earlier run would hit the cache whatever the Dockerfile keys its layers on.
 const runId = `${process.pid}${Date.now() % 100_000}`;
 const repo = fileURLToPath(new URL("../../", import.meta.url));
-const cli = join(repo, "dist/cli/main.js");
 
 interface Example {
   name: string;
@@ -108,11 +108,6 @@ const examples: Example[] = [
     },
   },
 ];
-
-async function couplet(args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, [cli, ...args], { maxBuffer: 16 * 1024 * 1024 });
-  return stdout;
-}
 
 /** The step that installs the dependencies (without the root package) in the builder. */
 function dependencyStep(result: BuildResult) {

@@ -1,40 +1,20 @@
 // couplet inspect A B on two images built here with couplet on buildah, the second with one package (six) added to the
 // lock: the comparison names six, sized as the image holds it, and calls each layer what buildah's digests say it is.
-import { execFile } from "node:child_process";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Comparison } from "../../src/image/compare.js";
 import type { InspectReport } from "../../src/image/inspect.js";
 import { ensureBaseImage } from "../support/base-image.js";
 import { buildah, imageLayers, type Layer, removeImages, runInImage } from "../support/buildah.js";
+import { couplet } from "../support/cli.js";
 
-const exec = promisify(execFile);
 const repo = fileURLToPath(new URL("../../", import.meta.url));
-const cli = join(repo, "dist/cli/main.js");
 const runId = `${process.pid}${Date.now() % 100_000}`;
 const tagA = `localhost/couplet-e2e-compare/a:${runId}`;
 const tagB = `localhost/couplet-e2e-compare/b:${runId}`;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function couplet(args: string[]): Promise<Result> {
-  return exec(process.execPath, [cli, ...args], { maxBuffer: 256 * 1024 * 1024 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({
-      code: typeof error.code === "number" ? error.code : -1,
-      stdout: error.stdout ?? "",
-      stderr: error.stderr ?? "",
-    }),
-  );
-}
 
 // What the image itself says six takes: the sizes its RECORD lists, the RECORD file, and six's bytecode.
 const SIX_ON_DISK = `

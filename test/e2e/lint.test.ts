@@ -8,27 +8,11 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBaseImage } from "../support/base-image.js";
 import { build, freePort, httpGet, removeImages, runInImage, startServer } from "../support/buildah.js";
+import { couplet as runCouplet } from "../support/cli.js";
 
 const execFileP = promisify(execFile);
 const repo = fileURLToPath(new URL("../../", import.meta.url));
-const cli = join(repo, "dist/cli/main.js");
 const seeds = join(repo, "test/fixtures/dockerfiles/seed");
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function couplet(args: string[], cwd = repo): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await execFileP("node", [cli, ...args], { cwd, maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
-}
 
 async function copyExample(name: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `couplet-lint-e2e-${name}-`));
@@ -53,6 +37,8 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const dir of temps) await rm(dir, { recursive: true, force: true });
 });
+
+const couplet = (args: string[], cwd = repo) => runCouplet(args, { cwd });
 
 describe("couplet lint, rules, explain (CLI)", () => {
   it("exit 1 with findings at or above --fail-on, 0 below it; JSON is an array of findings", async () => {
