@@ -15,30 +15,16 @@ import type { AssembleReport } from "../../src/assemble/assemble.js";
 import { readElf } from "../../src/image/elf.js";
 import { ensureBaseImage } from "../support/base-image.js";
 import { buildah, imageId, removeImages, runInImage } from "../support/buildah.js";
+import { type CliResult as Result, couplet as runCouplet } from "../support/cli.js";
 import { type Registry, startRegistry } from "../support/registry.js";
 
 const run = promisify(execFile);
 const repo = new URL("../..", import.meta.url).pathname;
-const cli = join(repo, "dist/cli/main.js");
 const runId = `${process.pid}-${Date.now()}`;
 const ELF_X86_64 = 62;
 const ELF_AARCH64 = 183;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function couplet(args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const couplet = (args: string[], env: NodeJS.ProcessEnv) => runCouplet(args, { env });
 
 async function sha256(file: string): Promise<string> {
   return createHash("sha256")

@@ -9,11 +9,11 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBaseTarball } from "../support/base-image.js";
 import { freePort, httpGet } from "../support/buildah.js";
+import { type CliResult, cli, couplet as runCouplet } from "../support/cli.js";
 import { importImage, type PrivateDockerd, startDockerd } from "../support/dockerd.js";
 
 const exec = promisify(execFile);
 const repo = new URL("../..", import.meta.url).pathname;
-const cli = join(repo, "dist/cli/main.js");
 // Debian's docker.io: a client before 23.0, which drives the daemon's BuildKit with DOCKER_BUILDKIT=1.
 const CLASSIC_CLIENT = "/usr/bin/docker";
 // A newer client without buildx, earlier on PATH on these machines: it refuses DOCKER_BUILDKIT=1.
@@ -21,27 +21,13 @@ const NEW_CLIENT = "/usr/local/bin/docker";
 const runId = `${process.pid}-${Date.now()}`;
 const tag = (name: string) => `couplet-e2e-docker/${name}:${runId}`;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe.sequential("couplet build on Docker BuildKit (flask-uwsgi: uWSGI and psycopg2 compiled)", () => {
   let dockerd: PrivateDockerd;
   let base: string;
   let work: string;
   let logs: string;
 
-  const couplet = (args: string[]): Promise<Result> =>
-    exec(process.execPath, [cli, ...args], { env: dockerd.env, maxBuffer: 64 << 20 }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (e: { code?: number; stdout?: string; stderr?: string }) => ({
-        code: typeof e.code === "number" ? e.code : -1,
-        stdout: e.stdout ?? "",
-        stderr: e.stderr ?? "",
-      }),
-    );
+  const couplet = (args: string[]) => runCouplet(args, { env: dockerd.env });
   const docker = (args: string[]) =>
     exec(CLASSIC_CLIENT, args, { env: dockerd.env, maxBuffer: 16 << 20 }).then((r) => r.stdout);
   const build = (name: string, extra: string[] = []) =>
@@ -115,7 +101,7 @@ describe.sequential("couplet build on Docker BuildKit (flask-uwsgi: uWSGI and ps
     for (const dir of [work, logs]) if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  let cold: Result;
+  let cold: CliResult;
   let cacheAfterCold: Map<string, string>;
 
   it("builds through the daemon's BuildKit with the named client, without a `# syntax=` line, and says so", async () => {

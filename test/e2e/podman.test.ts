@@ -8,41 +8,24 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBaseImage } from "../support/base-image.js";
 import { parseSteps } from "../support/buildah.js";
+import { type CliResult, couplet as runCouplet } from "../support/cli.js";
 import { freshMachine, type Machine } from "../support/registry.js";
 
 const run = promisify(execFile);
 const repo = new URL("../..", import.meta.url).pathname;
-const cli = join(repo, "dist/cli/main.js");
 const runId = `${process.pid}-${Date.now()}`;
 const tag = `couplet-e2e-podman/cli-tool:${runId}`;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe("couplet build with podman (cli-tool example)", () => {
   let machine: Machine;
   let parent: string;
   let work: string;
   let base: string;
-  let cold: Result & { log: string };
+  let cold: CliResult & { log: string };
 
-  const couplet = async (args: string[]): Promise<Result> => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
-        env: machine.env,
-        maxBuffer: 64 << 20,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  const couplet = (args: string[]) => runCouplet(args, { env: machine.env });
 
-  const build = async (name: string): Promise<Result & { log: string }> => {
+  const build = async (name: string): Promise<CliResult & { log: string }> => {
     const logFile = join(parent, `${name}.log`);
     const result = await couplet([
       "build",
