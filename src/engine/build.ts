@@ -120,7 +120,12 @@ export async function buildImage(
     const why = tracker.failure?.message ?? `${engine.name} exited with ${result.code ?? result.signal}`;
     throw new BuildFailed(`build failed${where}: ${why}`, tail, options.logFile, failed?.label);
   }
-  const imageId = manifest ? request.tag : (await readFile(request.iidFile, "utf8")).trim();
+  // A pushed or archived result may leave no image id behind (buildx writes one for the image exporters only).
+  const imageId = manifest
+    ? request.tag
+    : request.destination
+      ? (await readFile(request.iidFile, "utf8").catch(() => "")).trim()
+      : (await readFile(request.iidFile, "utf8")).trim();
   return { imageId, tag: request.tag, seconds, tracker, logFile: options.logFile, platforms, multiPlatform };
 }
 

@@ -1,6 +1,7 @@
 // buildah: `buildah bud` with layers; as root with an explicit storage driver and chroot isolation.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { UserError } from "../errors.js";
 import { commonBuildFlags } from "./flags.js";
 import { isMultiPlatform } from "./platforms.js";
 import type { BuildRequest, Capture, CommandSpec, Engine } from "./types.js";
@@ -21,6 +22,24 @@ export function buildahDefaults(uid: number): BuildahOptions {
   return uid === 0 ? { storageDriver: "overlay", isolation: "chroot" } : {};
 }
 
+/**
+ * buildah and podman build into their own storage: any number of platforms, but no registry or archive as the
+ * build's output. Pushing or saving is a separate step, named in the refusal.
+ */
+export function checkStorageDestination(
+  program: "buildah" | "podman",
+  request: Pick<BuildRequest, "platform" | "destination">,
+): void {
+  if (!request.destination) return;
+  const list = isMultiPlatform(request);
+  throw new UserError(
+    `--push and --output need docker buildx; ${program} keeps the image in its own storage`,
+    {
+      hint: `build without them, then \`${program} ${list ? "manifest push --all" : "push"} TAG docker://REF\` (or oci-archive:FILE)`,
+    },
+  );
+}
+
 export function buildahEngine(options: BuildahOptions = {}): Engine {
   const program = options.program ?? "buildah";
   const globals = options.storageDriver ? ["--storage-driver", options.storageDriver] : [];
@@ -36,7 +55,9 @@ export function buildahEngine(options: BuildahOptions = {}): Engine {
       multiPlatform: true,
     },
     warnings: [],
+    checkDestination: (request) => checkStorageDestination("buildah", request),
     buildCommand(request: BuildRequest): CommandSpec {
+      checkStorageDestination("buildah", request);
       const args = [...globals, "bud", "--layers"];
       if (options.isolation) args.push("--isolation", options.isolation);
       args.push(...commonBuildFlags(request, isMultiPlatform(request)));
@@ -84,6 +105,9 @@ export function buildahEngine(options: BuildahOptions = {}): Engine {
     },
     removeManifestCommand(ref: string): CommandSpec {
       return { program, args: [...globals, "manifest", "rm", ref] };
+    },
+    tagCommand(source: string, target: string): CommandSpec {
+      return { program, args: [...globals, "tag", source, target] };
     },
   };
 }

@@ -4,11 +4,14 @@ import { delimiter, join } from "node:path";
 import { UserError } from "../errors.js";
 import { buildahDefaults, buildahEngine } from "./buildah.js";
 import {
+  type BuildxBuilder,
   chooseDockerBuilder,
   type DockerVersions,
   dockerEngine,
   legacyWarning,
   majorMinor,
+  parseBuildxDriver,
+  usesContainerdStore,
 } from "./docker.js";
 import { capture } from "./exec.js";
 import { podmanEngine } from "./podman.js";
@@ -24,6 +27,11 @@ export interface DetectOptions {
   docker?: string;
   /** Search path; defaults to $PATH */
   path?: string;
+  /**
+   * Ask buildx which driver its builder uses and the daemon which image store it keeps (several platforms, a
+   * registry or an archive depend on them); a single-platform build into the daemon needs neither.
+   */
+  inspectBuilder?: boolean;
 }
 
 export const INSTALL_HINT =
@@ -70,6 +78,20 @@ async function dockerVersions(program: string): Promise<DockerVersions | { probl
   return { client, server, buildx };
 }
 
+/**
+ * The current buildx builder's driver and whether the daemon uses the containerd image store; undefined when
+ * either answer is missing (buildx then decides on its own, as it did before couplet asked).
+ */
+export async function inspectBuildxBuilder(program: string): Promise<BuildxBuilder | undefined> {
+  const [inspect, driverStatus] = await Promise.all([
+    capture({ program, args: ["buildx", "inspect"] }).catch(() => undefined),
+    capture({ program, args: ["info", "--format", "{{json .DriverStatus}}"] }).catch(() => undefined),
+  ]);
+  const driver = inspect === undefined ? undefined : parseBuildxDriver(inspect);
+  if (!driver || driverStatus === undefined) return undefined;
+  return { driver, containerdStore: usesContainerdStore(driverStatus) };
+}
+
 async function probeDocker(options: DetectOptions): Promise<Probe> {
   const named = options.docker ?? process.env.COUPLET_DOCKER;
   const program = named || (await findProgram("docker", options.path));
@@ -102,8 +124,16 @@ async function probeDocker(options: DetectOptions): Promise<Probe> {
     }
     warning = legacyWarning(versions, older);
   }
+  const buildx =
+    builder === "buildx" && options.inspectBuilder ? await inspectBuildxBuilder(program) : undefined;
   return {
-    engine: dockerEngine({ builder, program, server: versions.server, ...(warning ? { warning } : {}) }),
+    engine: dockerEngine({
+      builder,
+      program,
+      server: versions.server,
+      ...(warning ? { warning } : {}),
+      ...(buildx ? { buildx } : {}),
+    }),
   };
 }
 

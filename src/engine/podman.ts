@@ -1,6 +1,6 @@
 // podman: `podman build` (buildah underneath, so the same Dockerfile features and the same output).
 
-import type { BuildahOptions } from "./buildah.js";
+import { type BuildahOptions, checkStorageDestination } from "./buildah.js";
 import { parseIntegerLine } from "./docker.js";
 import { commonBuildFlags } from "./flags.js";
 import { isMultiPlatform } from "./platforms.js";
@@ -22,7 +22,9 @@ export function podmanEngine(options: BuildahOptions = {}): Engine {
       multiPlatform: true,
     },
     warnings: [],
+    checkDestination: (request) => checkStorageDestination("podman", request),
     buildCommand(request: BuildRequest): CommandSpec {
+      checkStorageDestination("podman", request);
       const args = [...globals, "build", "--layers"];
       if (options.isolation) args.push("--isolation", options.isolation);
       args.push(...commonBuildFlags(request, isMultiPlatform(request)));
@@ -41,6 +43,9 @@ export function podmanEngine(options: BuildahOptions = {}): Engine {
     },
     removeManifestCommand(ref: string): CommandSpec {
       return { program, args: [...globals, "manifest", "rm", ref] };
+    },
+    tagCommand(source: string, target: string): CommandSpec {
+      return { program, args: [...globals, "tag", source, target] };
     },
   };
 }

@@ -33,7 +33,15 @@ export interface BuildRequest {
   noCache?: boolean;
   /** File the engine writes the image id into */
   iidFile?: string;
+  /** Where the result goes instead of the engine's image store (docker buildx only) */
+  destination?: BuildDestination;
 }
+
+/**
+ * A registry (`push`: the tag names the repository) or an archive file: a docker-archive for one platform, an OCI
+ * archive for several (a docker-archive holds one image), as `couplet assemble --output` writes them.
+ */
+export type BuildDestination = { push: true } | { archive: string };
 
 /** How the engine builds: which syntax it understands decides what the Dockerfile may use. */
 export interface EngineFeatures {
@@ -61,6 +69,11 @@ export interface Engine {
   readonly features: EngineFeatures;
   /** Warnings to show once before building (e.g. no BuildKit) */
   readonly warnings: string[];
+  /**
+   * Throws UserError, before anything is generated or built, when the engine cannot put the result where the
+   * request asks (several platforms into its image store, a registry, an archive)
+   */
+  checkDestination(request: Pick<BuildRequest, "platform" | "destination">): void;
   /** Throws UserError for a request this engine cannot carry out */
   buildCommand(request: BuildRequest): CommandSpec;
   /** The image's uncompressed size in bytes (the sum of its layers), asking the engine through `capture` */
@@ -68,6 +81,8 @@ export interface Engine {
   removeImagesCommand(refs: string[]): CommandSpec;
   /** Removes the manifest list itself (buildah and podman: `rmi` of a list's name may remove one of its images instead) */
   removeManifestCommand?(ref: string): CommandSpec;
+  /** Gives an image or manifest list another name; the name moves off any image that held it (buildah, podman) */
+  tagCommand?(source: string, target: string): CommandSpec;
 }
 
 /** Runs a short command and returns its standard output (throws when it fails). */

@@ -1,19 +1,19 @@
 // `couplet build [DIR]`: generate (or take) a Dockerfile and build it on a real engine, showing each step live.
 import { mkdirSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { BuildAborted, BuildFailed, buildImage, imageSize } from "../../engine/build.js";
 import { detectEngine } from "../../engine/detect.js";
 import { formatSeconds, LiveBuildDisplay } from "../../engine/display.js";
 import {
-  checkMultiPlatform,
   emulationProblem,
   hostArch,
+  isMultiPlatform,
   readBinfmt,
   requestPlatforms,
 } from "../../engine/platforms.js";
-import type { BuildRequest, Engine } from "../../engine/types.js";
+import type { BuildDestination, BuildRequest, Engine } from "../../engine/types.js";
 import { UserError } from "../../errors.js";
 import { prepareBuild } from "../../pipeline.js";
 import { addPlanOptions, type PlanFlags, planOptions } from "../options.js";
@@ -102,8 +102,9 @@ export function requestFlags(flags: EngineFlags): Partial<BuildRequest> {
   };
 }
 
-export function engineFromFlags(flags: EngineFlags): Promise<Engine> {
+export function engineFromFlags(flags: EngineFlags, inspectBuilder = false): Promise<Engine> {
   return detectEngine({
+    ...(inspectBuilder ? { inspectBuilder } : {}),
     ...(flags.engine ? { engine: flags.engine } : {}),
     ...(flags.docker ? { docker: flags.docker } : {}),
     ...(flags.storageDriver ? { storageDriver: flags.storageDriver } : {}),
@@ -140,14 +141,38 @@ function formatBytes(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
+/** `--push REF` or `--output FILE` as a build destination, and the tag it implies; refuses them together. */
+export function destinationFromFlags(flags: { push?: string; output?: string; tag?: string }): {
+  destination?: BuildDestination;
+  tag?: string;
+} {
+  if (flags.push !== undefined && flags.output !== undefined)
+    throw new UserError("--push and --output both name where the image goes", { hint: "give one of them" });
+  if (flags.push !== undefined) {
+    if (flags.tag !== undefined && flags.tag !== flags.push)
+      throw new UserError(`--push ${flags.push} names the image, and --tag names another (${flags.tag})`, {
+        hint: "drop --tag: the image is built and pushed as the --push reference",
+      });
+    return { destination: { push: true }, tag: flags.push };
+  }
+  if (flags.output !== undefined)
+    return { destination: { archive: resolve(flags.output) }, ...(flags.tag ? { tag: flags.tag } : {}) };
+  return flags.tag ? { tag: flags.tag } : {};
+}
+
 /**
- * Before anything is generated or built: several platforms on an engine that takes one, or a foreign platform
- * this machine cannot emulate, is one clear line. A Docker daemon may run elsewhere (a VM, another host) with
- * emulation of its own, so there the local check is only a warning.
+ * Before anything is generated or built: several platforms on an engine that takes one, a result the engine
+ * cannot put where it is asked to (several platforms into a classic image store, a registry, an archive), or a
+ * foreign platform this machine cannot emulate, is one clear line. A Docker daemon may run elsewhere (a VM,
+ * another host) with emulation of its own, so there the local check is only a warning.
  */
-export async function checkPlatforms(engine: Engine, platform: string | undefined): Promise<void> {
+export async function checkPlatforms(
+  engine: Engine,
+  platform: string | undefined,
+  destination?: BuildDestination,
+): Promise<void> {
   const request = platform ? { platform } : {};
-  checkMultiPlatform(engine, request);
+  engine.checkDestination({ ...request, ...(destination ? { destination } : {}) });
   const platforms = requestPlatforms(request);
   if (process.platform !== "linux" || platforms.length === 0) return;
   const problem = emulationProblem(platforms, hostArch(), await readBinfmt());
@@ -167,6 +192,14 @@ export function register(program: Command): void {
         .argument("[dir]", "project folder (the build context)", ".")
         .option("--dockerfile <file>", "build this Dockerfile instead of generating one")
         .option("-t, --tag <ref>", "image reference (default: couplet/<project name>:latest)")
+        .option(
+          "--push <ref>",
+          "build as REF and push it to its registry instead of loading it (docker buildx; how several platforms get out of a builder that cannot load them)",
+        )
+        .option(
+          "--output <file>",
+          "write the image to an archive instead of loading it (docker buildx): a docker-archive for one platform, an OCI archive for several",
+        )
         .option("--target <stage>", "stage to build (generated Dockerfiles: production or development)")
         .option("--no-cache", "ignore cached layers")
         .option(
@@ -179,20 +212,34 @@ export function register(program: Command): void {
       async (
         dir: string,
         flags: PlanFlags &
-          EngineFlags & { dockerfile?: string; tag?: string; target?: string; cache: boolean; log?: string },
+          EngineFlags & {
+            dockerfile?: string;
+            tag?: string;
+            push?: string;
+            output?: string;
+            target?: string;
+            cache: boolean;
+            log?: string;
+          },
       ) => {
-        const engine = await engineFromFlags(flags);
+        const { destination, tag } = destinationFromFlags(flags);
+        // Where several platforms or a registry/archive are asked for, the buildx builder's driver decides what works.
+        const inspectBuilder =
+          destination !== undefined ||
+          isMultiPlatform({ ...(flags.platform ? { platform: flags.platform } : {}) });
+        const engine = await engineFromFlags(flags, inspectBuilder);
         for (const warning of engine.warnings) process.stderr.write(`couplet: warning: ${warning}\n`);
-        await checkPlatforms(engine, flags.platform);
+        await checkPlatforms(engine, flags.platform, destination);
         const prepared = await prepareBuild(engine, dir, {
           planOptions: planOptions(flags),
           ...(flags.dockerfile ? { dockerfile: flags.dockerfile } : {}),
-          ...(flags.tag ? { tag: flags.tag } : {}),
+          ...(tag ? { tag } : {}),
           credentials: { env: process.env, home: homedir() },
           request: {
             ...requestFlags(flags),
             ...(flags.target ? { target: flags.target } : {}),
             ...(flags.cache === false ? { noCache: true } : {}),
+            ...(destination ? { destination } : {}),
           },
         });
         // The Dockerfile couplet renders for this build lives in a temporary folder: say what it chose for `# syntax=`.
@@ -218,6 +265,20 @@ export function register(program: Command): void {
           });
           display?.stop();
           const steps = outcome.tracker.steps.length;
+          const took = `built in ${formatSeconds(outcome.seconds)} (${outcome.tracker.cacheHits} of ${steps} steps from cache)`;
+          const what = outcome.multiPlatform ? `image index of ${outcome.platforms.join(", ")}` : "image";
+          const digest = outcome.imageId ? ` ${outcome.imageId}` : "";
+          if (destination && "push" in destination) {
+            process.stdout.write(`${outcome.tag} pushed (${what})${digest}, ${took}\n`);
+            return 0;
+          }
+          if (destination && "archive" in destination) {
+            const format = outcome.multiPlatform ? "OCI archive" : "docker-archive";
+            process.stdout.write(
+              `${destination.archive}: ${format} of ${outcome.tag} (${what})${digest}, ${took}\n`,
+            );
+            return 0;
+          }
           if (outcome.multiPlatform) {
             process.stdout.write(
               `${outcome.tag} manifest list of ${outcome.platforms.join(", ")}, built in ${formatSeconds(outcome.seconds)} (${outcome.tracker.cacheHits} of ${steps} steps from cache)\n`,
