@@ -42,3 +42,56 @@ describe("FsTree on a path 100,000 folders deep", () => {
     expect(seen).toEqual(["/", "/b", "/b/x", "/a", "/a/y", "/a/w", "/c"]);
   });
 });
+
+describe("FsTree.set remembers the last folder, and forgets it when that folder goes", () => {
+  const paths = (tree: FsTree) => {
+    const seen: string[] = [];
+    tree.walk(tree.root, (node, at) => {
+      seen.push(`${at}:${node.kind}`);
+      return true;
+    });
+    return seen;
+  };
+
+  it("adds into a folder that a whiteout removed, a file replaced or an opaque marker cleared", () => {
+    const tree = new FsTree();
+    tree.set("/a/b/one", "file", 1, "", 0);
+    tree.remove("/a/b");
+    tree.set("/a/b/two", "file", 2, "", 1);
+    expect(tree.get("/a/b/one")).toBeUndefined();
+    expect(tree.get("/a/b/two")?.size).toBe(2);
+
+    tree.set("/a", "file", 3, "", 1);
+    tree.set("/a/b/three", "file", 3, "", 2);
+    expect(tree.get("/a")?.kind).toBe("directory");
+    expect(tree.get("/a/b/three")?.size).toBe(3);
+
+    tree.set("/c/d/x", "file", 1, "", 2);
+    tree.makeOpaque("/c", 3);
+    tree.set("/c/d/y", "file", 1, "", 3);
+    expect(paths(tree)).toEqual([
+      "/:directory",
+      "/a:directory",
+      "/a/b:directory",
+      "/a/b/three:file",
+      "/c:directory",
+      "/c/d:directory",
+      "/c/d/y:file",
+    ]);
+  });
+
+  it("builds the same tree for clean, unclean and relative paths", () => {
+    const clean = new FsTree();
+    const unclean = new FsTree();
+    for (const [a, b] of [
+      ["/x/y/z", "x//y/./z"],
+      ["/x/y/w", "/x/y/w/"],
+      ["/v", "v"],
+    ] as const) {
+      clean.set(a, "file", 1, "", 0);
+      unclean.set(b, "file", 1, "", 0);
+    }
+    expect(paths(unclean)).toEqual(paths(clean));
+    expect(unclean.get("x//y/./z")).toBe(unclean.get("/x/y/z"));
+  });
+});

@@ -45,6 +45,17 @@ export class FsTree {
   /** The node at exactly this path (no symlink resolution). */
   get(path: string): FsNode | undefined {
     let node: FsNode | undefined = this.root;
+    if (path.length > 1 && path.charCodeAt(0) === 47 && !UNCLEAN.test(path)) {
+      // Clean and absolute, as most lookups are: components found in place, without an array of them.
+      let start = 1;
+      while (node && start < path.length) {
+        let end = path.indexOf("/", start);
+        if (end < 0) end = path.length;
+        node = node.children?.get(path.slice(start, end));
+        start = end + 1;
+      }
+      return node;
+    }
     for (const part of split(path)) {
       node = node.children?.get(part);
       if (!node) return undefined;
@@ -52,44 +63,92 @@ export class FsTree {
     return node;
   }
 
+  /**
+   * The directory an entry was last added to. Entries of a layer come folder by folder, so most entries land in
+   * the same folder as the one before and need no walk from the root (the walk showed in profiles). Forgotten
+   * whenever a node is replaced or removed, since that may detach it.
+   */
+  private lastDir: { path: string; node: FsNode } | undefined;
+
   /** Add or replace the node at path; missing parents become directories. */
   set(path: string, kind: EntryKind, size: number, linkname: string, layer: number): FsNode {
+    const slash = path.lastIndexOf("/");
+    if (path.charCodeAt(0) !== 47 || slash === path.length - 1 || UNCLEAN.test(path))
+      return this.setSlow(path, kind, size, linkname, layer);
+    const dir = slash === 0 ? "/" : path.slice(0, slash);
+    const parent = this.lastDir?.path === dir ? this.lastDir.node : this.directory(dir, layer);
+    this.lastDir = { path: dir, node: parent };
+    return this.setChild(parent, path.slice(slash + 1), kind, size, linkname, layer);
+  }
+
+  /** The directory at a clean absolute path, made (with its parents) where missing or not a directory. */
+  private directory(path: string, layer: number): FsNode {
+    let node = this.root;
+    let start = 1;
+    while (start < path.length) {
+      let end = path.indexOf("/", start);
+      if (end < 0) end = path.length;
+      const part = path.slice(start, end);
+      start = end + 1;
+      node.children ??= new Map();
+      let child = node.children.get(part);
+      if (child?.kind !== "directory") {
+        child = this.attach(node, part, "directory", 0, "", layer);
+      }
+      node = child;
+    }
+    return node;
+  }
+
+  private setChild(
+    parent: FsNode,
+    name: string,
+    kind: EntryKind,
+    size: number,
+    linkname: string,
+    layer: number,
+  ): FsNode {
+    const child = parent.children?.get(name);
+    if (child && child.kind === "directory" && kind === "directory") {
+      child.layer = layer;
+      return child;
+    }
+    return this.attach(parent, name, kind, size, linkname, layer);
+  }
+
+  private attach(
+    parent: FsNode,
+    name: string,
+    kind: EntryKind,
+    size: number,
+    linkname: string,
+    layer: number,
+  ): FsNode {
+    parent.children ??= new Map();
+    // Replacing a folder detaches everything below it, the remembered folder perhaps among them.
+    if (parent.children.has(name)) this.lastDir = undefined;
+    const child: FsNode = {
+      name,
+      kind,
+      size,
+      linkname,
+      layer,
+      parent,
+      children: kind === "directory" ? new Map() : undefined,
+    };
+    parent.children.set(name, child);
+    return child;
+  }
+
+  /** set() for paths that are not clean and absolute. */
+  private setSlow(path: string, kind: EntryKind, size: number, linkname: string, layer: number): FsNode {
     const parts = split(path);
     let node = this.root;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i] as string;
-      node.children ??= new Map();
-      let child = node.children.get(part);
-      const last = i === parts.length - 1;
-      if (last) {
-        if (child && child.kind === "directory" && kind === "directory") {
-          child.layer = layer;
-          return child;
-        }
-        child = {
-          name: part,
-          kind,
-          size,
-          linkname,
-          layer,
-          parent: node,
-          children: kind === "directory" ? new Map() : undefined,
-        };
-        node.children.set(part, child);
-        return child;
-      }
-      if (child?.kind !== "directory") {
-        child = {
-          name: part,
-          kind: "directory",
-          size: 0,
-          linkname: "",
-          layer,
-          parent: node,
-          children: new Map(),
-        };
-        node.children.set(part, child);
-      }
+      if (i === parts.length - 1) return this.setChild(node, part, kind, size, linkname, layer);
+      let child = node.children?.get(part);
+      if (child?.kind !== "directory") child = this.attach(node, part, "directory", 0, "", layer);
       node = child;
     }
     return node;
@@ -97,6 +156,7 @@ export class FsTree {
 
   remove(path: string): FsNode | undefined {
     const node = this.get(path);
+    this.lastDir = undefined;
     if (node?.parent) node.parent.children?.delete(node.name);
     return node;
   }
@@ -104,6 +164,7 @@ export class FsTree {
   /** An opaque directory hides everything lower layers put in it (but not what its own layer already added). */
   makeOpaque(path: string, layer: number): void {
     const node = this.get(path);
+    this.lastDir = undefined;
     if (node?.children) clearBelow(node, layer);
   }
 

@@ -77,4 +77,30 @@ describe("installedPackages", () => {
       }),
     ]);
   });
+
+  it("counts a module's bytecode once whether RECORD lists it or not, and follows ../ out of site-packages", () => {
+    const tree = new FsTree();
+    const files = [
+      ["pkg/__init__.py", 10],
+      ["pkg/a.py", 20],
+      ["pkg/__pycache__/a.cpython-313.pyc", 200],
+      ["../../../bin/tool", 7],
+      ["pkg-1.0.dist-info/RECORD", 0],
+    ] as const;
+    for (const [file, size] of files) tree.set(path.posix.normalize(`${site}/${file}`), "file", size, "", 1);
+    // Compiled after the install, so not in RECORD: a's second and __init__'s; another module's .pyc whose name
+    // starts like a's, and a file that is not a .pyc, are no module's.
+    for (const [name, size] of [
+      ["a.cpython-313.opt-1.pyc", 1000],
+      ["__init__.cpython-313.pyc", 100],
+      ["ab.cpython-313.pyc", 9],
+      ["a.cpython-313.pyc.tmp", 9],
+    ] as const)
+      tree.set(`${site}/pkg/__pycache__/${name}`, "file", size, "", 2);
+    const records = new Map([[`${site}/pkg-1.0.dist-info/RECORD`, files.map(([file]) => file)]]);
+    const [pkg] = installedPackages(tree, records);
+    expect(pkg?.bytes).toBe(10 + 20 + 200 + 7);
+    // a.cpython-313.pyc is listed, so part of bytes, not of bytecodeBytes.
+    expect(pkg?.bytecodeBytes).toBe(1000 + 100);
+  });
 });

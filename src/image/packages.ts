@@ -34,23 +34,78 @@ function folderBytes(tree: FsTree, node: FsNode): { bytes: number; layer: number
   return { bytes, layer };
 }
 
+/** A folder's node, and its `__pycache__`'s .pyc files by the module name they were compiled from. */
+interface Folder {
+  node: FsNode | undefined;
+  bytecode: Map<string, FsNode[]> | undefined;
+}
+
+/**
+ * The folders of one package's files, each looked up once: a RECORD lists hundreds of files in a few dozen
+ * folders, and a walk from the root per file showed in profiles.
+ */
+class Folders {
+  private readonly known = new Map<string, Folder>();
+  constructor(private readonly tree: FsTree) {}
+
+  get(dir: string): Folder {
+    let folder = this.known.get(dir);
+    if (!folder) {
+      folder = { node: this.tree.get(dir), bytecode: undefined };
+      this.known.set(dir, folder);
+    }
+    return folder;
+  }
+
+  /** The .pyc files in `dir/__pycache__` whose name starts with `stem.` (stem without dots). */
+  bytecode(folder: Folder, stem: string): FsNode[] {
+    if (!folder.bytecode) {
+      folder.bytecode = new Map();
+      const cache = folder.node?.children?.get("__pycache__");
+      if (cache?.kind === "directory" && cache.children)
+        for (const child of cache.children.values()) {
+          if (child.kind !== "file" || !child.name.endsWith(".pyc")) continue;
+          const dot = child.name.indexOf(".");
+          const key = child.name.slice(0, dot);
+          const list = folder.bytecode.get(key);
+          if (list) list.push(child);
+          else folder.bytecode.set(key, [child]);
+        }
+    }
+    return folder.bytecode.get(stem) ?? [];
+  }
+}
+
 /**
  * Bytecode of `module.py` that RECORD does not list: `__pycache__/module.<tag>.pyc` beside it. compileall run
  * after `pip install` or `poetry install` (as couplet's own Dockerfiles do) writes these.
  */
-function bytecodeOf(tree: FsTree, file: string, listed: Set<string>): number {
+function bytecodeOf(tree: FsTree, file: string, listed: Set<string>, folders: Folders): number {
   let bytes = 0;
-  const cache = tree.get(`${path.posix.dirname(file)}/__pycache__`);
-  if (!cache?.children) return bytes;
-  const prefix = `${path.posix.basename(file, ".py")}.`;
-  for (const child of cache.children.values()) {
-    if (child.kind !== "file" || !child.name.startsWith(prefix) || !child.name.endsWith(".pyc")) continue;
-    // A module name with dots in it (`a.b.py`) cannot be imported, so `prefix` never matches another module's.
-    const at = `${path.posix.dirname(file)}/__pycache__/${child.name}`;
-    if (!listed.has(at)) bytes += child.size;
-  }
+  const slash = file.lastIndexOf("/");
+  const dir = file.slice(0, slash);
+  const name = file.slice(slash + 1);
+  // As path.basename(file, ".py"), which keeps a name that is only the extension.
+  const stem = name === ".py" ? name : name.slice(0, -".py".length);
+  // A module name with dots in it (`a.b.py`) cannot be imported, so `stem.` never matches another module's.
+  const candidates = stem.includes(".")
+    ? [...(tree.get(`${dir}/__pycache__`)?.children?.values() ?? [])].filter(
+        (child) => child.kind === "file" && child.name.startsWith(`${stem}.`) && child.name.endsWith(".pyc"),
+      )
+    : folders.bytecode(folders.get(dir), stem);
+  for (const child of candidates) if (!listed.has(`${dir}/__pycache__/${child.name}`)) bytes += child.size;
   return bytes;
 }
+
+/** The node at a clean absolute path, its folder looked up through `folders`. */
+function lookup(tree: FsTree, file: string, folders: Folders): FsNode | undefined {
+  const slash = file.lastIndexOf("/");
+  if (slash <= 0 || slash === file.length - 1) return tree.get(file);
+  return folders.get(file.slice(0, slash)).node?.children?.get(file.slice(slash + 1));
+}
+
+/** A joined path that normalizing would change: doubled slashes, "." or ".." components (RECORD's `../../bin`). */
+const UNCLEAN = /\/\/|\/\.\.?(\/|$)/;
 
 /**
  * Every `*.dist-info` folder directly in a site-packages or dist-packages folder, sized by the RECORD it holds
@@ -73,14 +128,18 @@ export function installedPackages(tree: FsTree, records: Map<string, string[]>):
         // Paths are relative to site-packages, except where an installer wrote absolute ones (Poetry does for
         // the project's own editable install).
         const listed = new Set(
-          record.map((file) => path.posix.normalize(file.startsWith("/") ? file : `${at}/${file}`)),
+          record.map((file) => {
+            const joined = file.startsWith("/") ? file : `${at}/${file}`;
+            return UNCLEAN.test(joined) ? path.posix.normalize(joined) : joined;
+          }),
         );
+        const folders = new Folders(tree);
         for (const file of listed) {
-          const found = tree.get(file);
+          const found = lookup(tree, file, folders);
           if (found?.kind !== "file") continue;
           bytes += found.size;
           layer = Math.max(layer, found.layer);
-          if (file.endsWith(".py")) bytecodeBytes += bytecodeOf(tree, file, listed);
+          if (file.endsWith(".py")) bytecodeBytes += bytecodeOf(tree, file, listed, folders);
         }
       } else ({ bytes, layer } = folderBytes(tree, child));
       out.push({
