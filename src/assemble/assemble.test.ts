@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../errors.js";
-import { assemble, parseBaseArgument } from "./assemble.js";
+import { assemble, missingLibrariesError, parseBaseArgument } from "./assemble.js";
 
 const cliTool = new URL("../../examples/cli-tool", import.meta.url).pathname;
 
@@ -37,5 +37,27 @@ describe("assemble's platform and base choice", () => {
     const failed = await assemble(cliTool, { ...options, output: output() }).catch((error: unknown) => error);
     expect(failed).toBeInstanceOf(UserError);
     expect((failed as UserError).message).toMatch(message);
+  });
+});
+
+describe("missingLibrariesError", () => {
+  const lacks = (file: string, needed: string, debianPackage?: string) => ({
+    label: "pkg 1.0",
+    missing: [{ file, needed, ...(debianPackage ? { debianPackage } : {}) }],
+  });
+  it("names each platform when there are several, and the Debian packages to install once", () => {
+    const error = missingLibrariesError([
+      { platform: "linux/amd64", problems: [lacks("/v/site-packages/a.so", "libGL.so.1", "libgl1")] },
+      {
+        platform: "linux/arm64",
+        problems: [lacks("/v/site-packages/a.so", "libGL.so.1", "libgl1"), lacks("/opt/b", "libzz.so.9")],
+      },
+    ]);
+    expect(error.message).toBe(
+      "cannot assemble an image that would fail at import: linux/amd64: pkg 1.0: a.so needs libGL.so.1 (Debian package libgl1), which the base lacks; linux/arm64: pkg 1.0: a.so needs libGL.so.1 (Debian package libgl1), which the base lacks; linux/arm64: pkg 1.0: /opt/b needs libzz.so.9, which the base lacks",
+    );
+    expect(error.hint).toContain("apt-get install -y --no-install-recommends libgl1`");
+    expect(error.hint).toContain("no Debian package is known for libzz.so.9");
+    expect(error.exitCode).toBe(2);
   });
 });

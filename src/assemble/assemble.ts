@@ -1,6 +1,7 @@
 // `couplet assemble`: a Poetry project's image from its lock, a base image and downloaded wheels, no engine.
 import { defaultTag } from "../engine/project-build.js";
 import { UserError } from "../errors.js";
+import type { MissingLibrary } from "../image/libraries.js";
 import { generateFor } from "../pipeline.js";
 import type { Plan } from "../plan/types.js";
 import { analyze } from "../project/analyze.js";
@@ -8,7 +9,7 @@ import type { Project } from "../project/types.js";
 import type { BaseImage } from "./base.js";
 import { readBaseCached } from "./base-cache.js";
 import { AssembleCache } from "./cache.js";
-import { dependencyLayers } from "./dependencies.js";
+import { type PreparedDependencies, prepareDependencies } from "./dependencies.js";
 import { cacheRoot, type WheelRequest } from "./download.js";
 import { sourceDateEpoch } from "./epoch.js";
 import {
@@ -22,10 +23,18 @@ import {
 } from "./image.js";
 import { buildIndex, pushIndex, writeIndexArchive, writeIndexLayout } from "./index-image.js";
 import { type LayerTree, packLayer } from "./layer.js";
+import {
+  debianPackagesFor,
+  describeProblem,
+  librariesOf,
+  missingLibraries,
+  type PackageProblem,
+} from "./libraries.js";
 import { chooseWheels, platformOf, productionPackages, selectionFor } from "./packages.js";
 import { formatPlatform, type Platform, parsePlatform } from "./pull.js";
 import { type PushReport, parsePushReference, pushImage } from "./push.js";
 import { projectLayer, setupLayer, venvFor } from "./runtime.js";
+import type { Venv } from "./wheel.js";
 
 export interface AssembleOptions {
   /**
@@ -44,6 +53,11 @@ export interface AssembleOptions {
   platform?: string;
   /** Seconds since the epoch for every timestamp; default SOURCE_DATE_EPOCH, else the project's last commit */
   sourceDateEpoch?: number;
+  /**
+   * Write the image even when a package needs a shared library the base lacks (each is still printed, and
+   * listed in the report): for a base the image will be extended from, or a module never imported
+   */
+  allowMissingLibraries?: boolean;
   /** Download cache; default COUPLET_CACHE or ~/.cache/couplet */
   cacheDir?: string;
   onProgress?: (line: string) => void;
@@ -67,6 +81,8 @@ export interface PlatformReport {
   /** `reused`: the layer's blob came from the cache, made by an earlier run from the same inputs */
   layers: { holds: string; digest: string; diffId: string; size: number; reused: boolean }[];
   packages: { name: string; version: string; wheel: string; cached: boolean }[];
+  /** Empty unless --allow-missing-libraries let the image be written without them */
+  missingLibraries: (MissingLibrary & { package: string })[];
 }
 
 export interface AssembleReport extends Omit<PlatformReport, "platform"> {
@@ -182,22 +198,36 @@ async function targetsFor(
   return targets;
 }
 
+/** A platform's image before any layer is packed: what the library check needs, and what packing then uses. */
+interface Prepared {
+  target: Target;
+  plan: Plan;
+  venv: Venv;
+  dependencies: PreparedDependencies;
+  project: LayerTree;
+  problems: PackageProblem[];
+}
+
 interface Built {
   target: Target;
   image: Assembled;
   layers: OwnLayer[];
   packages: { request: WheelRequest; downloaded: boolean }[];
+  problems: PackageProblem[];
 }
 
-/** One image: the platform's wheels installed into the venv, the project, layers, config and manifest. */
-async function assembleOne(
+/**
+ * A platform's plan, its wheels installed (or their facts from the cache) and the project's files, and the shared
+ * libraries they need that the image would lack: all decided before a layer is packed or an output written.
+ */
+async function prepareOne(
   project: Project,
   target: Target,
   created: Date,
   cacheDir: string,
   cache: AssembleCache,
   progress: (line: string) => void,
-): Promise<Built> {
+): Promise<Prepared> {
   const { base, source } = target;
   const minor = `${base.python.major}.${base.python.minor}`;
   progress(
@@ -208,7 +238,7 @@ async function assembleOne(
   const venv = venvFor(plan, base);
   const selection = selectionFor(project, base);
   const wheels = chooseWheels(productionPackages(project, selection), selection, base);
-  const dependencies = await dependencyLayers(wheels, {
+  const dependencies = await prepareDependencies(wheels, {
     venv,
     python: base.python,
     created,
@@ -216,6 +246,31 @@ async function assembleOne(
     cache,
     progress,
   });
+  const projectTree = await projectLayer(project, plan, venv, files.dockerignore);
+  const problems = missingLibraries(base.libraries, [
+    ...dependencies.installed.map(({ request, libraries }) => ({
+      label: `${request.name} ${request.version}`,
+      libraries,
+    })),
+    { label: projectLabel(project), libraries: librariesOf(projectTree) },
+  ]);
+  return { target, plan, venv, dependencies, project: projectTree, problems };
+}
+
+function projectLabel(project: Project): string {
+  return `the project ${project.name} ${project.version ?? ""}`.trim();
+}
+
+/** One image: the venv's layers, the dependencies' and the project's, config and manifest. */
+async function assembleOne(
+  project: Project,
+  prepared: Prepared,
+  created: Date,
+  progress: (line: string) => void,
+): Promise<Built> {
+  const { target, plan, venv } = prepared;
+  const base = target.base;
+  const dependencies = await prepared.dependencies.layers();
   const layers: OwnLayer[] = [];
   const own = async (tree: LayerTree, holds: string) => {
     const { tar: _tar, ...packed } = await packLayer(tree, created);
@@ -224,16 +279,34 @@ async function assembleOne(
   };
   await own(setupLayer(plan, base, venv), `runtime user and an empty venv at ${venv.root}`);
   layers.push(...dependencies.layers);
-  await own(
-    await projectLayer(project, plan, venv, files.dockerignore),
-    `the project ${project.name} ${project.version ?? ""}`.trim(),
-  );
+  await own(prepared.project, projectLabel(project));
   const image = buildImage(base, target.baseLayers, layers, settingsFor(plan, created));
-  return { target, image, layers, packages: dependencies.packages };
+  return { target, image, layers, packages: dependencies.packages, problems: prepared.problems };
+}
+
+/**
+ * The missing libraries of every platform as one line: each package with the files and sonames it lacks (the
+ * platform named when there are several), and the way through in the hint.
+ */
+export function missingLibrariesError(
+  prepared: { platform: string; problems: PackageProblem[] }[],
+): UserError {
+  const several = prepared.length > 1;
+  const lines = prepared.flatMap(({ platform, problems }) =>
+    problems.map((problem) => `${several ? `${platform}: ` : ""}${describeProblem(problem)}`),
+  );
+  const { packages, unknown } = debianPackagesFor(prepared.flatMap(({ problems }) => problems));
+  const install = packages.length
+    ? `add them to the base, in a derived image that runs \`apt-get install -y --no-install-recommends ${packages.join(" ")}\`, and assemble onto that`
+    : "assemble onto a base that has them";
+  const find = unknown.length ? `; no Debian package is known for ${unknown.join(", ")}` : "";
+  return new UserError(`cannot assemble an image that would fail at import: ${lines.join("; ")}`, {
+    hint: `${install}, or use \`couplet build\`, whose runtime stage installs the libraries couplet knows a package needs${find}; --allow-missing-libraries writes the image anyway`,
+  });
 }
 
 function imageReport(built: Built): PlatformReport {
-  const { image, target, layers, packages } = built;
+  const { image, target, layers, packages, problems } = built;
   const base = target.base;
   return {
     platform: `linux/${base.architecture}`,
@@ -260,6 +333,9 @@ function imageReport(built: Built): PlatformReport {
       wheel: request.filename,
       cached: !downloaded,
     })),
+    missingLibraries: problems.flatMap(({ label, missing }) =>
+      missing.map((item) => ({ package: label, ...item })),
+    ),
   };
 }
 
@@ -280,9 +356,21 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
   const created = new Date(epoch * 1000);
   const cache = new AssembleCache(cacheDir);
   const targets = await targetsFor(options, cacheDir, cache, progress);
-  const built: Built[] = [];
+  const prepared: Prepared[] = [];
   for (const target of targets)
-    built.push(await assembleOne(project, target, created, cacheDir, cache, progress));
+    prepared.push(await prepareOne(project, target, created, cacheDir, cache, progress));
+  const failing = prepared
+    .filter(({ problems }) => problems.length > 0)
+    .map(({ target, problems }) => ({ platform: `linux/${target.base.architecture}`, problems }));
+  if (failing.length > 0) {
+    const error = missingLibrariesError(failing);
+    if (!options.allowMissingLibraries) throw error;
+    progress(
+      `warning: --allow-missing-libraries: ${error.message.replace(/^cannot assemble/, "assembling")}`,
+    );
+  }
+  const built: Built[] = [];
+  for (const one of prepared) built.push(await assembleOne(project, one, created, progress));
   const tag = options.tag ?? defaultTag(project.name);
   const images = built.map(imageReport);
   const first = built[0] as Built;
@@ -334,6 +422,7 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
     created: created.toISOString(),
     layers: single.layers,
     packages: single.packages,
+    missingLibraries: single.missingLibraries,
     images,
     outputs,
   };

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pack } from "tar-stream";
@@ -21,6 +21,13 @@ async function layer(machine: string): Promise<Buffer> {
     { name: `usr/lib/${machine}-linux-gnu/libc.so.6` },
     Buffer.from("GNU C Library (Debian GLIBC 2.36-9) stable release version 2.36.\n"),
   );
+  // What the library check needs: a merged-/usr link, a library folder from ld.so.conf.d, the release.
+  packer.entry({ name: "lib", type: "symlink", linkname: "usr/lib" });
+  packer.entry({ name: "etc/ld.so.conf.d/odbc.conf" }, Buffer.from("# unixODBC\n/opt/odbc/lib\n"));
+  packer.entry({ name: "opt/odbc/lib/libodbc.so.2.0.0" }, Buffer.from("\x7fELF"));
+  packer.entry({ name: "opt/odbc/lib/libodbc.so.2", type: "symlink", linkname: "libodbc.so.2.0.0" });
+  packer.entry({ name: "etc/os-release", type: "symlink", linkname: "../usr/lib/os-release" });
+  packer.entry({ name: "usr/lib/os-release" }, Buffer.from('ID=debian\nVERSION_CODENAME="bookworm"\n'));
   packer.finalize();
   await ended;
   return Buffer.concat(chunks);
@@ -84,4 +91,64 @@ describe("readBaseCached", () => {
       arm64.layers[0]?.digest,
     ]);
   });
+
+  it("keeps the base's library index with its facts, and reads again a record kept without one", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-base-cache-"));
+    const archive = path.join(dir, "base.tar");
+    await writeDockerArchive(archive, await layer("x86_64"));
+    const cache = new AssembleCache(path.join(dir, "cache"));
+    const read = () => readBaseCached(archive, cache, { cacheDir: dir });
+    const first = await read();
+    const expected = {
+      files: expect.arrayContaining([
+        "/usr/lib/x86_64-linux-gnu/libc.so.6",
+        "/opt/odbc/lib/libodbc.so.2",
+        "/opt/odbc/lib/libodbc.so.2.0.0",
+      ]),
+      folderLinks: [["/lib", "usr/lib"]],
+      ldConfigDirs: ["/opt/odbc/lib"],
+      ldLibraryPath: ["/opt/lib"],
+      release: "bookworm",
+    };
+    expect(first.base.libraries).toEqual(expected);
+    expect(first.base.libraries.files).toHaveLength(3);
+    const again = await read();
+    expect([again.cached, again.base.libraries]).toEqual([true, expected]);
+    // The record an older couplet kept: the same facts without the library index.
+    const records = path.join(dir, "cache", "assemble", "base");
+    const [shard] = readdirSync(records);
+    const [name] = readdirSync(path.join(records, shard as string));
+    const file = path.join(records, shard as string, name as string);
+    const record = JSON.parse(readFileSync(file, "utf8")) as { facts: { libraries?: unknown } };
+    delete record.facts.libraries;
+    writeFileSync(file, JSON.stringify(record));
+    const reread = await read();
+    expect([reread.cached, reread.base.libraries]).toEqual([false, expected]);
+  });
 });
+
+/** A docker-archive of one layer, with LD_LIBRARY_PATH set in its config. */
+async function writeDockerArchive(file: string, tar: Buffer): Promise<void> {
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      config: { Env: ["PATH=/usr/bin", "LD_LIBRARY_PATH=/opt/lib:relative"] },
+      rootfs: { type: "layers", diff_ids: [`sha256:${sha(tar)}`] },
+    }),
+  );
+  const packer = pack();
+  const chunks: Buffer[] = [];
+  packer.on("data", (chunk: unknown) => chunks.push(chunk as Buffer));
+  const ended = new Promise<void>((resolve) => packer.on("end", () => resolve()));
+  const configName = `${sha(config)}.json`;
+  packer.entry({ name: configName }, config);
+  packer.entry({ name: "layer.tar" }, tar);
+  packer.entry(
+    { name: "manifest.json" },
+    Buffer.from(JSON.stringify([{ Config: configName, RepoTags: [], Layers: ["layer.tar"] }])),
+  );
+  packer.finalize();
+  await ended;
+  writeFileSync(file, Buffer.concat(chunks));
+}

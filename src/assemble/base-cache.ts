@@ -42,7 +42,8 @@ export async function readBaseCached(
   const architecture = options.platform?.architecture;
   const key = cacheKey({ base: await identity(target).catch(() => target), architecture });
   const record = await cache.get<Record>("base", key);
-  if (record) {
+  // A record from a couplet that kept no library index cannot answer the library check: read the base again.
+  if (record?.facts.libraries) {
     const opened = await openImageArchive(target, architecture);
     // The archive still lists the same blobs: anything else means the record is stale.
     if (

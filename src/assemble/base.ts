@@ -5,7 +5,9 @@ import { UserError } from "../errors.js";
 import { type OpenedImage, openImageArchive } from "../image/archive.js";
 import { FsTree, OPAQUE_MARKER, pathOf, WHITEOUT_PREFIX } from "../image/fs-tree.js";
 import { readLayer } from "../image/layer.js";
+import { osRelease, parseLdConfig } from "../image/libraries.js";
 import type { EntrySink } from "../image/tar-parser.js";
+import { type BaseLibraries, baseLibrariesOf } from "./libraries.js";
 import { type Origin, type Platform, pullBase } from "./pull.js";
 
 export interface BaseImage {
@@ -34,13 +36,21 @@ export interface BaseImage {
   /** Text of /etc/passwd and /etc/group, to add the runtime user */
   passwd: string;
   group: string;
+  /** What the dynamic loader finds in the base: the packages' shared libraries are checked against it */
+  libraries: BaseLibraries;
 }
 
 const MACHINES: Record<string, "x86_64" | "aarch64"> = { amd64: "x86_64", arm64: "aarch64" };
 const LIBC = /\/libc\.so\.6$|\/libc-2\.\d+\.so$/;
 const INTERPRETER = /\/bin\/python\d\.\d+$|\/libpython\d\.\d+\.so\.1\.0$/;
+const OS_RELEASE = ["/etc/os-release", "/usr/lib/os-release"];
 const WANTED = (file: string) =>
-  LIBC.test(file) || INTERPRETER.test(file) || file === "/etc/passwd" || file === "/etc/group";
+  LIBC.test(file) ||
+  INTERPRETER.test(file) ||
+  file === "/etc/passwd" ||
+  file === "/etc/group" ||
+  file.startsWith("/etc/ld.so.conf") ||
+  OS_RELEASE.includes(file);
 
 function envOf(opened: OpenedImage): Map<string, string> {
   const env = new Map<string, string>();
@@ -210,6 +220,16 @@ async function factsOf(opened: OpenedImage, label: string): Promise<BaseImage> {
     throw new UserError(`${label}: no glibc found in the image (musl-based images are not supported yet)`, {
       hint: "use a Debian- or Ubuntu-based python image",
     });
+  // The loader's configuration as inspect reads it: every ld.so.conf file present (includes need no expanding).
+  const ldConfigDirs = [...contents.keys()]
+    .filter((file) => file.startsWith("/etc/ld.so.conf"))
+    .sort()
+    .flatMap((file) => parseLdConfig(fileText(file)?.toString("utf8") ?? ""));
+  const libraries = baseLibrariesOf(tree, {
+    ldConfigDirs,
+    ldLibraryPath: (env.get("LD_LIBRARY_PATH") ?? "").split(":").filter((dir) => dir.startsWith("/")),
+    release: osRelease(OS_RELEASE.map((file) => fileText(file)?.toString("utf8")).find(Boolean)),
+  });
   return {
     label,
     opened,
@@ -219,5 +239,6 @@ async function factsOf(opened: OpenedImage, label: string): Promise<BaseImage> {
     glibc,
     passwd: fileText("/etc/passwd")?.toString("utf8") ?? "",
     group: fileText("/etc/group")?.toString("utf8") ?? "",
+    libraries,
   };
 }

@@ -1,10 +1,16 @@
 import { createHash } from "node:crypto";
+import { readdirSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { AssembleCache } from "./cache.js";
-import { type DependencyContext, dependencyLayers, groupPackages } from "./dependencies.js";
+import {
+  type DependencyContext,
+  dependencyLayers,
+  groupPackages,
+  prepareDependencies,
+} from "./dependencies.js";
 import { storeInCache, type WheelRequest } from "./download.js";
 
 // A real setuptools wheel (see test/fixtures/wheels/README.md), served from the wheel cache only: its index is
@@ -77,6 +83,25 @@ describe("dependencyLayers reuses finished layers by content", () => {
     const again = await dependencyLayers([request], context(created));
     expect(again.layers[0]?.packed.digest).toBe(digest);
     expect(await readFile(blob)).toEqual(first.layers[0]?.packed.gzip);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe("prepareDependencies keeps each wheel's library facts with its size", () => {
+  it("a second run answers from the cache; a record without library facts (an older couplet's) installs again", async () => {
+    const { dir, request, wheelFile, context } = await setup();
+    const created = new Date(1_700_000_000_000);
+    const first = await prepareDependencies([request], context(created));
+    // demo-scripts is pure Python: its files offer no library and need none.
+    expect(first.installed[0]?.libraries).toEqual({ elves: [], files: [], links: [] });
+    await rm(wheelFile);
+    const second = await prepareDependencies([request], context(created));
+    expect(second.installed).toEqual(first.installed);
+    const records = path.join(dir, "assemble", "installed");
+    const [shard] = readdirSync(records);
+    const [name] = readdirSync(path.join(records, shard as string));
+    await writeFile(path.join(records, shard as string, name as string), JSON.stringify({ size: 1 }));
+    await expect(prepareDependencies([request], context(created))).rejects.toThrow(/127\.0\.0\.1:1/);
     await rm(dir, { recursive: true, force: true });
   });
 });

@@ -4,6 +4,7 @@ import { type AssembleCache, cacheKey } from "./cache.js";
 import { fetchWheel, type WheelRequest } from "./download.js";
 import type { OwnLayer } from "./image.js";
 import { LayerTree, packLayer } from "./layer.js";
+import { type InstalledLibraries, librariesOf } from "./libraries.js";
 import { installWheel, type Venv } from "./wheel.js";
 
 /** A package whose install is at least this big gets a layer of its own; smaller ones share a few buckets. */
@@ -75,15 +76,25 @@ export interface DependencyResult {
   packages: { request: WheelRequest; downloaded: boolean }[];
 }
 
+/** A package's installed size and shared-library facts, as kept in the cache from the run that installed it. */
+export interface Installed extends Sized {
+  libraries: InstalledLibraries;
+}
+
+export interface PreparedDependencies {
+  installed: Installed[];
+  /** Pack (or reuse) the layers; the wheels installed while preparing are not installed twice */
+  layers(): Promise<DependencyResult>;
+}
+
 /**
- * Third-party layers. Each is keyed by what decides its bytes (the wheels' sha256s, the venv, the interpreter,
- * the timestamp): when an earlier run made it, its compressed blob and diffID are reused and its wheels are not
- * even opened. Only a layer whose packages changed is installed and packed again.
+ * Each wheel's installed size and its ELF files' needs, from the cache when an earlier run installed it, else
+ * by installing it: enough to group the layers and to check shared libraries before any layer is packed.
  */
-export async function dependencyLayers(
+export async function prepareDependencies(
   wheels: WheelRequest[],
   context: DependencyContext,
-): Promise<DependencyResult> {
+): Promise<PreparedDependencies> {
   const { venv, python, cache, progress } = context;
   const target = { venv, python };
   const trees = new Map<string, LayerTree>();
@@ -98,15 +109,43 @@ export async function dependencyLayers(
     trees.set(request.sha256, tree);
     return tree;
   };
-  // The grouping needs each package's installed size: kept from the run that installed it.
-  const sized = await mapLimit(wheels, 4, async (request): Promise<Sized> => {
+  const installed = await mapLimit(wheels, 4, async (request): Promise<Installed> => {
     const key = cacheKey({ installed: request.sha256, ...target });
-    const known = await cache.get<{ size: number }>("installed", key);
-    if (typeof known?.size === "number") return { request, size: known.size };
-    const { size } = await install(request);
-    await cache.put("installed", key, { size });
-    return { request, size };
+    const known = await cache.get<Partial<Omit<Installed, "request">>>("installed", key);
+    // A record without library facts was kept by an older couplet: install the wheel again to read them.
+    if (typeof known?.size === "number" && known.libraries)
+      return { request, size: known.size, libraries: known.libraries };
+    const tree = await install(request);
+    const facts = { size: tree.size, libraries: librariesOf(tree) };
+    await cache.put("installed", key, facts);
+    return { request, ...facts };
   });
+  return {
+    installed,
+    layers: () => packDependencies(installed, context, install, downloaded),
+  };
+}
+
+/**
+ * Third-party layers. Each is keyed by what decides its bytes (the wheels' sha256s, the venv, the interpreter,
+ * the timestamp): when an earlier run made it, its compressed blob and diffID are reused and its wheels are not
+ * even opened. Only a layer whose packages changed is installed and packed again.
+ */
+export async function dependencyLayers(
+  wheels: WheelRequest[],
+  context: DependencyContext,
+): Promise<DependencyResult> {
+  return (await prepareDependencies(wheels, context)).layers();
+}
+
+async function packDependencies(
+  sized: Sized[],
+  context: DependencyContext,
+  install: (request: WheelRequest) => Promise<LayerTree>,
+  downloaded: Set<string>,
+): Promise<DependencyResult> {
+  const { venv, python, cache, progress } = context;
+  const target = { venv, python };
   const layers: OwnLayer[] = [];
   for (const group of groupPackages(sized)) {
     const holds = group.map(({ request }) => `${request.name} ${request.version}`).join(", ");
@@ -138,6 +177,6 @@ export async function dependencyLayers(
   }
   return {
     layers,
-    packages: wheels.map((request) => ({ request, downloaded: downloaded.has(request.sha256) })),
+    packages: sized.map(({ request }) => ({ request, downloaded: downloaded.has(request.sha256) })),
   };
 }

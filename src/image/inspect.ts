@@ -10,7 +10,7 @@ import { type Finding, findingsFor, formatBytes } from "./findings.js";
 import { type FolderSize, folderSizes } from "./folder-sizes.js";
 import { FsTree, OPAQUE_MARKER, WHITEOUT_PREFIX } from "./fs-tree.js";
 import { type Compression, type LayerEntry, readLayer } from "./layer.js";
-import { type MissingLibrary, missingFor, parseLdConfig, sitePackagesOf } from "./libraries.js";
+import { type MissingLibrary, missingFor, osRelease, parseLdConfig, sitePackagesOf } from "./libraries.js";
 import { recordSink } from "./record.js";
 import { oneLine } from "./schemas.js";
 import type { EntrySink } from "./tar-parser.js";
@@ -133,10 +133,6 @@ function envOf(opened: OpenedImage): Record<string, string> {
     if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
   }
   return env;
-}
-
-function osRelease(text: string | undefined): string | undefined {
-  return text ? /^VERSION_CODENAME=("?)([^"\n]*)\1$/m.exec(text)?.[2] : undefined;
 }
 
 export async function inspectImage(

@@ -103,3 +103,8 @@ export function parseLdConfig(text: string): string[] {
     .map((line) => line.replace(/#.*/, "").trim())
     .filter((line) => line.startsWith("/"));
 }
+
+/** The release's code name (VERSION_CODENAME) from an os-release file, which picks the Debian package names. */
+export function osRelease(text: string | undefined): string | undefined {
+  return text ? /^VERSION_CODENAME=("?)([^"\n]*)\1$/m.exec(text)?.[2] : undefined;
+}

@@ -1,5 +1,6 @@
 // End to end: `couplet assemble` writes images with no engine; buildah loads and runs them as the non-root user.
-// cli-tool and fastapi-app assemble onto the bookworm stand-in base (CPython 3.11); flask-uwsgi must refuse.
+// cli-tool and fastapi-app assemble onto the bookworm stand-in base (CPython 3.11); flask-uwsgi must refuse, and so
+// must odbc-client, whose pyodbc wheel needs libodbc.so.2 from a base that lacks it.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -30,6 +31,7 @@ const cliTag = `localhost/couplet-e2e-assemble/cli-tool:${runId}`;
 const ociTag = `localhost/couplet-e2e-assemble/cli-tool-oci:${runId}`;
 const webTag = `localhost/couplet-e2e-assemble/fastapi-app:${runId}`;
 const editTag = `localhost/couplet-e2e-assemble/cli-tool-edited:${runId}`;
+const odbcClient = join(repo, "test/fixtures/projects/odbc-client");
 
 interface Result {
   code: number;
@@ -265,5 +267,66 @@ describe("couplet assemble", () => {
     expect(errors[0]).toContain("uwsgi 2.0.28: only a source distribution is locked");
     expect(errors[0]).toContain("couplet build");
     await expect(stat(output)).rejects.toThrow();
+  });
+
+  it("refuses odbc-client before writing or pushing anything: pyodbc's module needs libodbc.so.2, which the base lacks", async () => {
+    registry ??= await startRegistry();
+    const output = join(work, "odbc.tar");
+    const layout = join(work, "odbc-oci");
+    const reference = `${registry.address}/couplet-e2e/odbc-client:${runId}`;
+    const env = envWith({ COUPLET_CACHE: join(work, "a", "cache") });
+    const result = await couplet(
+      [
+        "assemble",
+        odbcClient,
+        "--base",
+        base,
+        "--output",
+        output,
+        "--oci-layout",
+        layout,
+        "--push",
+        reference,
+      ],
+      env,
+    );
+    expect(result.code).toBe(2);
+    const errors = result.stderr.split("\n").filter((line) => line.startsWith("couplet:"));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(
+      "pyodbc 5.5.0: pyodbc.cpython-311-x86_64-linux-gnu.so needs libodbc.so.2 (Debian package libodbc2), which the base lacks",
+    );
+    expect(errors[0]).toContain("apt-get install -y --no-install-recommends libodbc2");
+    expect(errors[0]).toContain("couplet build");
+    await expect(stat(output)).rejects.toThrow();
+    await expect(stat(layout)).rejects.toThrow();
+    expect((await registry.requests()).filter((entry) => entry.path.includes("odbc-client"))).toEqual([]);
+  });
+
+  it("with --allow-missing-libraries writes it, warning of the same library couplet inspect then finds missing", async () => {
+    const output = join(work, "odbc-allowed.tar");
+    const result = await couplet(
+      ["assemble", odbcClient, "--base", base, "--output", output, "--allow-missing-libraries", "--json"],
+      envWith({ COUPLET_CACHE: join(work, "a", "cache") }),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/^warning: --allow-missing-libraries: .*needs libodbc\.so\.2/m);
+    const missing = [
+      {
+        file: "/app/.venv/lib/python3.11/site-packages/pyodbc.cpython-311-x86_64-linux-gnu.so",
+        needed: "libodbc.so.2",
+        debianPackage: "libodbc2",
+      },
+    ];
+    const report = JSON.parse(result.stdout) as AssembleReport;
+    expect(report.missingLibraries).toEqual(missing.map((item) => ({ package: "pyodbc 5.5.0", ...item })));
+    const inspected = await couplet(
+      ["inspect", output, "--format", "json", "--fail-on", "missing-libraries"],
+      envWith({}),
+    );
+    expect(inspected.code).toBe(1);
+    expect((JSON.parse(inspected.stdout) as { missingLibraries: unknown[] }).missingLibraries).toEqual(
+      missing,
+    );
   });
 });

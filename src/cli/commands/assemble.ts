@@ -5,7 +5,10 @@ import { type AssembleOptions, assemble } from "../../assemble/assemble.js";
 import { action } from "../run.js";
 
 // The flags are the library's options by name (commander camel-cases them), plus the output format.
-type AssembleFlags = Pick<AssembleOptions, "output" | "ociLayout" | "push" | "tag" | "platform"> & {
+type AssembleFlags = Pick<
+  AssembleOptions,
+  "output" | "ociLayout" | "push" | "tag" | "platform" | "allowMissingLibraries"
+> & {
   base: string[];
   json?: boolean;
 };
@@ -34,6 +37,10 @@ export function register(program: Command): void {
       "--platform <list>",
       "target platforms, e.g. linux/amd64,linux/arm64: one image each and an index over them (--output then writes an OCI archive: a docker-archive holds one image)",
     )
+    .option(
+      "--allow-missing-libraries",
+      "write the image even when a package needs a shared library the base lacks (each is printed as a warning and listed in --json); by default assemble refuses before writing anything",
+    )
     .option("--json", "print the report (digests, layers, packages) as JSON")
     .action(
       action(async (dir: string, flags: AssembleFlags) => {
@@ -44,6 +51,7 @@ export function register(program: Command): void {
           ...(flags.tag ? { tag: flags.tag } : {}),
           ...(flags.push ? { push: flags.push } : {}),
           ...(flags.platform ? { platform: flags.platform } : {}),
+          ...(flags.allowMissingLibraries ? { allowMissingLibraries: true } : {}),
           onProgress: (line) => process.stderr.write(`${line}\n`),
         });
         if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
