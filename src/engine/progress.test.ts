@@ -67,6 +67,36 @@ describe("buildah output", () => {
     expect(t.failure).toBeUndefined();
   });
 
+  it("ends each step at the next header when --iidfile leaves buildah without result lines", () => {
+    // buildah 1.28 given --iidfile (as couplet build always does) prints no "--> <id>" after a step; the
+    // steps ended only when the build did, so a two-file COPY showed the whole build's duration.
+    const t = replay("buildah", "buildah-iidfile-cold.log");
+    expect(t.steps).toHaveLength(16);
+    // One tick per line: every step but the last ends on the very next line, where the next header is; the
+    // last one when the build does.
+    for (const [i, step] of t.steps.slice(0, -1).entries())
+      expect(step.endedAt, `${step.label} ${step.instruction}`).toBe(t.steps[i + 1]?.startedAt);
+    expect(t.steps.at(-1)?.endedAt).toBeGreaterThan(t.steps.at(-1)?.startedAt ?? Infinity);
+    expect(t.steps.find((s) => s.instruction === "COPY app.py ./")?.endedAt).toBeLessThan(
+      t.steps.find((s) => s.instruction.startsWith("RUN useradd"))?.startedAt ?? 0,
+    );
+  });
+
+  it("keeps a step waiting for another stage open across that stage's steps, with --iidfile too", () => {
+    // Here buildah took turns: the builder stage stopped at COPY --from=lock, lock ran, production started and
+    // stopped at COPY --from=builder, and only then did the builder go on.
+    const t = replay("buildah", "buildah-iidfile-interleaved.log");
+    const label = (l: string) => t.steps.find((s) => s.label === l);
+    const venvCopy = label("[6/6] 3/6");
+    expect(venvCopy?.instruction).toBe("COPY --from=builder /app/.venv /app/.venv");
+    expect(venvCopy?.endedAt).toBe(label("[6/6] 4/6")?.startedAt);
+    expect(venvCopy?.endedAt).toBeGreaterThan(label("[4/6] 5/5")?.startedAt ?? Infinity);
+    expect(label("[4/6] 2/5")?.endedAt).toBe(label("[4/6] 3/5")?.startedAt);
+    expect(label("[3/6] 3/3")?.endedAt).toBe(label("[6/6] 1/6")?.startedAt);
+    expect(label("[4/6] 5/5")?.endedAt).toBe(label("[6/6] 4/6")?.startedAt);
+    expect(t.steps.filter((s) => s.cached).map((s) => s.label)).toEqual(["[1/6] 2/2", "[6/6] 2/6"]);
+  });
+
   it("names the failing step", () => {
     const t = replay("buildah", "buildah-failing-step.log");
     expect(t.failure?.step?.label).toBe("4/5");

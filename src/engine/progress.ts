@@ -82,6 +82,14 @@ export function parseLine(engine: EngineName, raw: string): BuildEvent | undefin
   return undefined;
 }
 
+// An instruction that can make buildah build another stage first, printing that stage's steps inside it.
+const WAITS_FOR_STAGE = /(^|[\s,])(--)?from=/i;
+
+/** The stage part of a buildah/podman step label ("[linux/arm64] [2/6] 3/9" → "[linux/arm64] [2/6]"). */
+function stageOf(label: string): string {
+  return label.replace(/\s*\d+\/\d+$/, "");
+}
+
 /**
  * The build so far: steps in order, the one running, cache hits, layers made, the failure if any.
  *
@@ -174,6 +182,7 @@ export class BuildTracker {
       case "step": {
         // A FROM step has no result line: it ends when anything else happens.
         if (this.current && /^FROM\s/i.test(this.current.instruction)) this.finish(this.current, at);
+        this.endSuperseded(event.label, at);
         this.current = this.start(event, at);
         if (!/^FROM\s/i.test(event.instruction)) this.waiting.push(this.current);
         this.reusedId = undefined;
@@ -203,6 +212,22 @@ export class BuildTracker {
         this.failure ??= { step, message: event.message };
         break;
       }
+    }
+  }
+
+  /**
+   * buildah 1.28 prints no result line at all when given --iidfile (couplet always gives one), so a step's end
+   * has to be read from the next header. A stage runs one step at a time, and stages take turns only where a
+   * step waits for another stage (`COPY --from=`, `RUN --mount=...,from=`): a header of stage S ends S's step
+   * still waiting, and every waiting step of another stage except those that copy or mount from a stage.
+   */
+  private endSuperseded(label: string, at: number): void {
+    const stage = stageOf(label);
+    for (let i = this.waiting.length - 1; i >= 0; i--) {
+      const step = this.waiting[i] as Step;
+      if (stageOf(step.label) !== stage && WAITS_FOR_STAGE.test(step.instruction)) continue;
+      this.finish(step, at);
+      this.waiting.splice(i, 1);
     }
   }
 
