@@ -32,6 +32,9 @@ const ociTag = `localhost/couplet-e2e-assemble/cli-tool-oci:${runId}`;
 const webTag = `localhost/couplet-e2e-assemble/fastapi-app:${runId}`;
 const editTag = `localhost/couplet-e2e-assemble/cli-tool-edited:${runId}`;
 const odbcClient = join(repo, "test/fixtures/projects/odbc-client");
+const odbcAllowedTag = `localhost/couplet-e2e-assemble/odbc-allowed:${runId}`;
+const odbcBaseTag = `localhost/couplet-e2e-assemble/base-with-libodbc2:${runId}`;
+const odbcTag = `localhost/couplet-e2e-assemble/odbc-client:${runId}`;
 
 interface Result {
   code: number;
@@ -66,6 +69,7 @@ async function sha256(file: string): Promise<string> {
 describe("couplet assemble", () => {
   let work: string;
   let base: string;
+  let baseRef: string;
   let first: Result;
   let second: Result;
   let firstReport: AssembleReport;
@@ -76,6 +80,7 @@ describe("couplet assemble", () => {
     work = join(tmpdir(), `couplet-e2e-assemble-${runId}`);
     await mkdir(work);
     const ref = await ensureBaseImage({ debian: "bookworm", flavor: "slim" });
+    baseRef = ref;
     base = join(work, "base.tar");
     const pushed = await buildah(["push", ref, `docker-archive:${base}`]);
     if (pushed.code !== 0) throw new Error(`buildah push failed: ${pushed.stderr}`);
@@ -109,7 +114,16 @@ describe("couplet assemble", () => {
     // buildah 1.28 names an image pulled from an OCI layout `localhost<path>:latest`.
     await registry?.stop();
     if (registry) await removeImages(`${registry.address}/couplet-e2e/cli-tool:${runId}`);
-    await removeImages(cliTag, ociTag, webTag, editTag, `localhost${join(work, "a", "oci")}:latest`);
+    await removeImages(
+      cliTag,
+      ociTag,
+      webTag,
+      editTag,
+      odbcAllowedTag,
+      odbcBaseTag,
+      odbcTag,
+      `localhost${join(work, "a", "oci")}:latest`,
+    );
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -306,7 +320,18 @@ describe("couplet assemble", () => {
   it("with --allow-missing-libraries writes it, warning of the same library couplet inspect then finds missing", async () => {
     const output = join(work, "odbc-allowed.tar");
     const result = await couplet(
-      ["assemble", odbcClient, "--base", base, "--output", output, "--allow-missing-libraries", "--json"],
+      [
+        "assemble",
+        odbcClient,
+        "--base",
+        base,
+        "--tag",
+        odbcAllowedTag,
+        "--output",
+        output,
+        "--allow-missing-libraries",
+        "--json",
+      ],
       envWith({ COUPLET_CACHE: join(work, "a", "cache") }),
     );
     expect(result.code, result.stderr).toBe(0);
@@ -328,5 +353,49 @@ describe("couplet assemble", () => {
     expect((JSON.parse(inspected.stdout) as { missingLibraries: unknown[] }).missingLibraries).toEqual(
       missing,
     );
+    // And the refusal was right: the image it would have made fails at import.
+    const pulled = await buildah(["pull", `docker-archive:${output}`]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const ran = await runInImage(odbcAllowedTag, ["odbc-drivers"]);
+    expect(ran.code).not.toBe(0);
+    expect(ran.stderr).toContain("libodbc.so.2: cannot open shared object file");
+  });
+
+  it("assembles odbc-client onto the way through, a base with apt-get install libodbc2, and pyodbc imports", async () => {
+    const container = await buildah(["from", "--pull=never", baseRef]);
+    expect(container.code, container.stderr).toBe(0);
+    const name = container.stdout.trim();
+    try {
+      const installed = await buildah([
+        "run",
+        "--isolation",
+        "chroot",
+        name,
+        "--",
+        "sh",
+        "-c",
+        "apt-get update -qq && apt-get install -y -qq --no-install-recommends libodbc2 && rm -rf /var/lib/apt/lists/*",
+      ]);
+      expect(installed.code, installed.stderr).toBe(0);
+      expect((await buildah(["commit", "-q", name, odbcBaseTag])).code).toBe(0);
+    } finally {
+      await buildah(["rm", name]);
+    }
+    const derived = join(work, "base-with-libodbc2.tar");
+    const pushed = await buildah(["push", odbcBaseTag, `docker-archive:${derived}`]);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const output = join(work, "odbc-ok.tar");
+    const result = await couplet(
+      ["assemble", odbcClient, "--base", derived, "--tag", odbcTag, "--output", output, "--json"],
+      envWith({ COUPLET_CACHE: join(work, "a", "cache") }),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as AssembleReport).missingLibraries).toEqual([]);
+    const pulled = await buildah(["pull", `docker-archive:${output}`]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    // unixODBC with no driver configured lists none: pyodbc imported and called into libodbc, as non-root.
+    const ran = await runInImage(odbcTag, ["sh", "-c", "id -u; odbc-drivers"]);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toBe("10001\n[]\n");
   });
 });
