@@ -278,7 +278,8 @@ async function parseStream(
       : compression === "zstd" && zstd
         ? zstdProcess(zstd, chunks)
         : pipeline(
-            Readable.from(copied(chunks)),
+            // One chunk read ahead, not the 16 an object stream buffers by default (64 MB of 4 MB chunks per layer).
+            Readable.from(copied(chunks), { highWaterMark: 1 }),
             compression === "gzip" ? createGunzip({ chunkSize: 1 << 20 }) : createZstdDecompress(),
             noop,
           );

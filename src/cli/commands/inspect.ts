@@ -1,6 +1,7 @@
 // `couplet inspect IMAGE [OTHER]`: what is in an image, what it wastes, which shared libraries it lacks; or how two differ.
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
+import { setFlagsFromString } from "node:v8";
 import { type Command, Option } from "commander";
 import { UserError } from "../../errors.js";
 import { writeFiles } from "../../files/write.js";
@@ -13,6 +14,13 @@ import { formatTable } from "../../image/format.js";
 import { type InspectReport, inspectImage } from "../../image/inspect.js";
 import type { Project } from "../../project/types.js";
 import { action } from "../run.js";
+
+// Keep V8's young generation at its starting size (1 MB per semi-space) instead of letting it double up to 16 MB:
+// inspect keeps most of what it allocates (an object per path), so the young generation grew to its limit on
+// every image and was a quarter of the peak memory. Measured on the corpus: peak RSS 20 to 26 MB lower on the
+// 400 MB to 1.2 GB images, CPU the same or lower. Read by V8 each time it would grow the space, so setting it
+// here, after start-up, takes effect (for this process only, which runs one command).
+setFlagsFromString("--semi-space-growth-factor=1");
 
 interface InspectFlags {
   format: "table" | "json" | "html";
