@@ -216,7 +216,7 @@ describe("several platforms on buildah and podman", () => {
       expect(args).not.toContain("--tag");
       expect(args).not.toContain("--iidfile");
       expect(args).toContain("linux/amd64,linux/arm64");
-      // The list itself is removed before a rebuild: `rmi` of its name would remove one of its images.
+      // The previous list itself is removed once a rebuild succeeds: `rmi` of its name would remove one of its images.
       expect(engine.removeManifestCommand?.("couplet/app:latest").args).toEqual([
         "--storage-driver",
         "overlay",

@@ -2,7 +2,7 @@
 // extension, with wheels for both machines) into a manifest list; the arm64 image's files are arm64 and it runs
 // under qemu emulation. The base is a manifest list over the amd64 and arm64 stand-ins (scripts/make-base-image).
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -68,6 +68,23 @@ async function yamlExtensionMachines(archive: string): Promise<Map<string, numbe
 }
 
 describe("couplet build for linux/amd64 and linux/arm64 on buildah (cli-tool)", () => {
+  const buildArgs = (base: string) => [
+    "build",
+    work,
+    "--engine",
+    "buildah",
+    "--platform",
+    "linux/amd64,linux/arm64",
+    // bookworm's CPython, the release both stand-ins carry
+    "--python",
+    "3.11",
+    "--network",
+    "host",
+    "--build-arg",
+    `PYTHON_IMAGE=${base}`,
+    "--tag",
+    tag,
+  ];
   let parent: string;
   let baseList: string | undefined;
   let work: string;
@@ -86,25 +103,7 @@ describe("couplet build for linux/amd64 and linux/arm64 on buildah (cli-tool)", 
       filter: (src) => !src.includes(".venv"),
     });
     const logFile = join(parent, "build.log");
-    const result = await couplet([
-      "build",
-      work,
-      "--engine",
-      "buildah",
-      "--platform",
-      "linux/amd64,linux/arm64",
-      // bookworm's CPython, the release both stand-ins carry
-      "--python",
-      "3.11",
-      "--network",
-      "host",
-      "--build-arg",
-      `PYTHON_IMAGE=${base}`,
-      "--tag",
-      tag,
-      "--log",
-      logFile,
-    ]);
+    const result = await couplet([...buildArgs(base), "--log", logFile]);
     built = { ...result, log: await readFile(logFile, "utf8").catch(() => "") };
     if (built.code === 0)
       instances = JSON.parse(await ok(["manifest", "inspect", tag])).manifests as typeof instances;
@@ -182,5 +181,55 @@ describe("couplet build for linux/amd64 and linux/arm64 on buildah (cli-tool)", 
     } finally {
       await buildah(["rm", ctr]);
     }
+  });
+
+  it("a rebuild replaces the list only when it succeeds: a failed one leaves it as it was, neither leaves a partial list", async () => {
+    // Read from containers-storage's own record: `buildah images` fails outright while any other list in the
+    // shared storage has lost an instance manifest.
+    const records = async () => {
+      const [root = "", driver = ""] = (
+        await ok(["info", "--format", "{{.store.GraphRoot}} {{.store.GraphDriverName}}"])
+      ).split(" ");
+      return JSON.parse(await readFile(join(root, `${driver}-images`, "images.json"), "utf8")) as {
+        id: string;
+        names?: string[];
+      }[];
+    };
+    const repository = tag.replace(/:[^:/]+$/, "");
+    const partials = async () =>
+      (await records())
+        .flatMap((image) => image.names ?? [])
+        .filter((name) => name.startsWith(`${repository}:couplet-partial-`));
+    const before = await ok(["manifest", "inspect", tag]);
+    const previous = (await records()).find((image) => image.names?.includes(tag))?.id;
+    expect(previous).toBeDefined();
+    // A base reference buildah rejects at FROM, with no pull and no RUN.
+    const failed = await couplet(buildArgs("Not-A-Reference"));
+    expect(failed.code).toBe(1);
+    expect(await ok(["manifest", "inspect", tag])).toBe(before);
+    expect(await partials()).toEqual([]);
+    // A build that succeeds without emulation (FROM scratch, no RUN): the tag moves to its list, and the
+    // previous list is removed rather than left without a name.
+    const tiny = join(parent, "Dockerfile.scratch");
+    await writeFile(tiny, "FROM scratch\nCOPY pyproject.toml /\n");
+    const rebuilt = await couplet([
+      "build",
+      work,
+      "--dockerfile",
+      tiny,
+      "--engine",
+      "buildah",
+      "--platform",
+      "linux/amd64,linux/arm64",
+      "--no-cache",
+      "--tag",
+      tag,
+    ]);
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    const after = JSON.parse(await ok(["manifest", "inspect", tag])).manifests as typeof instances;
+    instances.push(...after);
+    expect(after.map((i) => i.platform.architecture).sort()).toEqual(["amd64", "arm64"]);
+    expect((await records()).map((image) => image.id)).not.toContain(previous);
+    expect(await partials()).toEqual([]);
   });
 });
