@@ -8,6 +8,7 @@ import { analyze } from "../project/analyze.js";
 import type { Project } from "../project/types.js";
 import type { BaseImage } from "./base.js";
 import { readBaseCached } from "./base-cache.js";
+import { warmBaseGzip } from "./base-gzip.js";
 import { AssembleCache } from "./cache.js";
 import { type PreparedDependencies, prepareDependencies } from "./dependencies.js";
 import { cacheRoot, type WheelRequest } from "./download.js";
@@ -356,18 +357,32 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
   const created = new Date(epoch * 1000);
   const cache = new AssembleCache(cacheDir);
   const targets = await targetsFor(options, cacheDir, cache, progress);
+  // A docker-archive carries non-gzip base layers as gzip copies (base-gzip.ts): made on zlib's threads while
+  // the wheels are installed, rather than after; stopped if the image is refused.
+  const only = targets.length === 1 ? targets[0] : undefined;
+  const stopWarming = new AbortController();
+  const warming =
+    options.output && only
+      ? warmBaseGzip(only.base.opened.source, only.baseLayers, cache, stopWarming.signal)
+      : undefined;
   const prepared: Prepared[] = [];
-  for (const target of targets)
-    prepared.push(await prepareOne(project, target, created, cacheDir, cache, progress));
-  const failing = prepared
-    .filter(({ problems }) => problems.length > 0)
-    .map(({ target, problems }) => ({ platform: `linux/${target.base.architecture}`, problems }));
-  if (failing.length > 0) {
-    const error = missingLibrariesError(failing);
-    if (!options.allowMissingLibraries) throw error;
-    progress(
-      `warning: --allow-missing-libraries: ${error.message.replace(/^cannot assemble/, "assembling")}`,
-    );
+  try {
+    for (const target of targets)
+      prepared.push(await prepareOne(project, target, created, cacheDir, cache, progress));
+    const failing = prepared
+      .filter(({ problems }) => problems.length > 0)
+      .map(({ target, problems }) => ({ platform: `linux/${target.base.architecture}`, problems }));
+    if (failing.length > 0) {
+      const error = missingLibrariesError(failing);
+      if (!options.allowMissingLibraries) throw error;
+      progress(
+        `warning: --allow-missing-libraries: ${error.message.replace(/^cannot assemble/, "assembling")}`,
+      );
+    }
+  } catch (error) {
+    stopWarming.abort();
+    await warming;
+    throw error;
   }
   const built: Built[] = [];
   for (const one of prepared) built.push(await assembleOne(project, one, created, progress));
@@ -379,7 +394,8 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
   if (built.length === 1) {
     const image = first.image;
     if (options.output) {
-      await writeDockerArchive(image, options.output, tag, created);
+      await warming;
+      await writeDockerArchive(image, options.output, tag, created, cache);
       progress(`wrote ${options.output} (docker-archive, ${tag})`);
       outputs.dockerArchive = options.output;
     }

@@ -61,6 +61,23 @@ export class AssembleCache {
   async putBlob(digest: string, data: Buffer): Promise<void> {
     await writeAtomically(this.blobFile(digest), data).catch(() => undefined);
   }
+
+  /** A folder on the cache's file system for a blob being written whose digest is not known yet. */
+  scratchFolder(): string {
+    return path.join(this.root, "assemble", "tmp");
+  }
+
+  /** Move a finished file from scratchFolder() to where the blob with this digest lives; false if that failed. */
+  async adoptBlob(digest: string, file: string): Promise<boolean> {
+    const target = this.blobFile(digest);
+    try {
+      await mkdir(path.dirname(target), { recursive: true });
+      await rename(file, target);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
 
 /** Temporary sibling, then rename: a reader never sees half a record, whatever runs at the same time. */

@@ -5,8 +5,10 @@ import { lstat, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/prom
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { describeFsError, OutputFileError, RefusedError, UserError } from "../errors.js";
-import { createZstdDecompress, detectCompression } from "../image/layer.js";
+import { detectCompression } from "../image/layer.js";
 import type { BaseImage } from "./base.js";
+import { gzippedBaseLayer } from "./base-gzip.js";
+import type { AssembleCache } from "./cache.js";
 import type { PackedLayer } from "./layer.js";
 import { TarWriter } from "./tar-writer.js";
 
@@ -260,31 +262,18 @@ export async function atomically(
 }
 
 /**
- * A zstd base layer as a plain tar file in `scratch` (docker 20.10's load reads gzip but not zstd); undefined
- * for a plain or gzip layer, which goes into the archive as stored.
- */
-async function loadableBaseLayer(
-  image: Assembled,
-  layer: BaseLayer,
-  scratch: string,
-): Promise<string | undefined> {
-  if (layer.compression !== "zstd") return undefined;
-  await mkdir(scratch, { recursive: true });
-  const out = path.join(scratch, hex(layer.digest));
-  await pipeline(image.base.opened.source.open(layer.blob), createZstdDecompress(), createWriteStream(out));
-  return out;
-}
-
-/**
  * A docker-archive (`docker save` form): loadable by docker, podman and buildah, which all accept a gzip layer
- * file as well as a plain tar. Base layers go in as stored, ours as their gzip blob: nothing is recompressed,
- * and a rebuild only copies bytes.
+ * file as well as a plain tar (and docker 20.10 no zstd). Ours go in as their gzip blob; a gzip base layer as
+ * stored; any other base layer as a gzip copy kept in `cache` (see base-gzip.ts), so a rebuild copies ~100 MB
+ * of gzip rather than a ~260 MB plain base layer, and nothing is recompressed twice. The image's digests are
+ * unchanged by this: a docker-archive names layers by diff_id, and the config is the same.
  */
 export async function writeDockerArchive(
   image: Assembled,
   target: string,
   tag: string,
   mtime: Date,
+  cache?: AssembleCache,
 ): Promise<void> {
   await atomically(target, "file", async (temporary) => {
     const scratch = `${temporary}.layers`;
@@ -292,12 +281,16 @@ export async function writeDockerArchive(
     try {
       const layerNames: string[] = [];
       for (const layer of image.baseLayers) {
-        const plain = await loadableBaseLayer(image, layer, scratch);
-        const name = `${hex(plain ? layer.diffId : layer.digest)}.tar${layer.compression === "gzip" ? ".gz" : ""}`;
+        if (layer.compression === "gzip") {
+          const name = `${hex(layer.digest)}.tar.gz`;
+          layerNames.push(name);
+          await tar.add(name, layer.size, image.base.opened.source.chunks(layer.blob));
+          continue;
+        }
+        const gzipped = await gzippedBaseLayer(image.base.opened.source, layer, cache, scratch);
+        const name = `${hex(gzipped.digest)}.tar.gz`;
         layerNames.push(name);
-        if (plain)
-          await tar.add(name, (await stat(plain)).size, createReadStream(plain, { highWaterMark: 1 << 20 }));
-        else await tar.add(name, layer.size, image.base.opened.source.chunks(layer.blob));
+        await tar.add(name, gzipped.size, createReadStream(gzipped.file, { highWaterMark: 4 << 20 }));
       }
       for (const layer of image.layers) {
         const name = `${hex(layer.packed.digest)}.tar.gz`;

@@ -21,6 +21,7 @@ import {
   runInImage,
   startServer,
 } from "../support/buildah.js";
+import { startDockerd } from "../support/dockerd.js";
 import { type Registry, startRegistry } from "../support/registry.js";
 
 const run = promisify(execFile);
@@ -188,6 +189,39 @@ describe("couplet assemble", () => {
     expect(config.env).toContain("VIRTUAL_ENV=/app/.venv");
     expect(config.env.find((line) => line.startsWith("PATH="))).toMatch(/^PATH=\/app\/\.venv\/bin:/);
     expect(config.labels["org.opencontainers.image.title"]).toBe("yamlstat");
+  });
+
+  it("writes the plain base layer gzipped, and podman and Docker load the archive as the same image", async () => {
+    // buildah's export of the base stores its layer as a 259 MB plain tar; the archive carries it gzipped.
+    const archive = join(work, "a", "image.tar");
+    const listed = await run("tar", ["-xOf", archive, "manifest.json"]);
+    const names = (JSON.parse(listed.stdout) as { Layers: string[] }[])[0]?.Layers ?? [];
+    expect(names.every((name) => name.endsWith(".tar.gz"))).toBe(true);
+    expect((await stat(archive)).size).toBeLessThan(150e6);
+    const id = firstReport.configDigest;
+    const podman = await run("podman", ["--storage-driver", "overlay", "load", "-i", archive]);
+    expect(podman.stdout).toContain(cliTag);
+    const podmanId = await run("podman", [
+      "--storage-driver",
+      "overlay",
+      "image",
+      "inspect",
+      "--format",
+      "{{.Id}}",
+      cliTag,
+    ]);
+    expect(`sha256:${podmanId.stdout.trim()}`).toBe(id);
+    const dockerd = await startDockerd();
+    try {
+      const loaded = await run("docker", ["load", "-i", archive], { env: dockerd.env, maxBuffer: 16 << 20 });
+      expect(loaded.stdout).toContain(cliTag);
+      const dockerId = await run("docker", ["image", "inspect", "--format", "{{.Id}}", cliTag], {
+        env: dockerd.env,
+      });
+      expect(dockerId.stdout.trim()).toBe(id);
+    } finally {
+      await dockerd.stop();
+    }
   });
 
   it("runs the CLI as the non-root user, with pyyaml's C extension loaded", async () => {
