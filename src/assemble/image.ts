@@ -1,15 +1,15 @@
 // The assembled image's config and manifest, and its two on-disk forms: a docker-archive and an OCI layout.
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { lstat, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
 import { describeFsError, OutputFileError, RefusedError, UserError } from "../errors.js";
 import { detectCompression } from "../image/layer.js";
 import type { BaseImage } from "./base.js";
 import { gzippedBaseLayer } from "./base-gzip.js";
 import type { AssembleCache } from "./cache.js";
 import type { PackedLayer } from "./layer.js";
+import { placeBlobs } from "./layout-blobs.js";
 import { TarWriter } from "./tar-writer.js";
 
 export interface BaseLayer {
@@ -320,20 +320,30 @@ export function ociRefName(tag: string): string {
   return colon >= 0 ? name.slice(colon + 1) : "latest";
 }
 
-/** An OCI image layout folder: base blobs copied as stored, ours gzipped, one index entry named by the tag. */
+/**
+ * An OCI image layout folder: base blobs as stored, ours gzipped, one index entry named by the tag. Rewriting
+ * an earlier layout links the blobs it already holds (placeBlobs), so a rebuild writes only what changed.
+ */
 export async function writeOciLayout(image: Assembled, target: string, tag: string): Promise<void> {
   await atomically(target, "oci-layout", async (temporary) => {
     const blobs = path.join(temporary, "blobs", "sha256");
     await mkdir(blobs, { recursive: true });
-    for (const layer of image.baseLayers)
-      await pipeline(
-        image.base.opened.source.open(layer.blob),
-        createWriteStream(path.join(blobs, hex(layer.digest))),
-      );
-    for (const layer of image.layers)
-      await writeFile(path.join(blobs, hex(layer.packed.digest)), layer.packed.gzip);
-    await writeFile(path.join(blobs, hex(image.configDigest)), image.config);
-    await writeFile(path.join(blobs, hex(image.manifestDigest)), image.manifest);
+    const source = image.base.opened.source;
+    await placeBlobs(blobs, path.join(target, "blobs", "sha256"), [
+      ...image.baseLayers.map((layer) => ({
+        digest: layer.digest,
+        size: layer.size,
+        ...(source.fileOf ? { file: source.fileOf(layer.blob) } : {}),
+        open: () => source.open(layer.blob),
+      })),
+      ...image.layers.map((layer) => ({
+        digest: layer.packed.digest,
+        size: layer.packed.gzip.length,
+        open: () => layer.packed.gzip,
+      })),
+      { digest: image.configDigest, size: image.config.length, open: () => image.config },
+      { digest: image.manifestDigest, size: image.manifest.length, open: () => image.manifest },
+    ]);
     await writeFile(
       path.join(temporary, "oci-layout"),
       `${JSON.stringify({ imageLayoutVersion: "1.0.0" })}\n`,

@@ -3,10 +3,10 @@ import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
 import { type Assembled, atomically, hex, ociRefName } from "./image.js";
+import { type LayoutBlob, placeBlobs } from "./layout-blobs.js";
 import { formatPlatform, MEDIA, type Platform } from "./pull.js";
 import {
   blobsOf,
@@ -51,12 +51,6 @@ export function buildIndex(images: PlatformImage[]): ImageIndex {
   return { images, body, digest: `sha256:${createHash("sha256").update(body).digest("hex")}` };
 }
 
-interface LayoutBlob {
-  digest: string;
-  size: number;
-  open: () => Buffer | Readable;
-}
-
 /** Every blob of the index once: layers shared by platforms (the project's, often) are written once. */
 function layoutBlobs(index: ImageIndex): LayoutBlob[] {
   const seen = new Map<string, LayoutBlob>();
@@ -95,11 +89,7 @@ export async function writeIndexLayout(index: ImageIndex, target: string, tag: s
   await atomically(target, "oci-layout", async (temporary) => {
     const blobs = path.join(temporary, "blobs", "sha256");
     await mkdir(blobs, { recursive: true });
-    for (const blob of layoutBlobs(index)) {
-      const data = blob.open();
-      if (Buffer.isBuffer(data)) await writeFile(path.join(blobs, hex(blob.digest)), data);
-      else await pipeline(data, createWriteStream(path.join(blobs, hex(blob.digest))));
-    }
+    await placeBlobs(blobs, path.join(target, "blobs", "sha256"), layoutBlobs(index));
     await writeFile(path.join(temporary, "oci-layout"), LAYOUT);
     await writeFile(path.join(temporary, "index.json"), topIndex(index, tag));
   });

@@ -39,6 +39,8 @@ export interface Blob {
   digest: string;
   size: number;
   open: () => Buffer | Readable;
+  /** The blob as a whole file on disk, for writers that can copy a file (an OCI layout) */
+  file?: string;
   what: string;
   /** A repository on the same registry that holds the blob (the base's), for a cross-repository mount */
   mountFrom?: string;
@@ -53,6 +55,7 @@ export function blobsOf(image: Assembled, registry: string): Blob[] {
       digest: layer.digest,
       size: layer.size,
       open: () => image.base.opened.source.open(layer.blob),
+      ...(image.base.opened.source.fileOf ? { file: image.base.opened.source.fileOf(layer.blob) } : {}),
       what: "base layer",
       ...(mountFrom ? { mountFrom } : {}),
     })),

@@ -17,6 +17,8 @@ export interface BlobSource {
   openBlob(name: string): Promise<BlobReader>;
   /** The blob's bytes front to back, read ahead (see readAhead: a chunk is valid until the next is requested). */
   chunks(name: string): AsyncIterable<Buffer>;
+  /** The blob's own file, when it is a whole file on disk (a folder source), so it can be copied by the kernel. */
+  fileOf?(name: string): string;
 }
 
 /** chunks() for any source: the blob opened, read ahead, and closed however the reading ends. */
@@ -179,6 +181,10 @@ export class DirSource implements BlobSource {
 
   open(name: string): Readable {
     return createReadStream(this.full(name), { highWaterMark: 1 << 20 });
+  }
+
+  fileOf(name: string): string {
+    return this.full(name);
   }
 
   chunks(name: string): AsyncIterable<Buffer> {
