@@ -134,10 +134,13 @@ function poetryRun(ctx: Context, kind: InstallKind): string {
 }
 
 const SECRETS = "/run/secrets";
+/** OpenSSH's GlobalKnownHostsFile, read by every ssh client run as any user */
+const SSH_KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts";
 
 /**
  * Build secrets for an install that reaches private indexes or SSH git repositories. Each secret is a file
- * under /run/secrets for the length of this one RUN, read into Poetry's own variables there and only there:
+ * (under /run/secrets, but for the SSH host keys) for the length of this one RUN, read into Poetry's own
+ * variables there and only there:
  * never ARG or ENV (both are kept in the image's history), never printed. Files rather than the `env=` mount
  * option, which the built-in frontends of Docker 20.10 and buildah do not read. A secret the build was not
  * given is skipped, so an index can be reached with either the username/password pair or a netrc file;
@@ -165,11 +168,10 @@ function installCredentials(plan: Plan, kind: InstallKind): { mounts: string[]; 
     );
   }
   if (ssh.length) {
-    // The host's key comes from the user's known_hosts; without it ssh refuses the host (checking stays on).
-    mounts.push("--mount=type=ssh", "--mount=type=secret,id=known_hosts");
-    setup.push(
-      `if [ -s ${SECRETS}/known_hosts ]; then export GIT_SSH_COMMAND="ssh -o UserKnownHostsFile=${SECRETS}/known_hosts"; fi`,
-    );
+    // The host's key comes from the user's known_hosts, mounted where ssh itself looks for the system-wide
+    // file: whoever runs ssh (git, or Poetry's dulwich, which since 1.2.1 ignores GIT_SSH_COMMAND when Poetry
+    // calls it) checks the host against it. Without the secret ssh refuses the host: checking stays on.
+    mounts.push("--mount=type=ssh", `--mount=type=secret,id=known_hosts,target=${SSH_KNOWN_HOSTS}`);
   }
   return { mounts, setup };
 }
