@@ -1,6 +1,9 @@
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatUserError, UserError } from "../../errors.js";
-import { destinationFromFlags } from "./build.js";
+import { buildToArchive, destinationFromFlags } from "./build.js";
 
 function refusal(fn: () => unknown): string | undefined {
   try {
@@ -29,5 +32,47 @@ describe("--push and --output on couplet build", () => {
       destination: { archive: "/abs/a.tar" },
       tag: "t",
     });
+  });
+});
+
+describe("--output FILE is written whole or not at all", () => {
+  it("takes the name only when the build succeeds, leaving an earlier archive as it was otherwise", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "couplet-archive-"));
+    const file = join(dir, "app.tar");
+    await writeFile(file, "earlier archive");
+    // The engine writes part of the archive, then fails.
+    await expect(
+      buildToArchive(file, async (temporary) => {
+        await writeFile(temporary, "half");
+        throw new UserError("build failed");
+      }),
+    ).rejects.toThrow("build failed");
+    expect(await readFile(file, "utf8")).toBe("earlier archive");
+    expect(await readdir(dir)).toEqual(["app.tar"]);
+    // The engine writes the whole archive: it replaces the earlier one, with no temporary left.
+    const result = await buildToArchive(file, async (temporary) => {
+      expect(temporary).not.toBe(file);
+      await writeFile(temporary, "new archive");
+      return 7;
+    });
+    expect(result).toBe(7);
+    expect(await readFile(file, "utf8")).toBe("new archive");
+    expect(await readdir(dir)).toEqual(["app.tar"]);
+  });
+
+  it("refuses a missing folder or a folder in the way in one line, before building", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "couplet-archive-"));
+    await mkdir(join(dir, "taken"));
+    let built = false;
+    const build = async () => {
+      built = true;
+    };
+    await expect(buildToArchive(join(dir, "nope", "a.tar"), build)).rejects.toThrow(
+      /cannot write: .*nope does not exist; nothing was written/,
+    );
+    await expect(buildToArchive(join(dir, "taken"), build)).rejects.toThrow(
+      /cannot write: is a folder; nothing was written/,
+    );
+    expect(built).toBe(false);
   });
 });

@@ -1,7 +1,10 @@
 // `couplet build [DIR]`: generate (or take) a Dockerfile and build it on a real engine, showing each step live.
+
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
+import { lstat, rename, rm, stat } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { BuildAborted, BuildFailed, buildImage, imageSize } from "../../engine/build.js";
 import { detectEngine } from "../../engine/detect.js";
@@ -14,7 +17,7 @@ import {
   requestPlatforms,
 } from "../../engine/platforms.js";
 import type { BuildDestination, BuildRequest, Engine } from "../../engine/types.js";
-import { UserError } from "../../errors.js";
+import { OutputFileError, UserError } from "../../errors.js";
 import { prepareBuild } from "../../pipeline.js";
 import { addPlanOptions, type PlanFlags, planOptions } from "../options.js";
 import { action } from "../run.js";
@@ -160,6 +163,38 @@ export function destinationFromFlags(flags: { push?: string; output?: string; ta
   return flags.tag ? { tag: flags.tag } : {};
 }
 
+/** Refuses, before building, an archive path buildx could not write: a missing parent folder, or a folder. */
+export async function checkArchiveTarget(file: string): Promise<void> {
+  const parent = dirname(file);
+  const folder = await stat(parent).catch(() => undefined);
+  if (!folder?.isDirectory())
+    throw new OutputFileError(
+      `cannot write: ${parent} ${folder ? "is not a folder" : "does not exist"}; nothing was written`,
+      { location: { file }, hint: "create the folder first, or give another path" },
+    );
+  if ((await lstat(file).catch(() => undefined))?.isDirectory())
+    throw new OutputFileError("cannot write: is a folder; nothing was written", {
+      location: { file },
+      hint: "give a file path for the archive",
+    });
+}
+
+/**
+ * The engine writes the archive to a temporary sibling, which takes the name only when the build succeeds: a
+ * failed or stopped build leaves no half-written archive and an earlier one as it was.
+ */
+export async function buildToArchive<T>(file: string, build: (temporary: string) => Promise<T>): Promise<T> {
+  await checkArchiveTarget(file);
+  const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const result = await build(temporary);
+    await rename(temporary, file);
+    return result;
+  } finally {
+    await rm(temporary, { force: true }).catch(() => undefined);
+  }
+}
+
 /**
  * Before anything is generated or built: several platforms on an engine that takes one, a result the engine
  * cannot put where it is asked to (several platforms into a classic image store, a registry, an archive), or a
@@ -230,6 +265,7 @@ export function register(program: Command): void {
         const engine = await engineFromFlags(flags, inspectBuilder);
         for (const warning of engine.warnings) process.stderr.write(`couplet: warning: ${warning}\n`);
         await checkPlatforms(engine, flags.platform, destination);
+        if (destination && "archive" in destination) await checkArchiveTarget(destination.archive);
         const prepared = await prepareBuild(engine, dir, {
           planOptions: planOptions(flags),
           ...(flags.dockerfile ? { dockerfile: flags.dockerfile } : {}),
@@ -251,18 +287,25 @@ export function register(program: Command): void {
         err.write(`couplet: building ${prepared.request.tag} with ${engine.label} (log: ${logFile})\n`);
         let display: LiveBuildDisplay | undefined;
         try {
-          const outcome = await buildImage(engine, prepared.request, {
-            logFile,
-            signal: interrupt.signal,
-            onEvent: (_event, tracker) => {
-              display ??= new LiveBuildDisplay(tracker, {
-                write: (t) => err.write(t),
-                isTTY: err.isTTY,
-                columns: err.columns,
-              });
-              display.update();
-            },
-          });
+          const build = (request: BuildRequest) =>
+            buildImage(engine, request, {
+              logFile,
+              signal: interrupt.signal,
+              onEvent: (_event, tracker) => {
+                display ??= new LiveBuildDisplay(tracker, {
+                  write: (t) => err.write(t),
+                  isTTY: err.isTTY,
+                  columns: err.columns,
+                });
+                display.update();
+              },
+            });
+          const outcome =
+            destination && "archive" in destination
+              ? await buildToArchive(destination.archive, (temporary) =>
+                  build({ ...prepared.request, destination: { archive: temporary } }),
+                )
+              : await build(prepared.request);
           display?.stop();
           const steps = outcome.tracker.steps.length;
           const took = `built in ${formatSeconds(outcome.seconds)} (${outcome.tracker.cacheHits} of ${steps} steps from cache)`;
