@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { UserError } from "../errors.js";
+import { generateFor } from "../pipeline.js";
 import { analyze } from "./analyze.js";
 import type { Project } from "./types.js";
 
@@ -223,6 +224,26 @@ describe("analyze on real Poetry projects", () => {
     expect(p.scripts).toEqual({ srccli: { target: "srccli.main:cli", table: "tool.poetry.scripts" } });
     expect(p.plugins).toEqual({ "srccli.formats": { json: "srccli.formats:json_format" } });
     expect(p.lockFresh).toBe(true);
+  });
+
+  it("copies a `packages` entry inside another one (lnbits: `pkg` and `pkg/py.typed`) once, not twice", async () => {
+    const dir = await copyOf("src-layout");
+    await writeFile(join(dir, "src", "srccli", "py.typed"), "");
+    await edit(dir, "pyproject.toml", (t) =>
+      t.replace(
+        'packages = [{ include = "srccli", from = "src" }]',
+        'packages = [{ include = "srccli", from = "src" }, { include = "srccli/py.typed", from = "src" }, ' +
+          '{ include = "srccli", from = "src/", format = "sdist" }]',
+      ),
+    );
+    const p = await analyze(dir);
+    expect(p.sourcePaths).toEqual(["src/srccli"]);
+    expect(p.lockFresh).toBe(true);
+    const { files } = generateFor(p);
+    expect(files.dockerfile.match(/^COPY .*srccli.*$/gm)).toEqual([
+      "COPY src/srccli ./src/srccli",
+      "COPY --from=builder /app/src/srccli /app/src/srccli",
+    ]);
   });
 
   it("reads dynamic dependencies kept in [tool.poetry.dependencies], Poetry extras, an optional group and native overrides", async () => {

@@ -1,6 +1,6 @@
 // Read a Poetry project folder once (pyproject.toml, poetry.lock, a few file checks) into a Project.
 import { readFile, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, posix, resolve } from "node:path";
 import { describeFsError, InputFileError, UserError } from "../errors.js";
 import { decodeUtf8 } from "../files/read.js";
 import { detectApp } from "./app.js";
@@ -53,7 +53,9 @@ export async function analyze(dir: string): Promise<Project> {
   }
 
   let sourcePaths = pyproject.packageMode
-    ? (pyproject.packages ?? (await defaultLayout(absolute, pyproject.moduleName)))
+    ? pyproject.packages
+      ? outermostPaths(pyproject.packages)
+      : await defaultLayout(absolute, pyproject.moduleName)
     : [];
   // Many applications keep Poetry's default package mode with no package named after the project
   // (fastapi-realworld-example-app: name "fastapi-realworld-example-app", code in app/): Poetry cannot
@@ -112,4 +114,16 @@ async function defaultLayout(dir: string, module: string): Promise<string[]> {
   const found = await Promise.all(candidates.map((c) => exists(join(dir, c))));
   const index = found.indexOf(true);
   return index < 0 ? [] : [candidates[index] as string];
+}
+
+/**
+ * `packages` entries without those inside another entry: lnbits lists `lnbits` and `lnbits/py.typed`, and
+ * copying both put py.typed into the image twice, in two layers. A repeated entry (one per `format`) goes too.
+ */
+function outermostPaths(paths: string[]): string[] {
+  const clean = paths.map((path) => posix.normalize(path).replace(/\/+$/, ""));
+  return paths.filter((_, i) => {
+    const path = clean[i] as string;
+    return clean.indexOf(path) === i && !clean.some((other) => path.startsWith(`${other}/`));
+  });
 }
