@@ -3,15 +3,15 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBaseImage, ensureBaseTarball } from "../support/base-image.js";
 import { buildah, removeImages, runInImage } from "../support/buildah.js";
 import { importImage, type PrivateDockerd, startDockerd } from "../support/dockerd.js";
+import { archiveFilesHolding } from "../support/leaks.js";
 
 const exec = promisify(execFile);
 const repo = new URL("../..", import.meta.url).pathname;
@@ -59,38 +59,11 @@ async function pypiserverVenv(): Promise<string> {
   return venv;
 }
 
-/** Every file under `dir`, decompressed when it is a gzip or zstd stream (layers may be either). */
-async function* archiveContents(dir: string): AsyncGenerator<{ path: string; bytes: Buffer }> {
-  for (const entry of await readdir(dir, { recursive: true })) {
-    const path = join(dir, entry);
-    if (!(await stat(path)).isFile()) continue;
-    let bytes = await readFile(path);
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
-    else if (bytes.length >= 4 && bytes.readUInt32LE(0) === 0xfd2fb528)
-      bytes = (await exec("zstd", ["-dc", path], { encoding: "buffer", maxBuffer: 1 << 30 })).stdout;
-    yield { path: entry, bytes };
-  }
-}
-
 /** The canary, and the basic-auth header value that would carry it, as bytes to look for. */
 const needles = [CANARY, Buffer.from(`${USER}:${CANARY}`).toString("base64")].map((s) => Buffer.from(s));
 
-/** Files of an unpacked image archive (layers, config, manifest) that hold the canary in any form. */
-async function leaksIn(archive: string): Promise<{ files: number; leaks: string[] }> {
-  const dir = await mkdtemp(join(tmpdir(), "couplet-e2e-unpacked-"));
-  try {
-    await exec("tar", ["-xf", archive, "-C", dir]);
-    let files = 0;
-    const leaks: string[] = [];
-    for await (const { path, bytes } of archiveContents(dir)) {
-      files++;
-      if (needles.some((needle) => bytes.includes(needle))) leaks.push(path);
-    }
-    return { files, leaks };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+/** Files of an image archive (layers, config, manifest) that hold the canary in any form. */
+const leaksIn = (archive: string) => archiveFilesHolding(archive, needles);
 
 const leaked = (text: string) => needles.some((needle) => text.includes(needle.toString()));
 
