@@ -9,6 +9,7 @@ import type { Project } from "../project/types.js";
 import type { BaseImage } from "./base.js";
 import { readBaseCached } from "./base-cache.js";
 import { warmBaseGzip } from "./base-gzip.js";
+import { BytecodeCompiler, findHostPython } from "./bytecode.js";
 import { AssembleCache } from "./cache.js";
 import { type PreparedDependencies, prepareDependencies } from "./dependencies.js";
 import { cacheRoot, type WheelRequest } from "./download.js";
@@ -34,7 +35,7 @@ import {
 import { chooseWheels, platformOf, productionPackages, selectionFor } from "./packages.js";
 import { formatPlatform, type Platform, parsePlatform } from "./pull.js";
 import { type PushReport, parsePushReference, pushImage } from "./push.js";
-import { projectLayer, setupLayer, venvFor } from "./runtime.js";
+import { compileProject, projectLayer, setupLayer, venvFor } from "./runtime.js";
 import type { Venv } from "./wheel.js";
 
 export interface AssembleOptions {
@@ -61,6 +62,11 @@ export interface AssembleOptions {
   allowMissingLibraries?: boolean;
   /** Download cache; default COUPLET_CACHE or ~/.cache/couplet */
   cacheDir?: string;
+  /**
+   * Compile the venv's and the code's bytecode with a host CPython of the base's minor version (default true);
+   * false, or no such interpreter on PATH: no .pyc, and a note says what that costs
+   */
+  bytecode?: boolean;
   onProgress?: (line: string) => void;
 }
 
@@ -86,6 +92,19 @@ export interface PlatformReport {
   missingLibraries: (MissingLibrary & { package: string })[];
 }
 
+export interface BytecodeReport {
+  /** The layers carry .pyc for the packages' and the project's modules */
+  compiled: boolean;
+  /** The interpreter that compiled them, e.g. { command: "/usr/bin/python3.11", version: "3.11.7" } */
+  python?: { command: string; version: string };
+  /** Modules compiled by this run (layers reused from the cache were compiled by the run that made them) */
+  files?: number;
+  /** Modules left without bytecode because they do not compile (templates shipped as .py), as pip skips them */
+  skipped?: number;
+  /** Why there is no bytecode */
+  reason?: string;
+}
+
 export interface AssembleReport extends Omit<PlatformReport, "platform"> {
   tag: string;
   /** What the tag names: the image's manifest, or with several platforms the index over them */
@@ -93,6 +112,7 @@ export interface AssembleReport extends Omit<PlatformReport, "platform"> {
   created: string;
   /** One per platform, in the order asked for; the fields above repeat the first */
   images: PlatformReport[];
+  bytecode: BytecodeReport;
   outputs: { dockerArchive?: string; ociArchive?: string; ociLayout?: string; pushed?: PushReport };
 }
 
@@ -227,6 +247,7 @@ async function prepareOne(
   created: Date,
   cacheDir: string,
   cache: AssembleCache,
+  compiler: BytecodeCompiler | undefined,
   progress: (line: string) => void,
 ): Promise<Prepared> {
   const { base, source } = target;
@@ -243,11 +264,13 @@ async function prepareOne(
     venv,
     python: base.python,
     created,
+    ...(compiler ? { compiler } : {}),
     cacheDir,
     cache,
     progress,
   });
   const projectTree = await projectLayer(project, plan, venv, files.dockerignore);
+  if (compiler) await compileProject(projectTree, compiler, project, plan, venv);
   const problems = missingLibraries(base.libraries, [
     ...dependencies.installed.map(({ request, libraries }) => ({
       label: `${request.name} ${request.version}`,
@@ -304,6 +327,38 @@ export function missingLibrariesError(
   return new UserError(`cannot assemble an image that would fail at import: ${lines.join("; ")}`, {
     hint: `${install}, or use \`couplet build\`, whose runtime stage installs the libraries couplet knows a package needs${find}; --allow-missing-libraries writes the image anyway`,
   });
+}
+
+/**
+ * The compiler for a base's interpreter: a host CPython of its minor version, found once per minor version;
+ * undefined when bytecode is off or there is none (with one note line saying what that costs).
+ */
+async function compilerFor(
+  base: BaseImage,
+  wanted: boolean,
+  found: Map<string, Promise<BytecodeCompiler | undefined>>,
+  progress: (line: string) => void,
+): Promise<BytecodeCompiler | undefined> {
+  const minor = `${base.python.major}.${base.python.minor}`;
+  let compiler = found.get(minor);
+  if (!compiler) {
+    compiler = (async () => {
+      const cost =
+        "the image has no .pyc, so every start compiles each module it imports (up to about twice the time to the first answer, see docs/startup.md)";
+      if (!wanted) {
+        progress(`note: --no-bytecode: ${cost}`);
+        return undefined;
+      }
+      const python = await findHostPython(base.python.major, base.python.minor);
+      if (!python) {
+        progress(`note: no python${minor} on PATH to compile the base's bytecode with: ${cost}`);
+        return undefined;
+      }
+      return new BytecodeCompiler(python);
+    })();
+    found.set(minor, compiler);
+  }
+  return compiler;
 }
 
 function imageReport(built: Built): PlatformReport {
@@ -366,9 +421,14 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
       ? warmBaseGzip(only.base.opened.source, only.baseLayers, cache, stopWarming.signal)
       : undefined;
   const prepared: Prepared[] = [];
+  const compilers = new Map<string, Promise<BytecodeCompiler | undefined>>();
+  const used = new Set<BytecodeCompiler | undefined>();
   try {
-    for (const target of targets)
-      prepared.push(await prepareOne(project, target, created, cacheDir, cache, progress));
+    for (const target of targets) {
+      const compiler = await compilerFor(target.base, options.bytecode !== false, compilers, progress);
+      used.add(compiler);
+      prepared.push(await prepareOne(project, target, created, cacheDir, cache, compiler, progress));
+    }
     const failing = prepared
       .filter(({ problems }) => problems.length > 0)
       .map(({ target, problems }) => ({ platform: `linux/${target.base.architecture}`, problems }));
@@ -386,6 +446,11 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
   }
   const built: Built[] = [];
   for (const one of prepared) built.push(await assembleOne(project, one, created, progress));
+  const bytecode = bytecodeReport([...used], options.bytecode !== false);
+  if (bytecode.compiled)
+    progress(
+      `bytecode: ${bytecode.files} modules compiled with ${bytecode.python?.command} (${bytecode.python?.version})${bytecode.skipped ? `, ${bytecode.skipped} skipped (not Python)` : ""}`,
+    );
   const tag = options.tag ?? defaultTag(project.name);
   const images = built.map(imageReport);
   const first = built[0] as Built;
@@ -440,6 +505,24 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
     packages: single.packages,
     missingLibraries: single.missingLibraries,
     images,
+    bytecode,
     outputs,
+  };
+}
+
+/** `compiled` only when every image has its bytecode (platforms whose bases differ in minor version may not). */
+function bytecodeReport(used: (BytecodeCompiler | undefined)[], wanted: boolean): BytecodeReport {
+  const compilers = used.filter((compiler): compiler is BytecodeCompiler => compiler !== undefined);
+  const first = compilers[0];
+  if (!first || compilers.length < used.length)
+    return {
+      compiled: false,
+      reason: wanted ? "no host CPython of the base's minor version" : "--no-bytecode",
+    };
+  return {
+    compiled: true,
+    python: { command: first.python.command, version: first.python.version },
+    files: compilers.reduce((sum, compiler) => sum + compiler.compiled, 0),
+    skipped: compilers.reduce((sum, compiler) => sum + compiler.skipped, 0),
   };
 }

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { BytecodeCompiler, findHostPython } from "./bytecode.js";
 import { AssembleCache } from "./cache.js";
 import {
   type DependencyContext,
@@ -102,6 +103,33 @@ describe("prepareDependencies keeps each wheel's library facts with its size", (
     const [name] = readdirSync(path.join(records, shard as string));
     await writeFile(path.join(records, shard as string, name as string), JSON.stringify({ size: 1 }));
     await expect(prepareDependencies([request], context(created))).rejects.toThrow(/127\.0\.0\.1:1/);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe("dependencyLayers with bytecode", () => {
+  it("keys a layer by the compiling interpreter's exact version: no reuse across none, 3.11.x and 3.11.y", async () => {
+    const python = await findHostPython(3, 11);
+    if (!python) throw new Error("no python3.11 on PATH: run scripts/install-test-deps");
+    const { dir, request, wheelFile, context } = await setup();
+    const created = new Date(1_700_000_000_000);
+    const withBytecode = (version: string) => ({
+      ...context(created),
+      compiler: new BytecodeCompiler({ ...python, version }),
+    });
+    const plain = await dependencyLayers([request], context(created));
+    const compiled = await dependencyLayers([request], withBytecode(python.version));
+    expect(compiled.layers[0]?.packed.digest).not.toBe(plain.layers[0]?.packed.digest);
+    expect(compiled.layers[0]?.reused).toBeUndefined();
+    // The same interpreter again: the finished layer, without the wheel.
+    await rm(wheelFile);
+    const again = await dependencyLayers([request], withBytecode(python.version));
+    expect(again.layers[0]).toMatchObject({
+      reused: true,
+      packed: { digest: compiled.layers[0]?.packed.digest },
+    });
+    // Another patch release may emit other bytes: its layer is not the cached one (and needs the wheel).
+    await expect(dependencyLayers([request], withBytecode("3.11.999"))).rejects.toThrow(/127\.0\.0\.1:1/);
     await rm(dir, { recursive: true, force: true });
   });
 });

@@ -1,5 +1,6 @@
 // The third-party layers: locked wheels installed into the venv, grouped by size and name, reused from the cache.
 import { createHash } from "node:crypto";
+import type { BytecodeCompiler } from "./bytecode.js";
 import { type AssembleCache, cacheKey } from "./cache.js";
 import { fetchWheel, type WheelRequest } from "./download.js";
 import type { OwnLayer } from "./image.js";
@@ -59,6 +60,8 @@ export interface DependencyContext {
   /** The base's interpreter (its path and version decide the installed files) */
   python: { executable: string; version: string };
   created: Date;
+  /** Compiles the packages' bytecode into their layers; absent: no .pyc */
+  compiler?: BytecodeCompiler;
   cacheDir: string;
   cache: AssembleCache;
   progress: (line: string) => void;
@@ -95,8 +98,8 @@ export async function prepareDependencies(
   wheels: WheelRequest[],
   context: DependencyContext,
 ): Promise<PreparedDependencies> {
-  const { venv, python, cache, progress } = context;
-  const target = { venv, python };
+  const { venv, cache, progress, compiler } = context;
+  const target = keyParts(context);
   const trees = new Map<string, LayerTree>();
   const downloaded = new Set<string>();
   const install = async (request: WheelRequest): Promise<LayerTree> => {
@@ -105,7 +108,7 @@ export async function prepareDependencies(
     const { data, cached } = await fetchWheel(request, context.cacheDir);
     progress(`${cached ? "cached" : "downloaded"} ${request.filename}`);
     if (!cached) downloaded.add(request.sha256);
-    const tree = await installWheel(data, request.filename, venv);
+    const tree = await installWheel(data, request.filename, venv, compiler);
     trees.set(request.sha256, tree);
     return tree;
   };
@@ -127,9 +130,19 @@ export async function prepareDependencies(
 }
 
 /**
- * Third-party layers. Each is keyed by what decides its bytes (the wheels' sha256s, the venv, the interpreter,
- * the timestamp): when an earlier run made it, its compressed blob and diffID are reused and its wheels are not
- * even opened. Only a layer whose packages changed is installed and packed again.
+ * What every cached record of a package or layer depends on besides its wheels: the venv, the base's
+ * interpreter, and the exact version of the one compiling the bytecode, or none (the bytecode is in the layer
+ * and in each package's RECORD, and counts in its size, which decides grouping).
+ */
+function keyParts(context: DependencyContext) {
+  const { venv, python, compiler } = context;
+  return { venv, python, bytecode: compiler?.identity ?? null };
+}
+
+/**
+ * Third-party layers. Each is keyed by what decides its bytes (the wheels' sha256s, keyParts, the timestamp):
+ * when an earlier run made it, its compressed blob and diffID are reused and its wheels are not even opened.
+ * Only a layer whose packages changed is installed and packed again.
  */
 export async function dependencyLayers(
   wheels: WheelRequest[],
@@ -144,8 +157,8 @@ async function packDependencies(
   install: (request: WheelRequest) => Promise<LayerTree>,
   downloaded: Set<string>,
 ): Promise<DependencyResult> {
-  const { venv, python, cache, progress } = context;
-  const target = { venv, python };
+  const { cache, progress } = context;
+  const target = keyParts(context);
   const layers: OwnLayer[] = [];
   for (const group of groupPackages(sized)) {
     const holds = group.map(({ request }) => `${request.name} ${request.version}`).join(", ");

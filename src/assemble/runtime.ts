@@ -6,6 +6,7 @@ import { UserError } from "../errors.js";
 import type { Plan } from "../plan/types.js";
 import type { Project } from "../project/types.js";
 import type { BaseImage } from "./base.js";
+import { addBytecode, type BytecodeCompiler } from "./bytecode.js";
 import { LayerTree } from "./layer.js";
 import { addLaunchers, recordLine, type Venv } from "./wheel.js";
 
@@ -160,4 +161,31 @@ export async function projectLayer(
   lines.push(recordLine(venv, `${distInfo}/RECORD`, undefined));
   tree.file(`${distInfo}/RECORD`, `${lines.join("\n")}\n`);
   return tree;
+}
+
+/**
+ * The app's own modules, compiled as `couplet build` compiles them: checked-hash (a source mounted over the
+ * code in development still wins over its .pyc), and strictly: a syntax error in the app is the user's bug,
+ * and the build is the place to hear of it.
+ */
+export async function compileProject(
+  tree: LayerTree,
+  compiler: BytecodeCompiler,
+  project: Project,
+  plan: Plan,
+  venv: Venv,
+): Promise<void> {
+  const workdir = plan.layout.workdir;
+  const { failed } = await addBytecode(tree, compiler, (file) =>
+    file.startsWith(`${workdir}/`) && !file.startsWith(`${venv.root}/`) ? { checked: true } : undefined,
+  );
+  const first = failed[0];
+  if (first)
+    throw new UserError(`the project's code does not compile: ${first.error}`, {
+      location: {
+        file: path.join(project.dir, path.posix.relative(workdir, first.path)),
+        ...(first.line ? { line: first.line } : {}),
+      },
+      hint: "fix it (couplet build stops on it too), or leave the file out with .dockerignore",
+    });
 }

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import yauzl from "yauzl";
 import { UserError } from "../errors.js";
+import { addBytecode, type BytecodeCompiler } from "./bytecode.js";
 import { LayerTree } from "./layer.js";
 
 export interface Venv {
@@ -128,8 +129,16 @@ export function addLaunchers(
   return written;
 }
 
-/** Unpack one wheel into the venv: site-packages, `.data` folders, scripts, launchers, INSTALLER and a new RECORD. */
-export async function installWheel(buffer: Buffer, filename: string, venv: Venv): Promise<LayerTree> {
+/**
+ * Unpack one wheel into the venv: site-packages, `.data` folders, scripts, launchers, INSTALLER and a new RECORD.
+ * With a compiler, also the bytecode of its modules, as pip installs them (see compileInstalled).
+ */
+export async function installWheel(
+  buffer: Buffer,
+  filename: string,
+  venv: Venv,
+  compiler?: BytecodeCompiler,
+): Promise<LayerTree> {
   const files = await readZip(buffer, filename);
   const distInfo = files
     .map((file) => /^([^/]+\.dist-info)\/WHEEL$/.exec(file.name)?.[1])
@@ -190,13 +199,27 @@ export async function installWheel(buffer: Buffer, filename: string, venv: Venv)
   const installerPath = `${venv.sitePackages}/${distInfo}/INSTALLER`;
   tree.file(installerPath, installer);
   installed.set(installerPath, installer);
+  const bytecode = compiler ? await compileInstalled(tree, venv, compiler) : [];
   const recordPath = `${venv.sitePackages}/${distInfo}/RECORD`;
-  const lines = [...installed]
+  const lines = [...installed, ...bytecode.map((file): [string, undefined] => [file, undefined])]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([file, data]) => recordLine(venv, file, data));
   lines.push(recordLine(venv, recordPath, undefined));
   tree.file(recordPath, `${lines.join("\n")}\n`);
   return tree;
+}
+
+/**
+ * Bytecode for the wheel's modules as pip compiles them: every .py it put in site-packages (not scripts or
+ * data), unchecked-hash as `couplet build` compiles the venv (nobody edits it in the image); a file that
+ * does not compile (django-tailwind's cookiecutter templates) is skipped. Returns the .pyc paths, which pip
+ * lists in RECORD without a hash or size (a .pyc may be rewritten by the interpreter later).
+ */
+async function compileInstalled(tree: LayerTree, venv: Venv, compiler: BytecodeCompiler): Promise<string[]> {
+  const { added } = await addBytecode(tree, compiler, (file) =>
+    file.startsWith(`${venv.sitePackages}/`) ? { checked: false } : undefined,
+  );
+  return added;
 }
 
 export { recordLine };

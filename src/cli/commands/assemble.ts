@@ -7,7 +7,7 @@ import { action } from "../run.js";
 // The flags are the library's options by name (commander camel-cases them), plus the output format.
 type AssembleFlags = Pick<
   AssembleOptions,
-  "output" | "ociLayout" | "push" | "tag" | "platform" | "allowMissingLibraries"
+  "output" | "ociLayout" | "push" | "tag" | "platform" | "allowMissingLibraries" | "bytecode"
 > & {
   base: string[];
   json?: boolean;
@@ -41,7 +41,11 @@ export function register(program: Command): void {
       "--allow-missing-libraries",
       "write the image even when a package needs a shared library the base lacks (each is printed as a warning and listed in --json); by default assemble refuses before writing anything",
     )
-    .option("--json", "print the report (digests, layers, packages) as JSON")
+    .option(
+      "--no-bytecode",
+      "leave out the .pyc (compiled, when on, with the python3.X on PATH of the base's version: unchecked-hash for the venv, checked-hash for the code)",
+    )
+    .option("--json", "print the report (digests, layers, packages, bytecode) as JSON")
     .action(
       action(async (dir: string, flags: AssembleFlags) => {
         const report = await assemble(resolve(dir), {
@@ -52,6 +56,7 @@ export function register(program: Command): void {
           ...(flags.push ? { push: flags.push } : {}),
           ...(flags.platform ? { platform: flags.platform } : {}),
           ...(flags.allowMissingLibraries ? { allowMissingLibraries: true } : {}),
+          bytecode: flags.bytecode !== false,
           onProgress: (line) => process.stderr.write(`${line}\n`),
         });
         if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
