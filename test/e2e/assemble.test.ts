@@ -128,8 +128,12 @@ describe("couplet assemble", () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it("gives the same digests and byte-identical outputs from empty caches in two folders", async () => {
+  it("gives the same digests and byte-identical outputs from empty caches in two folders, bytecode included", async () => {
     expect(second.code).toBe(0);
+    expect(firstReport.bytecode).toMatchObject({
+      compiled: true,
+      python: { version: expect.stringMatching(/^3\.11\./) },
+    });
     const secondReport = JSON.parse(second.stdout) as AssembleReport;
     expect(secondReport.configDigest).toBe(firstReport.configDigest);
     expect(secondReport.manifestDigest).toBe(firstReport.manifestDigest);
@@ -158,6 +162,8 @@ describe("couplet assemble", () => {
     expect(firstReport.layers.every((layer) => !layer.reused)).toBe(true);
     expect(report.base.cached).toBe(true);
     expect(report.packages.every((pkg) => pkg.cached)).toBe(true);
+    // Only the project's two modules were compiled: the dependency layers came with their bytecode.
+    expect(report.bytecode).toMatchObject({ compiled: true, files: 2, skipped: 0 });
     const deps = (r: AssembleReport) => r.layers.slice(1, -1);
     expect(deps(report).map((layer) => [layer.digest, layer.reused])).toEqual(
       deps(firstReport).map((layer) => [layer.digest, true]),
@@ -228,6 +234,69 @@ describe("couplet assemble", () => {
     const result = await runInImage(cliTag, ["sh", "-c", 'id -u; echo "a: [1, 2]" | yamlstat -']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe("10001\nyamlstat: document 0 has 3 nodes (pyyaml 6.0.2, libyaml)\n");
+  });
+
+  it("carries bytecode the CLI runs from: with writing allowed, as root, a run writes or rewrites no .pyc", async () => {
+    // PYTHONDONTWRITEBYTECODE is unset and root may write everywhere: any module whose .pyc were missing,
+    // of another magic number, or whose checked hash failed would be (re)written and change the listing.
+    const listing = "find /app -name '*.pyc' -exec sha256sum {} + | sort -k2";
+    const result = await runInImage(
+      cliTag,
+      [
+        "sh",
+        "-c",
+        `${listing} >/tmp/before && echo "a: 1" | env -u PYTHONDONTWRITEBYTECODE yamlstat - >/dev/null && ${listing} >/tmp/after && cmp -s /tmp/before /tmp/after && cat /tmp/after`,
+      ],
+      { user: "0:0" },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const files = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => line.split(/\s+/)[1]);
+    const site = "/app/.venv/lib/python3.11/site-packages";
+    expect(files).toEqual(
+      expect.arrayContaining([
+        `${site}/click/__pycache__/core.cpython-311.pyc`,
+        `${site}/yaml/__pycache__/__init__.cpython-311.pyc`,
+        "/app/src/yamlstat/__pycache__/cli.cpython-311.pyc",
+      ]),
+    );
+  });
+
+  it("without bytecode (--no-bytecode, or no python3.11 on PATH) says so in one note line and --json", async () => {
+    const env = envWith({ COUPLET_CACHE: join(work, "a", "cache"), SOURCE_DATE_EPOCH: "1700000000" });
+    const plainRun = (extra: string[], runEnv: NodeJS.ProcessEnv) =>
+      couplet(
+        [
+          "assemble",
+          join(work, "a", "cli-tool"),
+          "--base",
+          base,
+          "--oci-layout",
+          join(work, `plain-${extra.length}`),
+          "--json",
+          ...extra,
+        ],
+        runEnv,
+      );
+    // Node is started by its path; an empty PATH leaves couplet no interpreter to find.
+    for (const [extra, runEnv, reason] of [
+      [["--no-bytecode"], env, /^note: --no-bytecode: the image has no \.pyc/],
+      [[], { ...env, PATH: join(work, "empty-path") }, /^note: no python3\.11 on PATH /],
+    ] as const) {
+      const result = await plainRun([...extra], runEnv);
+      expect(result.code, result.stderr).toBe(0);
+      const notes = result.stderr.split("\n").filter((line) => line.startsWith("note:"));
+      expect(notes).toHaveLength(1);
+      expect(notes[0]).toMatch(reason);
+      expect(notes[0]).toContain("time to the first answer");
+      const report = JSON.parse(result.stdout) as AssembleReport;
+      expect(report.bytecode.compiled).toBe(false);
+      // Bytecode is in the dependency layers, so without it they are other layers, made anew.
+      const deps = (r: AssembleReport) => r.layers.slice(1).map((layer) => layer.digest);
+      for (const digest of deps(report)) expect(deps(firstReport)).not.toContain(digest);
+    }
   });
 
   it("writes an OCI layout that loads as the same image", async () => {
