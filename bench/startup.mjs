@@ -2,16 +2,15 @@
 // Container start-up time with and without build-time bytecode: time to the first HTTP answer (web apps)
 // or to the command's exit (the CLI), for the examples' optimal images; writes docs/startup.md.
 // Usage: npm run build && COUPLET_CACHE=... node bench/startup.mjs [runs]   (minutes: builds 2 images a project)
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { analyze, plan, render } from "../dist/index.js";
+import { buildah, median, startOnce } from "./container-start.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const runs = Number(process.argv[2] ?? 7);
-const BUILDAH = ["--storage-driver", "overlay"];
 
 const projects = [
   // Their own commands listen on 8000: the port becomes $PORT so that runs on a shared machine never collide.
@@ -21,63 +20,6 @@ const projects = [
   { path: "test/fixtures/projects/fastapi-svc", web: true },
   { path: "examples/cli-tool", web: false, args: ["--help"] },
 ];
-
-const buildah = (args, options = {}) =>
-  execFileSync("buildah", [...BUILDAH, ...args], { encoding: "utf8", maxBuffer: 1 << 28, ...options }).trim();
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function answered(port, deadline) {
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
-      await response.text();
-      return true;
-    } catch {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-  return false;
-}
-
-/** Milliseconds from `buildah run` to the first HTTP answer, or to the command's exit. */
-async function startOnce(tag, web, argv) {
-  const container = buildah(["from", "--pull=never", tag]);
-  const port = await freePort();
-  const start = performance.now();
-  const child = spawn(
-    "buildah",
-    [...BUILDAH, "run", "--isolation", "chroot", "--env", `PORT=${port}`, container, "--", ...argv],
-    { detached: true, stdio: "ignore" },
-  );
-  const exited = new Promise((resolve) => child.on("exit", resolve));
-  let ms;
-  if (web) {
-    const ok = await answered(port, Date.now() + 60_000);
-    ms = performance.now() - start;
-    if (!ok) throw new Error(`${tag} never answered`);
-    process.kill(-child.pid, "SIGINT");
-    const timer = setTimeout(() => process.kill(-child.pid, "SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
-  } else {
-    const code = await exited;
-    ms = performance.now() - start;
-    if (code !== 0) throw new Error(`${tag} exited ${code}`);
-  }
-  buildah(["rm", container]);
-  return ms;
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const rows = [];
 const work = mkdtempSync(join(tmpdir(), "couplet-startup-"));
