@@ -1,15 +1,20 @@
-// Registry credentials: from COUPLET_REGISTRY_USERNAME/PASSWORD, or the auth files docker login and podman login write.
-import { readFileSync } from "node:fs";
+// Registry credentials: the auth files docker login and podman login write (and the credential helpers they name),
+// or COUPLET_REGISTRY_USERNAME/PASSWORD.
+import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
-import { UserError } from "../errors.js";
+import { InputFileError, UserError } from "../errors.js";
+import { askCredentialHelper, validHelperName } from "./credential-helper.js";
 
-export interface Credentials {
-  username: string;
-  password: string;
-  /** Where they came from, for messages (never the secret) */
-  source: string;
-}
+/**
+ * A user name and password (or token used as one), or an identity token: what a credential helper answers with the
+ * user name `<token>`, or `identitytoken` in an auths entry, which only a Bearer token service takes (OAuth2
+ * refresh_token grant, as Docker and containers/image send it). `source` says where they came from, for messages
+ * (never the secret).
+ */
+export type Credentials =
+  | { username: string; password: string; source: string }
+  | { identityToken: string; source: string };
 
 /** The auth files in the order podman and skopeo read them, then Docker's. */
 export function authFiles(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -31,48 +36,104 @@ function hostOf(key: string): string {
   return key.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
 }
 
-/** `auths` of one auth file, as `{user, password}` for `registry`; a broken entry is one line naming the file. */
-export function fromAuthFile(file: string, text: string, registry: string): Credentials | undefined {
-  let data: { auths?: Record<string, { auth?: unknown }> };
+/** What one auth file says for a registry: ask a credential helper, credentials written in the file, or nothing. */
+export type AuthFileAnswer =
+  | { helper: string; field: "credHelpers" | "credsStore" }
+  | { credentials: Credentials }
+  | undefined;
+
+interface AuthFile {
+  auths?: Record<string, { auth?: unknown; identitytoken?: unknown } | null>;
+  credHelpers?: Record<string, unknown>;
+  credsStore?: unknown;
+}
+
+/** Whether an auth file key (`host`, `https://host/v1/`) is one of `registry`'s. */
+function keyMatches(key: string, wanted: string[]): boolean {
+  return wanted.includes(key) || wanted.includes(hostOf(key));
+}
+
+function helperName(file: string, field: string, value: unknown): string {
+  if (typeof value !== "string" || !validHelperName(value))
+    throw new InputFileError(`${field} ${JSON.stringify(value)} is not a credential helper's name`, {
+      location: { file },
+      hint: 'a helper is named without its docker-credential- prefix, e.g. "pass" or "desktop"',
+    });
+  return value;
+}
+
+/**
+ * One auth file's answer for `registry`, in Docker's order: a `credHelpers` entry for the registry, else the
+ * `credsStore` helper for every registry, else the `auths` entry. A file that names a helper answers through
+ * it alone, as Docker reads it (`docker login` with a helper leaves an empty auths entry). A broken entry is one
+ * line naming the file.
+ */
+export function lookupAuthFile(file: string, text: string, registry: string): AuthFileAnswer {
+  let data: AuthFile;
   try {
     data = JSON.parse(text);
   } catch {
-    throw new UserError(`${file}: not valid JSON`, { hint: "fix or remove the file, or log in again" });
+    throw new InputFileError("not valid JSON", {
+      location: { file },
+      hint: "fix or remove the file, or log in again",
+    });
   }
   const wanted = keysFor(registry);
+  for (const [key, helper] of Object.entries(data?.credHelpers ?? {}))
+    if (keyMatches(key, wanted))
+      return { helper: helperName(file, `credHelpers["${key}"]`, helper), field: "credHelpers" };
+  if (data?.credsStore !== undefined && data.credsStore !== "")
+    return { helper: helperName(file, "credsStore", data.credsStore), field: "credsStore" };
   for (const [key, entry] of Object.entries(data?.auths ?? {})) {
-    if (!wanted.includes(key) && !wanted.includes(hostOf(key))) continue;
+    if (!keyMatches(key, wanted)) continue;
+    if (typeof entry?.identitytoken === "string" && entry.identitytoken)
+      return { credentials: { identityToken: entry.identitytoken, source: file } };
     if (typeof entry?.auth !== "string" || !entry.auth) continue;
     const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
     if (colon <= 0)
-      throw new UserError(`${file}: auths["${key}"].auth is not base64 of user:password`, {
+      throw new InputFileError(`auths["${key}"].auth is not base64 of user:password`, {
+        location: { file },
         hint: "log in again",
       });
-    return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source: file };
+    return {
+      credentials: { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source: file },
+    };
   }
   return undefined;
 }
 
+/** The server a helper is asked about: what `docker login` stored it under (Docker Hub's legacy URL). */
+export function helperServerUrl(registry: string): string {
+  return registry === "docker.io" ? "https://index.docker.io/v1/" : registry;
+}
+
 /**
- * Credentials for `registry`: an auth file entry for that host wins (it names the registry); otherwise
- * COUPLET_REGISTRY_USERNAME and COUPLET_REGISTRY_PASSWORD for the registries COUPLET_REGISTRY names (a CI job
+ * Credentials for `registry`: the first auth file with an answer for that host wins (through its credential helper,
+ * if it names one); otherwise COUPLET_REGISTRY_USERNAME and COUPLET_REGISTRY_PASSWORD for the registries COUPLET_REGISTRY names (a CI job
  * that holds a token in its environment).
  * They are sent only when the registry asks (a 401), and only over HTTPS or loopback.
  */
-export function credentialsFor(
+export async function credentialsFor(
   registry: string,
   env: NodeJS.ProcessEnv = process.env,
-): Credentials | undefined {
+): Promise<Credentials | undefined> {
   for (const file of authFiles(env)) {
     let text: string;
     try {
-      text = readFileSync(file, "utf8");
+      text = await readFile(file, "utf8");
     } catch {
       continue;
     }
-    const found = fromAuthFile(file, text, registry);
-    if (found) return found;
+    const found = lookupAuthFile(file, text, registry);
+    if (found && "credentials" in found) return found.credentials;
+    if (found) {
+      const asked = await askCredentialHelper(
+        { helper: found.helper, serverUrl: helperServerUrl(registry), namedBy: { file, field: found.field } },
+        env,
+      );
+      if (asked) return asked;
+    }
   }
   const username = env.COUPLET_REGISTRY_USERNAME;
   const password = env.COUPLET_REGISTRY_PASSWORD;

@@ -1,6 +1,9 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createServer as createTcpServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../errors.js";
 import { parsePushReference } from "./push.js";
@@ -251,5 +254,188 @@ describe("RegistryClient: a connection that breaks off", () => {
     await expect(client.request("GET", "x/manifests/1")).rejects.toThrow(
       /^127\.0\.0\.1:\d+: connection refused$/,
     );
+  });
+});
+
+describe("RegistryClient: the token service the registry names", () => {
+  interface Seen {
+    method: string;
+    path: string;
+    authorization: string | undefined;
+    body: string;
+  }
+  /** A registry that wants a Bearer token from `realm(port)` and a token service at /token: both log what they get. */
+  function registryAndTokenService(seen: { registry: Seen[]; tokens: Seen[] }, grant: (t: Seen) => boolean) {
+    return (realm: string): Parameters<typeof createServer>[1] =>
+      (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
+        req.on("end", () => {
+          const entry = {
+            method: req.method ?? "",
+            path: req.url ?? "",
+            authorization: req.headers.authorization,
+            body: Buffer.concat(chunks).toString(),
+          };
+          if (entry.path.startsWith("/token")) {
+            seen.tokens.push(entry);
+            if (!grant(entry)) return void res.writeHead(401).end();
+            return void res
+              .writeHead(200, { "content-type": "application/json" })
+              .end(JSON.stringify({ access_token: "TOKEN-1" }));
+          }
+          seen.registry.push(entry);
+          if (entry.authorization !== "Bearer TOKEN-1")
+            return void res
+              .writeHead(401, {
+                "www-authenticate": `Bearer realm="${realm}",service="test-registry",scope="repository:app:pull"`,
+              })
+              .end();
+          res.writeHead(200, { "content-type": "application/json" }).end("{}");
+        });
+      };
+  }
+  const basicCredentials = { username: "u", password: "SECRET", source: "test" };
+  const basicGrant = (t: Seen) => t.authorization === `Basic ${Buffer.from("u:SECRET").toString("base64")}`;
+
+  it("on the registry's own origin: Basic credentials to its /token, the token to the registry", async () => {
+    const seen = { registry: [] as Seen[], tokens: [] as Seen[] };
+    const make = registryAndTokenService(seen, basicGrant);
+    let port = 0;
+    await withServer(
+      (req, res) => make(`http://127.0.0.1:${port}/token`)?.(req, res),
+      async (p) => {
+        port = p;
+        const client = new RegistryClient(`127.0.0.1:${port}`, ["repository:app:pull"], basicCredentials);
+        const answer = await client.request("GET", "app/manifests/1");
+        expect(answer.status).toBe(200);
+        answer.drop();
+      },
+    );
+    expect(seen.tokens).toHaveLength(1);
+    expect(seen.tokens[0]?.path).toBe("/token?service=test-registry&scope=repository%3Aapp%3Apull");
+    expect(seen.registry.map((r) => r.authorization)).toEqual([undefined, "Bearer TOKEN-1"]);
+  });
+
+  it("on another origin (another port): the credentials go to it, as Docker sends them; the registry sees only the token", async () => {
+    const seen = { registry: [] as Seen[], tokens: [] as Seen[] };
+    const make = registryAndTokenService(seen, basicGrant);
+    await withServer(make("unused"), async (tokenPort) => {
+      await withServer(make(`http://127.0.0.1:${tokenPort}/token`), async (port) => {
+        const client = new RegistryClient(`127.0.0.1:${port}`, ["repository:app:pull"], basicCredentials);
+        const answer = await client.request("GET", "app/manifests/1");
+        expect(answer.status).toBe(200);
+        answer.drop();
+      });
+    });
+    expect(seen.tokens.map((t) => t.authorization)).toEqual([
+      `Basic ${Buffer.from("u:SECRET").toString("base64")}`,
+    ]);
+    expect(seen.registry.map((r) => r.authorization)).toEqual([undefined, "Bearer TOKEN-1"]);
+  });
+
+  it("never over plain HTTP to a host that is not loopback: refused before anything is sent", async () => {
+    const seen = { registry: [] as Seen[], tokens: [] as Seen[] };
+    await withServer(
+      registryAndTokenService(seen, basicGrant)("http://tokens.example/token"),
+      async (port) => {
+        const client = new RegistryClient(`127.0.0.1:${port}`, ["repository:app:pull"], basicCredentials);
+        await expect(client.request("GET", "app/manifests/1")).rejects.toThrow(
+          new RegExp(`^127\\.0\\.0\\.1:${port}: the token service http://tokens\\.example is not HTTPS$`),
+        );
+      },
+    );
+    expect(seen.registry.map((r) => r.authorization)).toEqual([undefined]);
+  });
+
+  it("an identity token (a helper's <token> answer) is a refresh_token grant POSTed to the realm, never Basic", async () => {
+    const seen = { registry: [] as Seen[], tokens: [] as Seen[] };
+    const make = registryAndTokenService(
+      seen,
+      (t) => t.method === "POST" && new URLSearchParams(t.body).get("refresh_token") === "ID-TOKEN",
+    );
+    await withServer(make("unused"), async (tokenPort) => {
+      await withServer(make(`http://127.0.0.1:${tokenPort}/token`), async (port) => {
+        const client = new RegistryClient(`127.0.0.1:${port}`, ["repository:app:pull,push"], {
+          identityToken: "ID-TOKEN",
+          source: "docker-credential-x",
+        });
+        const answer = await client.request("GET", "app/manifests/1");
+        expect(answer.status).toBe(200);
+        answer.drop();
+      });
+    });
+    expect(seen.tokens).toHaveLength(1);
+    const [asked] = seen.tokens;
+    expect(asked?.path).toBe("/token");
+    expect(asked?.authorization).toBeUndefined();
+    expect(Object.fromEntries(new URLSearchParams(asked?.body))).toEqual({
+      grant_type: "refresh_token",
+      refresh_token: "ID-TOKEN",
+      client_id: "couplet",
+      scope: "repository:app:pull,push repository:app:pull",
+      service: "test-registry",
+    });
+  });
+
+  it("an identity token for a registry that asks for Basic auth: one line saying so", async () => {
+    await withServer(
+      (_req, res) => void res.writeHead(401, { "www-authenticate": 'Basic realm="r"' }).end(),
+      async (port) => {
+        const client = new RegistryClient(`127.0.0.1:${port}`, [], {
+          identityToken: "ID-TOKEN",
+          source: "docker-credential-x (credsStore in f)",
+        });
+        await expect(client.request("GET", "app/manifests/1")).rejects.toThrow(
+          /asks for a user name and password, and docker-credential-x \(credsStore in f\) holds an identity token/,
+        );
+      },
+    );
+  });
+});
+
+describe("RegistryClient: credentials from a credential helper", () => {
+  it("runs the helper at the first challenge only, once per registry for all clients (a pull, then a push)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-helper-"));
+    const helper = path.join(dir, "docker-credential-counting");
+    writeFileSync(
+      helper,
+      `#!/bin/sh\nread -r server\necho "$server" >> "${dir}/runs"\nprintf '{"ServerURL":"%s","Username":"u","Secret":"SECRET"}' "$server"\n`,
+    );
+    chmodSync(helper, 0o755);
+    writeFileSync(path.join(dir, "config.json"), JSON.stringify({ credsStore: "counting" }));
+    const names = ["PATH", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR"] as const;
+    const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+    process.env.PATH = `${dir}:${process.env.PATH}`;
+    process.env.DOCKER_CONFIG = dir;
+    // Only this Docker config: none of the machine's own auth files.
+    delete process.env.REGISTRY_AUTH_FILE;
+    delete process.env.XDG_RUNTIME_DIR;
+    try {
+      await withServer(
+        (req, res) => {
+          if (req.url === "/v2/open/manifests/1") return void res.writeHead(200).end("{}");
+          if (req.headers.authorization !== `Basic ${Buffer.from("u:SECRET").toString("base64")}`)
+            return void res.writeHead(401, { "www-authenticate": 'Basic realm="r"' }).end();
+          res.writeHead(200).end("{}");
+        },
+        async (port) => {
+          const registry = `127.0.0.1:${port}`;
+          const open = await new RegistryClient(registry, []).request("GET", "open/manifests/1");
+          open.drop();
+          expect(existsSync(path.join(dir, "runs"))).toBe(false);
+          for (const scope of ["repository:app:pull", "repository:app:pull,push"]) {
+            const answer = await new RegistryClient(registry, [scope]).request("GET", "app/manifests/1");
+            expect(answer.status).toBe(200);
+            answer.drop();
+          }
+          expect(readFileSync(path.join(dir, "runs"), "utf8")).toBe(`${registry}\n`);
+        },
+      );
+    } finally {
+      for (const name of names)
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+    }
   });
 });

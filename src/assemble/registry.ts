@@ -244,11 +244,24 @@ function send(
   });
 }
 
+const lookups = new Map<string, Promise<Credentials | undefined>>();
+/** Once per registry and run: a pull and a push (and each platform's pull) must not unlock a keychain each. */
+function sharedLookup(registry: string): Promise<Credentials | undefined> {
+  let found = lookups.get(registry);
+  if (!found) {
+    found = credentialsFor(registry);
+    lookups.set(registry, found);
+  }
+  return found;
+}
+
 /** One registry and the access wanted from it, e.g. ["repository:team/app:pull,push", "repository:base:pull"]. */
 export class RegistryClient {
   readonly root: URL;
   private authorization: string | undefined;
-  private readonly credentials: Credentials | undefined;
+  private lookup: Promise<Credentials | undefined> | undefined;
+  /** The credentials, once looked up at the first challenge */
+  private credentials: Credentials | undefined;
 
   constructor(
     readonly registry: string,
@@ -256,7 +269,14 @@ export class RegistryClient {
     credentials?: Credentials,
   ) {
     this.root = apiRoot(registry);
-    this.credentials = credentials ?? credentialsFor(registry);
+    if (credentials) this.lookup = Promise.resolve(credentials);
+  }
+
+  /** Looked up when the registry first asks, not before: an open registry never makes couplet run a keychain helper. */
+  private async lookUpCredentials(): Promise<Credentials | undefined> {
+    this.lookup ??= sharedLookup(this.registry);
+    this.credentials = await this.lookup;
+    return this.credentials;
   }
 
   /** A request under /v2/; on a 401 it answers the challenge once (Basic, or a Bearer token) and tries again. */
@@ -330,36 +350,49 @@ export class RegistryClient {
     );
   }
 
-  private basic(): string | undefined {
-    const creds = this.credentials;
-    return creds
-      ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`
-      : undefined;
-  }
-
   private async authorize(header: string): Promise<void> {
     const challenge = parseChallenge(header);
+    const creds = await this.lookUpCredentials();
     if (!challenge) throw this.refusedCredentials("access");
     if (challenge.scheme === "basic") {
-      const basic = this.basic();
-      if (!basic) throw this.refusedCredentials("access");
-      this.authorization = basic;
+      if (!creds) throw this.refusedCredentials("access");
+      if ("identityToken" in creds)
+        throw new UserError(
+          `${this.registry}: the registry asks for a user name and password, and ${creds.source} holds an identity token, which only a token service takes`,
+          { hint: "log in to this registry with a user name and password (docker login -u USER)" },
+        );
+      this.authorization = basicAuthorization(creds.username, creds.password);
       return;
     }
     if (challenge.scheme !== "bearer" || !challenge.params.realm)
       throw new UserError(`${this.registry}: unsupported authentication scheme ${challenge.scheme}`);
-    const realm = new URL(challenge.params.realm);
+    let realm: URL;
+    try {
+      realm = new URL(challenge.params.realm);
+    } catch {
+      throw new UserError(
+        `${this.registry}: the token service's address is not a URL: ${challenge.params.realm}`,
+      );
+    }
+    // Where the credentials go: to the token service the registry names, on whatever host, as Docker, podman and
+    // skopeo send them (Docker Hub's registry-1.docker.io names auth.docker.io; GitLab's registry names its
+    // GitLab host). Refusing another host would break those registries and protect nothing: these are the
+    // credentials stored for this registry, and a registry that wanted them could as well have asked for Basic
+    // auth and received them directly. What is guarded: they leave only over HTTPS (plain HTTP to loopback
+    // only), and the token service's redirects are not followed.
     if (realm.protocol !== "https:" && !(realm.protocol === "http:" && isLoopback(realm.host)))
       throw new UserError(`${this.registry}: the token service ${realm.origin} is not HTTPS`, {
         hint: "couplet sends credentials over HTTPS only (plain HTTP on loopback)",
       });
-    if (challenge.params.service) realm.searchParams.set("service", challenge.params.service);
-    const scopes = new Set([...this.scopes, ...(challenge.params.scope?.split(" ") ?? [])]);
-    for (const scope of scopes) realm.searchParams.append("scope", scope);
-    const basic = this.basic();
-    const answer = await send(realm, "GET", basic ? { authorization: basic } : {}, undefined);
+    const scopes = [...new Set([...this.scopes, ...(challenge.params.scope?.split(" ") ?? [])])];
+    const answer =
+      creds && "identityToken" in creds
+        ? await this.refreshTokenGrant(realm, challenge.params.service, scopes, creds.identityToken)
+        : await this.tokenGet(realm, challenge.params.service, scopes, creds);
     const text = await answer.text(1024 * 1024);
-    if (answer.status === 401 || answer.status === 403) throw this.refusedCredentials("the token service");
+    // 400 is an OAuth2 token service's refusal of a grant (invalid_grant: an expired identity token).
+    if (answer.status === 401 || answer.status === 403 || (answer.status === 400 && creds))
+      throw this.refusedCredentials("the token service");
     if (answer.status !== 200)
       throw new UserError(
         `${this.registry}: the token service ${realm.origin} answered HTTP ${answer.status}`,
@@ -375,6 +408,53 @@ export class RegistryClient {
       throw new UserError(`${this.registry}: the token service ${realm.origin} answered without a token`);
     this.authorization = `Bearer ${token}`;
   }
+
+  /** Docker's token flow: a GET with service and scopes in the query, Basic credentials if there are any. */
+  private tokenGet(
+    realm: URL,
+    service: string | undefined,
+    scopes: string[],
+    creds: Credentials | undefined,
+  ): Promise<Answer> {
+    const url = new URL(realm);
+    if (service) url.searchParams.set("service", service);
+    for (const scope of scopes) url.searchParams.append("scope", scope);
+    const headers: Record<string, string> =
+      creds && "username" in creds
+        ? { authorization: basicAuthorization(creds.username, creds.password) }
+        : {};
+    return send(url, "GET", headers, undefined);
+  }
+
+  /**
+   * An identity token is an OAuth2 refresh token: POSTed as a form to the realm (Docker's OAuth2 token flow; Docker
+   * and containers/image do the same for a helper's `<token>` answer), never as a Basic password.
+   */
+  private refreshTokenGrant(
+    realm: URL,
+    service: string | undefined,
+    scopes: string[],
+    identityToken: string,
+  ): Promise<Answer> {
+    const form = new URLSearchParams({
+      grant_type: "refresh_token",
+      refresh_token: identityToken,
+      client_id: "couplet",
+      scope: scopes.join(" "),
+    });
+    if (service) form.set("service", service);
+    const body = Buffer.from(form.toString());
+    return send(
+      realm,
+      "POST",
+      { "content-type": "application/x-www-form-urlencoded", "content-length": body.length },
+      () => body,
+    );
+  }
+}
+
+function basicAuthorization(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
 }
 
 /** One line for a registry answer that is not the one wanted. */

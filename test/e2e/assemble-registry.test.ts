@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AssembleReport } from "../../src/assemble/assemble.js";
 import { ensureBaseImage } from "../support/base-image.js";
 import { buildah, imageId, removeImages, runInImage } from "../support/buildah.js";
+import { type PassStore, startPassStore } from "../support/pass-store.js";
 import { type AccessEntry, type Registry, startRegistry } from "../support/registry.js";
 import { startTokenServer, type TokenServer } from "../support/token-server.js";
 
@@ -54,6 +55,7 @@ describe("couplet assemble with a registry base", () => {
   let env: NodeJS.ProcessEnv;
   const registries: Registry[] = [];
   let tokens: TokenServer | undefined;
+  let passStore: PassStore | undefined;
   const pulled: string[] = [];
 
   /** The test base image into `registry` as python:bookworm-slim, pushed by buildah (with credentials if given). */
@@ -93,6 +95,7 @@ describe("couplet assemble with a registry base", () => {
   afterAll(async () => {
     for (const registry of registries) await registry.stop();
     await tokens?.stop();
+    await passStore?.stop();
     await removeImages(...pulled);
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -182,7 +185,7 @@ describe("couplet assemble with a registry base", () => {
     expect(result.stdout).toBe("10001\nyamlstat: document 0 has 3 nodes (pyyaml 6.0.2, libyaml)\n");
   });
 
-  it("basic auth (htpasswd): a wrong password is one line and exit 2; the auth file's entry works", async () => {
+  it("basic auth (htpasswd): a wrong password is one line and exit 2; the auth file's entry works, and docker-credential-pass as credsStore", async () => {
     const htpasswd = join(work, "htpasswd");
     const { stdout } = await run("htpasswd", ["-Bbn", USER, PASSWORD]);
     await writeFile(htpasswd, stdout);
@@ -239,6 +242,54 @@ describe("couplet assemble with a registry base", () => {
       "mounted",
     ]);
     expect(await registry.requests()).toContainEqual(expect.objectContaining({ method: "PUT", status: 201 }));
+
+    // Credentials only from Debian's docker-credential-pass, named by credsStore in a Docker config whose auths
+    // entry is empty, as `docker login` leaves it: the same pull and push, no auth file, nothing in the environment.
+    passStore = await startPassStore(join(work, "pass"));
+    await passStore.store(registry.address, USER, PASSWORD);
+    const helperConfig = join(work, "helper-docker-config");
+    await mkdir(helperConfig);
+    await writeFile(
+      join(helperConfig, "config.json"),
+      JSON.stringify({ auths: { [registry.address]: {} }, credsStore: "pass" }),
+    );
+    const helperTag = `${registry.address}/couplet-e2e/cli-tool:helper-${runId}`;
+    const viaHelper = await couplet(
+      [
+        "assemble",
+        join(repo, "examples/cli-tool"),
+        "--base",
+        `${registry.address}/python:bookworm-slim`,
+        "--push",
+        helperTag,
+      ],
+      { ...env, ...passStore.env, DOCKER_CONFIG: helperConfig },
+    );
+    expect(viaHelper.code, viaHelper.stderr).toBe(0);
+    expect(await registry.requests()).toContainEqual({
+      method: "PUT",
+      path: `/v2/couplet-e2e/cli-tool/manifests/helper-${runId}`,
+      status: 201,
+    });
+    // The same helper with nothing stored for this registry: no credentials, so the registry's refusal line.
+    const otherStore = await startPassStore(join(work, "pass-empty"));
+    try {
+      const nothing = await couplet(
+        [
+          "assemble",
+          join(repo, "examples/cli-tool"),
+          "--base",
+          `${registry.address}/python:bookworm-slim`,
+          "--push",
+          helperTag,
+        ],
+        { ...env, ...otherStore.env, DOCKER_CONFIG: helperConfig },
+      );
+      expect(nothing.code).toBe(2);
+      expect(errorLines(nothing.stderr)).toEqual([expect.stringContaining("the registry wants credentials")]);
+    } finally {
+      await otherStore.stop();
+    }
   });
 
   it("token auth: challenge, token from the token service, retry; refused without the right password", async () => {
