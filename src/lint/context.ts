@@ -4,6 +4,7 @@ import { basename, dirname, join } from "node:path";
 import { isUserError } from "../errors.js";
 import { readTextFileSync } from "../files/read.js";
 import { analyze } from "../project/analyze.js";
+import { normalizeName } from "../project/names.js";
 import { type DebianRelease, nativeNeedFor } from "../project/native.js";
 import { lockPoetry } from "../project/poetry-version.js";
 import { productionSelection, selectedPackages } from "../project/selection.js";
@@ -27,7 +28,8 @@ export interface LintContext {
 export function lintProject(project: Project, debian: DebianRelease): LintProject {
   const selection = productionSelection(project);
   const nativeRuntime: NativeRuntime[] = [];
-  for (const pkg of selectedPackages(project, selection)) {
+  const selected = selectedPackages(project, selection);
+  for (const pkg of selected) {
     const need = nativeNeedFor(pkg.name, project, debian);
     if (!need?.runtime.length) continue;
     nativeRuntime.push({
@@ -35,6 +37,7 @@ export function lintProject(project: Project, debian: DebianRelease): LintProjec
       version: pkg.version,
       runtime: need.runtime,
       runtimeWithWheel: need.runtimeWithWheel ?? false,
+      bundledBy: selected.filter((other) => need.unlessInstalled?.includes(normalizeName(other.name))),
       locked: pkg,
     });
   }

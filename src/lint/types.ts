@@ -66,6 +66,8 @@ export interface NativeRuntime {
   runtime: string[];
   /** The table says the libraries are needed even when a wheel is installed */
   runtimeWithWheel: boolean;
+  /** Locked packages whose wheels bundle those libraries (psycopg-binary for psycopg): installed, none is needed */
+  bundledBy: LockedPackage[];
   /** The locked package: its markers and files decide whether an image installs it, and compiles it */
   locked: LockedPackage;
 }

@@ -273,6 +273,14 @@ describe("the command and the code", () => {
     expect(result.project.sourceReason).toMatch(/what main\.py imports or names/);
   });
 
+  it("adds libpq5 for psycopg 3 only when no psycopg-binary wheel brings its own libpq", async () => {
+    // full-stack-fastapi-template locks psycopg[binary]: its apt layer was 2.8 MB of nothing needed.
+    expect(plan(await load("test/fixtures/projects/psycopg-binary")).native.runtimePackages).toEqual([]);
+    expect(plan(await load("test/fixtures/projects/package-mode-false")).native.runtimePackages).toEqual([
+      "libpq5",
+    ]);
+  });
+
   it("is plain JSON: it survives a round trip unchanged", async () => {
     const result = plan(await load("examples/flask-uwsgi"));
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);

@@ -124,7 +124,7 @@ function nativePackages(
       for (const name of packages) build.add(name);
       for (const p of on) for (const name of packages) perPlatform.get(p)?.add(name);
       for (const name of need?.runtime ?? []) runtime.add(name);
-    } else if (need?.runtimeWithWheel) {
+    } else if (need?.runtimeWithWheel && !bundledByWheel(need.unlessInstalled, production, compiledOn)) {
       for (const name of need.runtime) runtime.add(name);
     }
   }
@@ -134,6 +134,17 @@ function nativePackages(
     buildPackagesByPlatform: Object.fromEntries([...perPlatform].map(([p, names]) => [p, [...names].sort()])),
     runtimePackages: [...runtime].sort(),
   };
+}
+
+/** A package whose wheel bundles the libraries (psycopg-binary's libpq) is installed, and compiled nowhere. */
+function bundledByWheel(
+  names: string[] | undefined,
+  production: LockedPackage[],
+  compiledOn: Map<string, Set<string>>,
+): boolean {
+  return (names ?? []).some(
+    (name) => !compiledOn.has(name) && production.some((pkg) => normalizeName(pkg.name) === name),
+  );
 }
 
 function labels(project: Project): Record<string, string> {

@@ -28,12 +28,14 @@ describe("data/native-needs.json", () => {
       checkLists(name, entry as unknown as Record<string, unknown>);
       expect(
         Object.keys(entry).every((k) =>
-          ["build", "runtime", "note", "runtimeWithWheel", "debian"].includes(k),
+          ["build", "runtime", "note", "runtimeWithWheel", "unlessInstalled", "debian"].includes(k),
         ),
         name,
       ).toBe(true);
       expect(typeof entry.note, `${name}.note`).toBe("string");
       if (entry.runtimeWithWheel !== undefined) expect(typeof entry.runtimeWithWheel).toBe("boolean");
+      // A bundling package is named as plan and lint compare it: PEP 503 normalized.
+      for (const other of entry.unlessInstalled ?? []) expect(other).toBe(normalizeName(other));
       for (const [release, override] of Object.entries(entry.debian ?? {})) {
         expect(RELEASES).toContain(release);
         checkLists(`${name}.debian.${release}`, override as Record<string, unknown>);

@@ -48,6 +48,7 @@ export function nativeNeedFor(
   };
   if (entry.note !== undefined) need.note = entry.note;
   if (entry.runtimeWithWheel !== undefined) need.runtimeWithWheel = entry.runtimeWithWheel;
+  if (entry.unlessInstalled !== undefined) need.unlessInstalled = [...entry.unlessInstalled];
   return need;
 }
 

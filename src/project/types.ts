@@ -89,6 +89,8 @@ export interface NativeNeed {
   note?: string;
   /** When the runtime libraries are needed even if a wheel is used (e.g. wheels that do not bundle the library) */
   runtimeWithWheel?: boolean;
+  /** Packages whose wheels bundle the runtime libraries: with one of them installed from a wheel, none are needed */
+  unlessInstalled?: string[];
 }
 
 export interface CoupletConfig {

@@ -62,6 +62,10 @@ export const rule: Rule = {
       if (!installedIn(pkg.locked, selection)) continue;
       const compiled = pkg.runtimeWithWheel || buildNeed(pkg.locked, selection).kind === "compile";
       if (!compiled) continue;
+      const bundled = pkg.bundledBy.some(
+        (other) => installedIn(other, selection) && buildNeed(other, selection).kind !== "compile",
+      );
+      if (bundled && buildNeed(pkg.locked, selection).kind !== "compile") continue;
       const absent = pkg.runtime.filter((lib) => !provided(lib, installed));
       if (!absent.length) continue;
       missing.push(...absent.filter((a) => !missing.includes(a)));
