@@ -71,6 +71,21 @@ describe("findHostPython", () => {
     expect(python.cacheTag).toBe("cpython-311");
   });
 
+  it("runs the compiler with string hashing unsalted (before 3.11 a set constant's bytes follow the hash seed)", async () => {
+    expect(python.fixedHashSeed).toBe(true);
+    // A file in the working folder named like a module the compiler imports is not what it imports.
+    const cwd = process.cwd();
+    const dir = path.join(scratch, "shadow");
+    await mkdir(dir);
+    await writeFile(path.join(dir, "json.py"), "raise SystemExit('shadowed')\n");
+    process.chdir(dir);
+    try {
+      expect((await findHostPython(3, 11))?.version).toBe(python.version);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it("passes over a pythonX.Y on PATH that is another version, and finds none for a version nobody has", async () => {
     const dir = path.join(scratch, "bin");
     await mkdir(dir);

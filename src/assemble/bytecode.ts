@@ -14,13 +14,29 @@ export interface HostPython {
   version: string;
   /** sys.implementation.cache_tag, e.g. "cpython-311": names the files in __pycache__ */
   cacheTag: string;
+  /** Whether string hashing is unsalted in the compiler's processes, which reproducible bytes need before 3.11 */
+  fixedHashSeed: boolean;
 }
 
-// -I: no PYTHON* variables from this machine's environment (PYTHONOPTIMIZE, PYTHONPYCACHEPREFIX) and no user site.
-const ISOLATED = ["-I", "-c"];
+// -s: no user site. Not -I: it implies -E, which would ignore the PYTHONHASHSEED the environment below fixes.
+const ISOLATED = ["-s", "-c"];
+// Before 3.11, marshal writes a frozenset constant (`x in {"a", "b"}`) in string-hash order, and string hashes
+// are salted per process (bpo-37596): only a fixed seed makes the bytes the same on every run. No other PYTHON*
+// variable of this machine (PYTHONOPTIMIZE, PYTHONPYCACHEPREFIX, PYTHONPATH) reaches the compiler.
+// PATH, HOME and PYENV_* stay: a pyenv shim on PATH finds its interpreter through them.
+const ENVIRONMENT: NodeJS.ProcessEnv = {
+  ...Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => name === "PATH" || name === "HOME" || name.startsWith("PYENV_"),
+    ),
+  ),
+  PYTHONHASHSEED: "0",
+};
+// With -c, sys.path[0] is the working folder: dropped before any import, so no file there shadows a module.
+const PRELUDE = "import sys; del sys.path[0]\n";
 
-const PROBE = `import json, platform, sys
-print(json.dumps({"name": sys.implementation.name, "version": platform.python_version(), "minor": list(sys.version_info[:2]), "cacheTag": sys.implementation.cache_tag, "executable": sys.executable}))`;
+const PROBE = `${PRELUDE}import json, platform
+print(json.dumps({"name": sys.implementation.name, "version": platform.python_version(), "minor": list(sys.version_info[:2]), "cacheTag": sys.implementation.cache_tag, "executable": sys.executable, "hashRandomization": sys.flags.hash_randomization}))`;
 
 /**
  * What py_compile writes for a hash-based .pyc (PEP 552), for many files in one process: the magic number,
@@ -29,7 +45,7 @@ print(json.dumps({"name": sys.implementation.name, "version": platform.python_ve
  * so that nothing of this machine's paths reaches the code objects (`co_filename` is the path in the image).
  * A file that does not compile is reported, not fatal: pip skips it the same way (packaged templates).
  */
-const COMPILER = `import base64, importlib.util, json, marshal, sys, warnings
+const COMPILER = `${PRELUDE}import base64, importlib.util, json, marshal, warnings
 warnings.simplefilter("ignore")
 request = json.load(sys.stdin)
 results = []
@@ -53,7 +69,7 @@ export const OPTIMIZE = 0;
 
 function exec(command: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], env: ENVIRONMENT });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
@@ -102,12 +118,18 @@ export async function findHostPython(
           minor: number[];
           cacheTag: string;
           executable: string;
+          hashRandomization: number;
         },
       () => undefined,
     );
     if (facts?.name === "cpython" && facts.minor[0] === major && facts.minor[1] === minor)
       // The interpreter itself rather than what PATH named (a pyenv shim re-decides on every call, and costs a start).
-      return { command: facts.executable || command, version: facts.version, cacheTag: facts.cacheTag };
+      return {
+        command: facts.executable || command,
+        version: facts.version,
+        cacheTag: facts.cacheTag,
+        fixedHashSeed: facts.hashRandomization === 0,
+      };
   }
   return undefined;
 }
