@@ -100,7 +100,13 @@ export function askCredentialHelper(
         const out = Buffer.concat(stdout).toString("utf8").trim();
         if (code !== 0) {
           if (out === NOT_FOUND) return resolve(undefined);
-          const said = (out || Buffer.concat(stderr).toString("utf8").trim()).split("\n")[0] ?? "";
+          // Docker's helpers print why they failed on stdout, but a helper that printed its answer and then
+          // failed would put the secret into the error line, and from there into CI logs: an answer-like line
+          // is never repeated.
+          const first = (text: string) => text.split("\n")[0] ?? "";
+          const why = first(out);
+          const said =
+            why && !/^\s*[{[]|secret/i.test(why) ? why : first(Buffer.concat(stderr).toString("utf8").trim());
           return reject(
             fail(
               `"get" failed (${signal ? `signal ${signal}` : `exit ${code}`})${said ? `: ${said.slice(0, 200)}` : ""}`,

@@ -95,6 +95,11 @@ esac`,
   write("empty", `read -r server; printf '{"ServerURL":"%s","Username":"","Secret":""}' "$server"`);
   write("garbage", "read -r server; echo 'user=helper-user password=the-secret'");
   write("fails", "read -r server; echo 'error: the keychain is locked'; exit 1");
+  // A wrapper that printed the answer and then failed in its own clean-up.
+  write(
+    "answers-then-fails",
+    `read -r server; printf '{"ServerURL":"%s","Username":"u","Secret":"LEAKED-SECRET"}\\n' "$server"; echo 'clean-up failed' >&2; exit 1`,
+  );
   write("hangs", "sleep 30");
   const env = { PATH: `${dir}:${process.env.PATH}`, DOCKER_CONFIG: dir };
   return {
@@ -159,6 +164,11 @@ describe("credentialsFor with credential helpers", () => {
         `^${config}: credHelpers names docker-credential-fails: "get" failed \\(exit 1\\): error: the keychain is locked \\(`,
       ),
     );
+    const answered = await line("answers-then-fails");
+    expect(answered).toMatch(
+      /docker-credential-answers-then-fails: "get" failed \(exit 1\): clean-up failed/,
+    );
+    expect(answered).not.toContain("LEAKED-SECRET");
     const garbage = await line("garbage");
     expect(garbage).toMatch(
       /docker-credential-garbage: its answer is not the JSON a credential helper prints/,
