@@ -19,8 +19,9 @@ import { action } from "../run.js";
 // inspect keeps most of what it allocates (an object per path), so the young generation grew to its limit on
 // every image and was a quarter of the peak memory. Measured on the corpus: peak RSS 20 to 26 MB lower on the
 // 400 MB to 1.2 GB images, CPU the same or lower. Read by V8 each time it would grow the space, so setting it
-// here, after start-up, takes effect (for this process only, which runs one command).
-setFlagsFromString("--semi-space-growth-factor=1");
+// when inspect runs, after start-up, takes effect (this process runs one command; set in the action, not when
+// the module loads, as `couplet --help` loads every command's module).
+const KEEP_YOUNG_GENERATION_SMALL = "--semi-space-growth-factor=1";
 
 interface InspectFlags {
   format: "table" | "json" | "html";
@@ -129,6 +130,7 @@ export function register(program: Command): void {
     )
     .action(
       action(async (target: string, other: string | undefined, flags: InspectFlags) => {
+        setFlagsFromString(KEEP_YOUNG_GENERATION_SMALL);
         const conditions = flags.failOn ? parseFailOn(flags.failOn) : [];
         const top = positive("--top", flags.top, 1);
         const depth = positive("--depth", flags.depth, 1);
