@@ -73,6 +73,10 @@ describe("--output FILE is written whole or not at all", () => {
     await expect(buildToArchive(join(dir, "taken"), build)).rejects.toThrow(
       /cannot write: is a folder; nothing was written/,
     );
+    for (const name of ["img,v2.tar", 'say"hi".tar'])
+      await expect(buildToArchive(join(dir, name), build), name).rejects.toThrow(
+        /cannot write: buildx cannot take a comma or a quote in the path/,
+      );
     expect(built).toBe(false);
   });
 });

@@ -165,6 +165,15 @@ export function destinationFromFlags(flags: { push?: string; output?: string; ta
 
 /** Refuses, before building, an archive path buildx could not write: a missing parent folder, or a folder. */
 export async function checkArchiveTarget(file: string): Promise<void> {
+  // buildx reads --output as comma-separated key=value fields: a comma or quote in the path would split it.
+  if (/[,"]/.test(file))
+    throw new OutputFileError(
+      "cannot write: buildx cannot take a comma or a quote in the path; nothing was written",
+      {
+        location: { file },
+        hint: "give a path without commas and quotes",
+      },
+    );
   const parent = dirname(file);
   const folder = await stat(parent).catch(() => undefined);
   if (!folder?.isDirectory())
