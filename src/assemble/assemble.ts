@@ -444,6 +444,26 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
     await warming;
     throw error;
   }
+  try {
+    return await packAndWrite(project, prepared, used, created, options, cache, warming, progress);
+  } finally {
+    // A failure while packing, writing or pushing stops the compression rather than waiting for it (a no-op
+    // after success, where writing the archive has awaited it).
+    stopWarming.abort();
+    await warming;
+  }
+}
+
+async function packAndWrite(
+  project: Project,
+  prepared: Prepared[],
+  used: Set<BytecodeCompiler | undefined>,
+  created: Date,
+  options: AssembleOptions,
+  cache: AssembleCache,
+  warming: Promise<void> | undefined,
+  progress: (line: string) => void,
+): Promise<AssembleReport> {
   const built: Built[] = [];
   for (const one of prepared) built.push(await assembleOne(project, one, created, progress));
   const bytecode = bytecodeReport([...used], options.bytecode !== false);

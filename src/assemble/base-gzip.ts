@@ -1,4 +1,5 @@
 // A base layer that is not gzip (a plain tar from `docker save`, or zstd) gzipped once and kept in the cache for docker-archives.
+
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
@@ -6,6 +7,7 @@ import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
+import { OutputFileError } from "../errors.js";
 import { createZstdDecompress } from "../image/layer.js";
 import type { BlobSource } from "../image/source.js";
 import { type AssembleCache, cacheKey } from "./cache.js";
@@ -47,7 +49,11 @@ export async function gzippedBaseLayer(
   const kept = cache && ((await fromCache(cache, layer)) ?? (await compressIntoCache(source, layer, cache)));
   if (kept) return kept;
   const made = await compressInto(source, layer, scratch);
-  if (!made) throw new Error(`cannot write the gzipped base layer into ${scratch}`);
+  if (!made)
+    throw new OutputFileError("cannot write the gzipped base layer (a full disk?); nothing was written", {
+      location: { file: scratch },
+      hint: "free space where the output goes and in the cache (COUPLET_CACHE)",
+    });
   return made;
 }
 
@@ -120,15 +126,19 @@ async function compressInto(
   const gzip = createGzip({ level: BASE_GZIP_LEVEL });
   // open() gives fresh buffers: chunks() reuses its two, which a stream that reads ahead would overwrite.
   const input = source.open(layer.blob);
+  // A write that fails mid-way (a full disk, a quota) carries no path, unlike a failed open: the stream says so.
+  let writeFailed = false;
   try {
-    const output = createWriteStream(file);
+    const output = createWriteStream(file).once("error", () => {
+      writeFailed = true;
+    });
     if (layer.compression === "zstd")
       await pipeline(input, createZstdDecompress(), gzip, count, output, { signal });
     else await pipeline(input, gzip, count, output, { signal });
   } catch (error) {
     await rm(file, { force: true }).catch(() => undefined);
     // The file could not be made: this folder is unusable, the caller tries another. A read failure is thrown.
-    if ((error as NodeJS.ErrnoException).path === file) return undefined;
+    if (writeFailed || (error as NodeJS.ErrnoException).path === file) return undefined;
     throw error;
   }
   return { file, digest: `sha256:${hash.digest("hex")}`, size, cached: false };
