@@ -6,11 +6,12 @@
 // usage: npm run build && COUPLET_CACHE=/work/main/.cache node bench/assemble-bytecode.mjs [RUNS] [STARTS]
 //   RUNS (assemblies per variant and example) defaults to 3, STARTS (timed starts per image) to 7.
 import { execFile } from "node:child_process";
-import { appendFile, cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, cp, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { buildah, median, startTimed } from "./container-start.mjs";
+import { buildah, startTimed } from "./container-start.mjs";
+import { firstSource, median, timed as timedCommand } from "./measure.mjs";
 
 const run = promisify(execFile);
 const root = new URL("..", import.meta.url).pathname;
@@ -27,29 +28,10 @@ const DOC = join(root, "docs/assemble-vs-build.md");
 const BEGIN = "<!-- made by bench/assemble-bytecode.mjs: begin -->";
 const END = "<!-- made by bench/assemble-bytecode.mjs: end -->";
 
-/** Wall, and user + system seconds, from GNU time (children's CPU, the compiling Python's, is not visible to Node). */
+/** One assemble, timed, with its --json report. */
 async function timed(args, env) {
-  const { stdout, stderr } = await run(
-    "/usr/bin/time",
-    ["-f", "TIME %e %U %S", process.execPath, cli, ...args],
-    { env, maxBuffer: 64 << 20 },
-  );
-  const [wall, user, sys] = (/TIME (\S+) (\S+) (\S+)\s*$/.exec(stderr) ?? []).slice(1).map(Number);
-  return { wall, cpu: Math.round((user + sys) * 100) / 100, report: JSON.parse(stdout) };
-}
-
-async function firstSource(dir) {
-  for (const candidate of ["src", "app"]) {
-    const stack = [join(dir, candidate)];
-    while (stack.length) {
-      const at = stack.pop();
-      for (const entry of await readdir(at, { withFileTypes: true }).catch(() => [])) {
-        if (entry.isDirectory()) stack.push(join(at, entry.name));
-        else if (entry.name.endsWith(".py")) return join(at, entry.name);
-      }
-    }
-  }
-  throw new Error(`no Python source in ${dir}`);
+  const { wall, cpu, stdout } = await timedCommand(process.execPath, [cli, ...args], env);
+  return { wall, cpu, report: JSON.parse(stdout) };
 }
 
 const { stdout: baseRef } = await run(join(root, "scripts/make-base-image"), ["bookworm", "slim"]);

@@ -7,10 +7,11 @@
 //   RUNS (default 3) rounds per example; each round times one cold run of each tool, EDITS (3) source edits
 //   and one added dependency. Examples default to cli-tool and fastapi-app (a wheel for every package).
 import { execFile } from "node:child_process";
-import { appendFile, cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { loadavg, tmpdir } from "node:os";
+import { appendFile, cp, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { firstSource, median, timed } from "./measure.mjs";
 
 const run = promisify(execFile);
 const root = new URL("..", import.meta.url).pathname;
@@ -25,20 +26,6 @@ const B = ["--storage-driver", "overlay"];
 const log = (line) => process.stderr.write(`bench/assemble-vs-build: ${line}\n`);
 
 /**
- * Wall, CPU (user + system, children included) and the 1-minute load average at the start of one command,
- * from GNU time: the engine's work happens in child processes, which Node's own counters do not see.
- */
-async function timed(command, args, env = process.env) {
-  const load = loadavg()[0];
-  const { stderr } = await run("/usr/bin/time", ["-f", "TIME %e %U %S", command, ...args], {
-    env,
-    maxBuffer: 256 << 20,
-  });
-  const [wall, user, sys] = (/TIME (\S+) (\S+) (\S+)\s*$/.exec(stderr) ?? []).slice(1).map(Number);
-  return { wall, cpu: Math.round((user + sys) * 100) / 100, load: Math.round(load * 10) / 10 };
-}
-
-/**
  * timed() for a build, run again once when buildah trips over an image another job on the machine removed
  * from the shared storage meanwhile ("layer not known"): that is the machine, not the build being measured.
  */
@@ -50,28 +37,6 @@ async function retried(command, args) {
     log("buildah lost a layer to another job on the shared storage: building again");
     return timed(command, args);
   }
-}
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
-async function firstSource(dir) {
-  // A Python file of the project (not tests): the edit a developer makes most.
-  for (const candidate of ["src", "app"]) {
-    const stack = [join(dir, candidate)];
-    while (stack.length) {
-      const at = stack.pop();
-      const entries = await readdir(at, { withFileTypes: true }).catch(() => []);
-      for (const entry of entries) {
-        if (entry.isDirectory()) stack.push(join(at, entry.name));
-        else if (entry.name.endsWith(".py")) return join(at, entry.name);
-      }
-    }
-  }
-  throw new Error(`no Python source in ${dir}`);
 }
 
 /** buildah 1.28 gives only its rounded text ("262 MB") for an image's size. */
