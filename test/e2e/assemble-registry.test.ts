@@ -9,33 +9,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AssembleReport } from "../../src/assemble/assemble.js";
 import { ensureBaseImage } from "../support/base-image.js";
 import { buildah, imageId, removeImages, runInImage } from "../support/buildah.js";
+import { couplet as runCouplet } from "../support/cli.js";
 import { type PassStore, startPassStore } from "../support/pass-store.js";
 import { type AccessEntry, type Registry, startRegistry } from "../support/registry.js";
 import { startTokenServer, type TokenServer } from "../support/token-server.js";
 
 const run = promisify(execFile);
 const repo = new URL("../..", import.meta.url).pathname;
-const cli = join(repo, "dist/cli/main.js");
 const runId = `${process.pid}-${Date.now()}`;
 const USER = "ci";
 const PASSWORD = "s3cret-for-tests";
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function couplet(args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
-
+const couplet = (args: string[], env: NodeJS.ProcessEnv) => runCouplet(args, { env });
 /** Blob uploads the registry accepted: the PUT that completes an upload names the blob's digest. */
 function uploadedDigests(entries: AccessEntry[]): string[] {
   return entries

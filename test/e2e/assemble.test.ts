@@ -21,12 +21,12 @@ import {
   runInImage,
   startServer,
 } from "../support/buildah.js";
+import { type CliResult as Result, couplet as runCouplet } from "../support/cli.js";
 import { startDockerd } from "../support/dockerd.js";
 import { type Registry, startRegistry } from "../support/registry.js";
 
 const run = promisify(execFile);
 const repo = new URL("../..", import.meta.url).pathname;
-const cli = join(repo, "dist/cli/main.js");
 const runId = `${process.pid}-${Date.now()}`;
 const cliTag = `localhost/couplet-e2e-assemble/cli-tool:${runId}`;
 const ociTag = `localhost/couplet-e2e-assemble/cli-tool-oci:${runId}`;
@@ -37,12 +37,6 @@ const odbcAllowedTag = `localhost/couplet-e2e-assemble/odbc-allowed:${runId}`;
 const odbcBaseTag = `localhost/couplet-e2e-assemble/base-with-libodbc2:${runId}`;
 const odbcTag = `localhost/couplet-e2e-assemble/odbc-client:${runId}`;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 // Downloads must work with the system trust store alone (this network's proxy CA is only there): no
 // NODE_EXTRA_CA_CERTS, which would let Node's own fetch through and hide a missing CA setup in couplet.
 function envWith(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -51,16 +45,7 @@ function envWith(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-async function couplet(args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
-
+const couplet = (args: string[], env: NodeJS.ProcessEnv) => runCouplet(args, { env });
 async function sha256(file: string): Promise<string> {
   return createHash("sha256")
     .update(await readFile(file))

@@ -12,30 +12,14 @@ import { readElf } from "../../src/image/elf.js";
 import { readLayer } from "../../src/image/layer.js";
 import { ensureBaseImage } from "../support/base-image.js";
 import { buildah, parseSteps } from "../support/buildah.js";
+import { couplet, type CliResult as Result } from "../support/cli.js";
 
 const run = promisify(execFile);
 const repo = new URL("../..", import.meta.url).pathname;
-const cli = join(repo, "dist/cli/main.js");
 const tag = `localhost/couplet-e2e-multiarch/cli-tool:${process.pid}-${Date.now()}`;
 // ELF e_machine values
 const X86_64 = 62;
 const AARCH64 = 183;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function couplet(args: string[]): Promise<Result> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 async function ok(args: string[]): Promise<string> {
   const result = await buildah(args);

@@ -10,12 +10,12 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBaseImage, ensureBaseTarball } from "../support/base-image.js";
 import { buildah, removeImages, runInImage } from "../support/buildah.js";
+import { type CliResult as Result, couplet as runCouplet } from "../support/cli.js";
 import { importImage, type PrivateDockerd, startDockerd } from "../support/dockerd.js";
 import { archiveFilesHolding } from "../support/leaks.js";
 
 const exec = promisify(execFile);
 const repo = new URL("../..", import.meta.url).pathname;
-const cli = join(repo, "dist/cli/main.js");
 const fixture = join(repo, "test/fixtures/projects/private-index");
 const packages = join(repo, "test/fixtures/private-index/packages");
 // The lock's source url names this port (it is part of the content-hash): see test/fixtures/private-index.
@@ -29,12 +29,6 @@ const CANARY = `canary-${randomBytes(16).toString("hex")}`;
 const runId = `${process.pid}-${Date.now()}`;
 const U = "POETRY_HTTP_BASIC_PRIVATE_USERNAME";
 const P = "POETRY_HTTP_BASIC_PRIVATE_PASSWORD";
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** pypiserver and passlib in a venv of their own under the cache folder, made once (its script, last, marks it done). */
 async function pypiserverVenv(): Promise<string> {
@@ -78,15 +72,7 @@ describe.sequential("a private index with basic auth: couplet build on buildah a
   const tag = (engine: string) => `couplet-e2e-private/${engine}:${runId}`;
   const credentials = { [U]: USER, [P]: CANARY };
 
-  const couplet = (args: string[], env: NodeJS.ProcessEnv): Promise<Result> =>
-    exec(process.execPath, [cli, ...args], { env, maxBuffer: 64 << 20 }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (e: { code?: number; stdout?: string; stderr?: string }) => ({
-        code: typeof e.code === "number" ? e.code : -1,
-        stdout: e.stdout ?? "",
-        stderr: e.stderr ?? "",
-      }),
-    );
+  const couplet = (args: string[], env: NodeJS.ProcessEnv) => runCouplet(args, { env });
   /** The environment of a shell that has nothing of Poetry's credentials, plus `extra`. */
   const envWith = (extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
     const env = { ...process.env };

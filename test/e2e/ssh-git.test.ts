@@ -9,13 +9,13 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBaseImage, ensureBaseTarball } from "../support/base-image.js";
 import { buildah, removeImages, runInImage } from "../support/buildah.js";
+import { type CliResult as Result, couplet as runCouplet } from "../support/cli.js";
 import { importImage, type PrivateDockerd, startDockerd } from "../support/dockerd.js";
 import { archiveFilesHolding } from "../support/leaks.js";
 import { type SshAgent, type SshGitServer, startSshAgent, startSshGitServer } from "../support/ssh-git.js";
 
 const exec = promisify(execFile);
 const repo = new URL("../..", import.meta.url).pathname;
-const cli = join(repo, "dist/cli/main.js");
 const fixtures = join(repo, "test/fixtures/ssh-git");
 // The newest Poetry: its dulwich (1.2.1 and later) ignores GIT_SSH_COMMAND, the case couplet's Dockerfile
 // has to get right without it. The image installs the Poetry that wrote the lock.
@@ -24,12 +24,6 @@ const PLACEHOLDER = "ssh://git@git.invalid/couplet-ssh-greeting.git";
 const CLASSIC_CLIENT = "/usr/bin/docker";
 const GREETING = "hello container, from a git repository over SSH";
 const runId = `${process.pid}-${Date.now()}`;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe.sequential("git over SSH: couplet build on buildah and Docker BuildKit through an ssh-agent", () => {
   let work: string;
@@ -47,15 +41,7 @@ describe.sequential("git over SSH: couplet build on buildah and Docker BuildKit 
   const tag = (engine: string) => `couplet-e2e-sshgit/${engine}:${runId}`;
   const project = () => join(work, "project");
 
-  const couplet = (args: string[], env: NodeJS.ProcessEnv): Promise<Result> =>
-    exec(process.execPath, [cli, ...args], { env, maxBuffer: 64 << 20 }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (e: { code?: number; stdout?: string; stderr?: string }) => ({
-        code: typeof e.code === "number" ? e.code : -1,
-        stdout: e.stdout ?? "",
-        stderr: e.stderr ?? "",
-      }),
-    );
+  const couplet = (args: string[], env: NodeJS.ProcessEnv) => runCouplet(args, { env });
   /** A shell with this test's agent and a home whose ~/.ssh/known_hosts has the server's host key. */
   const withAgent = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
     ...process.env,
