@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { userError as failure } from "../test/support/errors.js";
 import { buildCredentials, secretId } from "./build-credentials.js";
 import type { EngineFeatures } from "./engine/types.js";
-import { UserError } from "./errors.js";
 import { plan } from "./plan/plan.js";
 import type { Plan } from "./plan/types.js";
 import { analyze } from "./project/analyze.js";
@@ -28,16 +28,6 @@ const legacy: EngineFeatures = {
 };
 const none = { secrets: [], ssh: [] };
 const privatePlan = async () => plan(await analyze(join(root, "test/fixtures/projects/private-index")));
-
-function failure(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UserError) return error;
-    throw error;
-  }
-  throw new Error("expected a UserError");
-}
 
 describe("the secrets couplet build passes for a private index", () => {
   it("reads Poetry's variables from the environment and passes them by name, never by value", async () => {

@@ -4,29 +4,14 @@ import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { dockerArchive, makeTar, sha256, zstd } from "../../test/support/image-archive.js";
+import { imageSettings } from "../../test/support/image-settings.js";
 import { openImageArchive } from "../image/archive.js";
 import type { BaseImage } from "./base.js";
 import { gzippedBaseLayer, warmBaseGzip } from "./base-gzip.js";
 import { AssembleCache } from "./cache.js";
-import {
-  type BaseLayer,
-  buildImage,
-  describeBaseLayers,
-  type ImageSettings,
-  writeDockerArchive,
-} from "./image.js";
+import { type BaseLayer, buildImage, describeBaseLayers, writeDockerArchive } from "./image.js";
 
-const settings: ImageSettings = {
-  created: new Date(1_700_000_000_000),
-  env: {},
-  user: "1000:1000",
-  workdir: "/app",
-  entrypoint: undefined,
-  cmd: ["yamlstat"],
-  labels: {},
-  exposed: [],
-  settingsHistory: "USER 1000:1000",
-};
+const settings = imageSettings;
 
 /** A base docker-archive with one layer stored as `stored` (plain or zstd) whose content is `tar`. */
 async function baseImage(dir: string, tar: Buffer, stored: Buffer): Promise<BaseImage> {

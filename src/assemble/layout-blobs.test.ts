@@ -3,29 +3,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeTar, ociLayout, sha256 } from "../../test/support/image-archive.js";
+import { imageSettings } from "../../test/support/image-settings.js";
 import { openImageArchive } from "../image/archive.js";
 import type { BaseImage } from "./base.js";
-import {
-  buildImage,
-  describeBaseLayers,
-  type ImageSettings,
-  type OwnLayer,
-  writeOciLayout,
-} from "./image.js";
+import { buildImage, describeBaseLayers, type OwnLayer, writeOciLayout } from "./image.js";
 import { LayerTree, packLayer } from "./layer.js";
 import { placeBlobs } from "./layout-blobs.js";
 
-const settings: ImageSettings = {
-  created: new Date(1_700_000_000_000),
-  env: {},
-  user: "1000:1000",
-  workdir: "/app",
-  entrypoint: undefined,
-  cmd: ["yamlstat"],
-  labels: {},
-  exposed: [],
-  settingsHistory: "USER 1000:1000",
-};
+const settings = imageSettings;
 
 async function baseLayout(dir: string): Promise<BaseImage> {
   const tar = await makeTar([{ name: "usr/bin/python3.11", body: Buffer.alloc(50_000, "python ") }]);

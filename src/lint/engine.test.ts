@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { isUserError, type UserError } from "../errors.js";
+import { userError } from "../../test/support/errors.js";
 import { readConfig } from "./config.js";
 import { checkInput, fixText, lintText, MAX_BYTES } from "./engine.js";
 import { RULES } from "./rules/index.js";
 
 const ids = RULES.map((r) => r.meta.id);
-
-function userError(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (error) {
-    if (isUserError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a UserError");
-}
 
 describe("lint engine", () => {
   it("an inline pragma on the line above silences only the named rule on that instruction", () => {

@@ -1,8 +1,8 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { userError } from "../../test/support/errors.js";
 import { copyProject, editPyproject } from "../../test/support/project-variants.js";
-import { UserError } from "../errors.js";
 import { render } from "../generate/render.js";
 import { loadContext } from "../lint/context.js";
 import { lintText } from "../lint/engine.js";
@@ -14,16 +14,6 @@ import { plan } from "./plan.js";
 
 const root = new URL("../..", import.meta.url).pathname;
 const load = (path: string) => analyze(join(root, path));
-
-function userError(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UserError) return error;
-    throw error;
-  }
-  throw new Error("expected a UserError");
-}
 
 describe("choosing the interpreter", () => {
   it("passes over CPython versions for which a pinned package has no wheel, and says why", async () => {
