@@ -82,7 +82,7 @@ export interface PlatformReport {
     executable: string;
     glibc: string;
     architecture: string;
-    /** Its facts and layer digests came from the cache (the same archive was read before) */
+    /** Its facts and layer digests came from the cache (the same archive, or registry manifest, was read before) */
     cached: boolean;
   };
   /** `reused`: the layer's blob came from the cache, made by an earlier run from the same inputs */

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pack } from "tar-stream";
@@ -10,13 +12,13 @@ import { AssembleCache } from "./cache.js";
 const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 
 /** An uncompressed layer with what readBase looks for: python3 → python3.11 on PATH, and libc.so.6. */
-async function layer(machine: string): Promise<Buffer> {
+async function layer(machine: string, python = "3.11.2"): Promise<Buffer> {
   const packer = pack();
   const chunks: Buffer[] = [];
   packer.on("data", (chunk: unknown) => chunks.push(chunk as Buffer));
   const ended = new Promise<void>((resolve) => packer.on("end", () => resolve()));
   packer.entry({ name: "usr/bin/python3", type: "symlink", linkname: "python3.11" });
-  packer.entry({ name: "usr/bin/python3.11", mode: 0o755 }, Buffer.from("\x003.11.2\0"));
+  packer.entry({ name: "usr/bin/python3.11", mode: 0o755 }, Buffer.from(`\x00${python}\0`));
   packer.entry(
     { name: `usr/lib/${machine}-linux-gnu/libc.so.6` },
     Buffer.from("GNU C Library (Debian GLIBC 2.36-9) stable release version 2.36.\n"),
@@ -124,6 +126,89 @@ describe("readBaseCached", () => {
     writeFileSync(file, JSON.stringify(record));
     const reread = await read();
     expect([reread.cached, reread.base.libraries]).toEqual([false, expected]);
+  });
+});
+
+describe("readBaseCached with a registry base", () => {
+  it("keeps the facts under the manifest digest: a second run reads none of the base's layers, a moved tag is read afresh", async () => {
+    // A registry on loopback that serves the OCI distribution API's reads from a table of blobs and a movable tag.
+    const blobs = new Map<string, Buffer>();
+    const put = (data: Buffer) => {
+      const digest = `sha256:${sha(data)}`;
+      blobs.set(digest, data);
+      return { digest, size: data.length };
+    };
+    const image = async (python: string) => {
+      const tar = await layer("x86_64", python);
+      const config = JSON.stringify({
+        architecture: "amd64",
+        os: "linux",
+        config: { Env: ["PATH=/usr/bin"] },
+        rootfs: { type: "layers", diff_ids: [`sha256:${sha(tar)}`] },
+      });
+      return put(
+        Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: "application/vnd.oci.image.manifest.v1+json",
+            config: { mediaType: "application/vnd.oci.image.config.v1+json", ...put(Buffer.from(config)) },
+            layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", ...put(tar) }],
+          }),
+        ),
+      ).digest;
+    };
+    let tagged = await image("3.11.2");
+    const served: string[] = [];
+    const server = createServer((req, res) => {
+      served.push(req.url ?? "");
+      const found = /^\/v2\/python\/(manifests|blobs)\/(.+)$/.exec(req.url ?? "");
+      const digest = found?.[1] === "manifests" && found[2] === "3.11" ? tagged : found?.[2];
+      const body = digest ? blobs.get(digest) : undefined;
+      if (!body) {
+        res.writeHead(404).end();
+        return;
+      }
+      const type =
+        found?.[1] === "manifests"
+          ? "application/vnd.oci.image.manifest.v1+json"
+          : "application/octet-stream";
+      res.writeHead(200, { "content-type": type, "docker-content-digest": digest as string }).end(body);
+    });
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-base-cache-"));
+    const cache = new AssembleCache(path.join(dir, "cache"));
+    const ref = `127.0.0.1:${(server.address() as AddressInfo).port}/python:3.11`;
+    const read = () => readBaseCached(ref, cache, { cacheDir: path.join(dir, "blobs") });
+    try {
+      const first = await read();
+      expect([first.cached, first.base.python.version, first.base.origin?.manifestDigest]).toEqual([
+        false,
+        "3.11.2",
+        tagged,
+      ]);
+      served.length = 0;
+      const again = await read();
+      // The manifest is asked for (the tag may have moved); no blob is fetched, and the facts are the record's.
+      expect(served).toEqual(["/v2/python/manifests/3.11"]);
+      expect(again.cached).toBe(true);
+      expect(again.layers).toEqual(first.layers);
+      const { opened: _a, ...firstFacts } = first.base;
+      const { opened: _b, ...againFacts } = again.base;
+      expect(againFacts).toEqual(firstFacts);
+      expect(again.base.opened.layers).toEqual(first.base.opened.layers);
+
+      // The tag now names another image: another manifest digest, so its layers are fetched and read.
+      tagged = await image("3.11.9");
+      const moved = await read();
+      expect([moved.cached, moved.base.python.version, moved.base.origin?.manifestDigest]).toEqual([
+        false,
+        "3.11.9",
+        tagged,
+      ]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    }
   });
 });
 

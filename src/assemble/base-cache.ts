@@ -1,8 +1,15 @@
 // A base image's facts and layer digests, kept between runs so that an unchanged base is neither re-read nor re-hashed.
 import { realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { openImageArchive } from "../image/archive.js";
-import { type BaseImage, type BaseOptions, isRegistryReference, readBase } from "./base.js";
+import { type OpenedImage, openImageArchive } from "../image/archive.js";
+import {
+  type BaseImage,
+  type BaseOptions,
+  isRegistryReference,
+  pullRegistryBase,
+  readBase,
+  readPulledBase,
+} from "./base.js";
 import { type AssembleCache, cacheKey } from "./cache.js";
 import { type BaseLayer, describeBaseLayers } from "./image.js";
 
@@ -26,18 +33,15 @@ async function identity(target: string): Promise<unknown> {
 }
 
 /**
- * The base and its layers: from the cache when the archive on disk is the one read before, else read, hashed
- * and kept. A registry reference is pulled by readBase (its blobs have their own cache) and read each time.
+ * The base and its layers: from the cache when the archive on disk (or the registry's manifest) is the one read
+ * before, else read, hashed and kept.
  */
 export async function readBaseCached(
   target: string,
   cache: AssembleCache,
   options: BaseOptions,
 ): Promise<{ base: BaseImage; layers: BaseLayer[]; cached: boolean }> {
-  if (await isRegistryReference(target)) {
-    const base = await readBase(target, options);
-    return { base, layers: await describeBaseLayers(base), cached: false };
-  }
+  if (await isRegistryReference(target)) return readRegistryBaseCached(target, cache, options);
   // An OCI layout or archive with an index holds one image per platform: the platform asked for is part of the key.
   const architecture = options.platform?.architecture;
   const key = cacheKey({ base: await identity(target).catch(() => target), architecture });
@@ -45,16 +49,49 @@ export async function readBaseCached(
   // A record from a couplet that kept no library index cannot answer the library check: read the base again.
   if (record?.facts.libraries) {
     const opened = await openImageArchive(target, architecture);
-    // The archive still lists the same blobs: anything else means the record is stale.
-    if (
-      opened.layers.length === record.layers.length &&
-      opened.layers.every((layer, index) => layer.blob === record.layers[index]?.blob)
-    )
+    if (sameBlobs(opened, record))
       return { base: { ...record.facts, label: target, opened }, layers: record.layers, cached: true };
   }
   const base = await readBase(target, options);
   const layers = await describeBaseLayers(base);
   const { opened: _opened, label: _label, ...facts } = base;
+  await cache.put("base", key, { facts, layers } satisfies Record);
+  return { base, layers, cached: false };
+}
+
+/** The image still lists the blobs the record was made from: anything else means the record is stale. */
+function sameBlobs(opened: OpenedImage, record: Record): boolean {
+  return (
+    opened.layers.length === record.layers.length &&
+    opened.layers.every((layer, index) => layer.blob === record.layers[index]?.blob)
+  );
+}
+
+/**
+ * A registry base: its manifest is asked for on every run (a tag moves), its blobs come from the blob cache, and
+ * its facts and layer digests from a record keyed by the platform's manifest digest. That digest names the
+ * config and every layer by their sha256, so the same digest is the same image wherever it was pulled from;
+ * what the record saves is decompressing and hashing the base's layers again (their bytes were checked when
+ * they were fetched).
+ */
+async function readRegistryBaseCached(
+  target: string,
+  cache: AssembleCache,
+  options: BaseOptions,
+): Promise<{ base: BaseImage; layers: BaseLayer[]; cached: boolean }> {
+  const pulled = await pullRegistryBase(target, options);
+  const key = cacheKey({ registryManifest: pulled.origin.manifestDigest });
+  const record = await cache.get<Record>("base", key);
+  if (record?.facts.libraries && sameBlobs(pulled.opened, record))
+    return {
+      // Where it came from is this run's: a push mounts the base's layers from the repository it was pulled from.
+      base: { ...record.facts, origin: pulled.origin, label: target, opened: pulled.opened },
+      layers: record.layers,
+      cached: true,
+    };
+  const base = await readPulledBase(pulled, target);
+  const layers = await describeBaseLayers(base);
+  const { opened: _opened, label: _label, origin: _origin, ...facts } = base;
   await cache.put("base", key, { facts, layers } satisfies Record);
   return { base, layers, cached: false };
 }

@@ -8,7 +8,7 @@ import { readLayer } from "../image/layer.js";
 import { osRelease, parseLdConfig } from "../image/libraries.js";
 import type { EntrySink } from "../image/tar-parser.js";
 import { type BaseLibraries, baseLibrariesOf } from "./libraries.js";
-import { type Origin, type Platform, pullBase } from "./pull.js";
+import { type Origin, type Platform, type PulledBase, pullBase } from "./pull.js";
 
 export interface BaseImage {
   /** What the user named */
@@ -131,11 +131,19 @@ export interface BaseOptions {
 
 /** The image's facts from a registry reference, or a docker-archive, OCI archive or OCI layout on disk. */
 export async function readBase(target: string, options?: BaseOptions): Promise<BaseImage> {
-  if (options && (await isRegistryReference(target))) {
-    const pulled = await pullBase(target, options.platform, options.cacheDir, options.progress ?? (() => {}));
-    return { ...(await factsOf(pulled.opened, target)), origin: pulled.origin };
-  }
+  if (options && (await isRegistryReference(target)))
+    return readPulledBase(await pullRegistryBase(target, options), target);
   return factsOf(await openImageArchive(target, options?.platform?.architecture), target);
+}
+
+/** Pull a registry base's manifest, config and layers into the blob cache (a blob already there is not fetched). */
+export function pullRegistryBase(target: string, options: BaseOptions): Promise<PulledBase> {
+  return pullBase(target, options.platform, options.cacheDir, options.progress ?? (() => {}));
+}
+
+/** The facts of a base pulled into the blob cache, read from its layers. */
+export async function readPulledBase(pulled: PulledBase, label: string): Promise<BaseImage> {
+  return { ...(await factsOf(pulled.opened, label)), origin: pulled.origin };
 }
 
 /** Find an opened image's interpreter, ABI and glibc. */

@@ -107,6 +107,7 @@ describe("couplet assemble with a registry base", () => {
     );
     expect(first.code, first.stderr).toBe(0);
     const report = JSON.parse(first.stdout) as AssembleReport;
+    expect(report.base.cached).toBe(false);
     const blobs = report.outputs.pushed?.blobs ?? [];
     const baseBlobs = blobs.filter((blob) => blob.what === "base layer");
     expect(baseBlobs.length).toBeGreaterThan(0);
@@ -136,7 +137,8 @@ describe("couplet assemble with a registry base", () => {
         .sort(),
     );
 
-    // A second assembly writes an archive from the cache: the base's blobs are not fetched again.
+    // A second assembly writes an archive from the cache: the base's blobs are not fetched again, nor its
+    // layers read for its facts (kept under the manifest's digest).
     const second = await couplet(
       [
         "assemble",
@@ -150,7 +152,8 @@ describe("couplet assemble with a registry base", () => {
       env,
     );
     expect(second.code, second.stderr).toBe(0);
-    expect((JSON.parse(second.stdout) as AssembleReport).manifestDigest).toBe(report.manifestDigest);
+    const again = JSON.parse(second.stdout) as AssembleReport;
+    expect([again.manifestDigest, again.base.cached]).toEqual([report.manifestDigest, true]);
     expect(second.stderr).toMatch(/^cached [0-9a-f]{12} .*base layer of /m);
     const layerGets = (await registry.requests()).filter(
       (entry) =>
