@@ -257,6 +257,12 @@ export async function atomically(
         location: { file: target },
         hint: "check that the folder exists and is writable",
       });
+    // A typed failure that names the temporary (a scratch folder beside it) names a path that is gone: the output.
+    if (error instanceof OutputFileError && error.location?.file.startsWith(temporary))
+      throw new OutputFileError(error.message, {
+        location: { file: target },
+        ...(error.hint ? { hint: error.hint } : {}),
+      });
     throw error;
   }
 }
