@@ -2,6 +2,11 @@
 
 export const ENGINE_NAMES = ["docker", "buildah", "podman"] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
+/**
+ * The order `couplet inspect` asks the engines for an image name in (and lists them in its --engine help). Here, in
+ * a module that imports nothing, so that inspect's argument parsing does not load the exporter and the engines.
+ */
+export const EXPORT_ENGINES: readonly EngineName[] = ["buildah", "podman", "docker"];
 
 /** A program and its arguments, built before anything is spawned so it can be tested as a value. */
 export interface CommandSpec {

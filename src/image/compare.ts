@@ -1,6 +1,7 @@
 // Compare two inspected images: layers matched by digest, then Python packages, folders and files by how much they changed.
 import { createHash } from "node:crypto";
 import type { OpenedImage } from "./archive.js";
+import { DEFAULT_DEPTH } from "./compare-depth.js";
 import type { Finding } from "./findings.js";
 import type { FsTree } from "./fs-tree.js";
 import { type InspectOptions, type ScannedImage, scanImage } from "./inspect.js";
@@ -102,7 +103,7 @@ export interface CompareOptions {
   depth?: number;
 }
 
-export const DEFAULT_DEPTH = 3;
+export { DEFAULT_DEPTH };
 
 /** A layer's listing as one hash: equal for two layers holding the same paths with the same kinds, sizes and modes. */
 export function layerFingerprint(entries: readonly LayerEntry[]): string {

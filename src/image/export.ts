@@ -6,12 +6,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { buildahDefaults } from "../engine/buildah.js";
+import { type EngineName, EXPORT_ENGINES } from "../engine/types.js";
 import { UserError } from "../errors.js";
 
 const run = promisify(execFile);
-
-export type EngineName = "buildah" | "podman" | "docker";
-export const ENGINES: EngineName[] = ["buildah", "podman", "docker"];
 
 /** The argument lists, as values: how each engine says "does this image exist" and "save it as a docker-archive". */
 export function engineCommands(
@@ -60,7 +58,7 @@ export interface Exported {
 
 /** Find the image in the first engine that has it and save it to a temporary docker-archive. */
 export async function exportImage(image: string, only?: EngineName): Promise<Exported> {
-  const candidates = only ? [only] : ENGINES;
+  const candidates = only ? [only] : EXPORT_ENGINES;
   const present: EngineName[] = [];
   for (const engine of candidates) if (await installed(engine)) present.push(engine);
   if (present.length === 0)

@@ -3,12 +3,12 @@ import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { type Command, Option } from "commander";
+import { type EngineName, EXPORT_ENGINES } from "../../engine/types.js";
 import { UserError } from "../../errors.js";
-import { writeFiles } from "../../files/write.js";
 import { type OpenedImage, openImageArchive } from "../../image/archive.js";
-import { type Comparison, compareImages, DEFAULT_DEPTH, scanForComparison } from "../../image/compare.js";
-import { formatComparison } from "../../image/compare-format.js";
-import { ENGINES, type EngineName, type Exported } from "../../image/export.js";
+import type { Comparison } from "../../image/compare.js";
+import { DEFAULT_DEPTH } from "../../image/compare-depth.js";
+import type { Exported } from "../../image/export.js";
 import { failures, growthFailures, parseFailOn } from "../../image/fail-on.js";
 import { formatTable } from "../../image/format.js";
 import { type InspectReport, inspectImage } from "../../image/inspect.js";
@@ -69,6 +69,7 @@ function positive(flag: string, text: string, min: number): number {
 /** The report to --output (replaced whole, in one rename) or to standard output. */
 async function emit(text: string, output: string | undefined): Promise<void> {
   if (output) {
+    const { writeFiles } = await import("../../files/write.js");
     await writeFiles([{ path: resolve(output), text }], { replace: true, backup: false });
     return;
   }
@@ -90,7 +91,7 @@ async function render(report: InspectReport, format: InspectFlags["format"]): Pr
 
 async function renderComparison(comparison: Comparison, format: InspectFlags["format"]): Promise<string> {
   if (format === "json") return `${JSON.stringify(comparison, null, 2)}\n`;
-  if (format === "table") return formatComparison(comparison);
+  if (format === "table") return (await import("../../image/compare-format.js")).formatComparison(comparison);
   const { renderCompareHtml } = await import("../../image/compare-html.js");
   return renderCompareHtml(comparison);
 }
@@ -117,7 +118,7 @@ export function register(program: Command): void {
       "exit 1 when one holds (comma-separated): missing-libraries, caches, toolchain, dev-deps, efficiency<0.95, wasted>20MB; comparing, growth>10MB (and the others hold for the second image)",
     )
     .option("--project <dir>", "the Poetry project the image was built from (finds dev-group packages)")
-    .addOption(new Option("--engine <engine>", "engine to export an image name from").choices(ENGINES))
+    .addOption(new Option("--engine <engine>", "engine to export an image name from").choices(EXPORT_ENGINES))
     .option(
       "--top <n>",
       "files, folders and waste paths to list (comparing: packages, folders and files)",
@@ -170,6 +171,8 @@ async function compare(
     conditions: ReturnType<typeof parseFailOn>;
   },
 ): Promise<number> {
+  // Loaded here, as the other modules only one path needs: each is read and compiled before the first layer.
+  const { compareImages, scanForComparison } = await import("../../image/compare.js");
   const scan = (target: string) =>
     withImage(target, flags.engine, async (opened, exported) => {
       const scanned = await scanForComparison(opened, {
