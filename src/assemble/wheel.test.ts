@@ -88,6 +88,25 @@ describe("installWheel (a real setuptools wheel)", async () => {
   });
 });
 
+describe("installWheel: a wheel's .data/headers (a real setuptools wheel, demo_headers)", () => {
+  it("go where Poetry's installer puts them: include/site/pythonX.Y/<the wheel's distribution name>", async () => {
+    // Poetry 1.8's wheel_installer.py: headers = paths["include"] (pip's include/site/pythonX.Y in a venv) / the
+    // wheel's distribution ("demo_headers"); pip names the folder after the project as written ("demo-headers").
+    const tree = await installWheel(
+      await wheel("demo_headers-1.0-py3-none-any.whl"),
+      "demo_headers-1.0-py3-none-any.whl",
+      venv,
+    );
+    const files = contents(tree);
+    expect(files.get("/app/.venv/include/site/python3.11/demo_headers/demo.h")?.data?.toString()).toBe(
+      "#define DEMO_VALUE 42\n",
+    );
+    expect(files.get(`${site}/demo_headers.py`)?.data?.toString()).toBe("VALUE = 42\n");
+    const record = files.get(`${site}/demo_headers-1.0.dist-info/RECORD`)?.data?.toString() ?? "";
+    expect(record).toMatch(/^\.\.\/\.\.\/\.\.\/include\/site\/python3\.11\/demo_headers\/demo\.h,sha256=/m);
+  });
+});
+
 describe("installWheel refuses", () => {
   it("a wheel whose file does not match its RECORD", async () => {
     await expect(
