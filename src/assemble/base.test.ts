@@ -1,7 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, realpathSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { glibcVersion, pythonVersion } from "./base.js";
+import { UserError } from "../errors.js";
+import { glibcVersion, pythonVersion, readBase } from "./base.js";
 
 describe("glibcVersion", () => {
   it("reads this machine's libc.so.6 as getconf reports it", () => {
@@ -32,5 +35,30 @@ describe("pythonVersion", () => {
   it("prefers the image's PYTHON_VERSION and falls back to the minor version", () => {
     expect(pythonVersion("3.12.7", 3, 12, [])).toBe("3.12.7");
     expect(pythonVersion("3.13.0", 3, 12, [Buffer.from("nothing")])).toBe("3.12");
+  });
+});
+
+describe("readBase with a name that is neither a file nor a tagged image", () => {
+  it("is one line saying no such file, with the tag that asks the registry for it", async () => {
+    const cwd = process.cwd();
+    process.chdir(mkdtempSync(path.join(tmpdir(), "couplet-base-name-")));
+    try {
+      for (const name of ["python", "bitnami/python"]) {
+        const error = await readBase(name, { cacheDir: "unused" }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(UserError);
+        expect([(error as UserError).message, (error as UserError).hint]).toEqual([
+          `${name}: no such file or directory`,
+          `for the registry image, give its tag: --base ${name}:latest (Docker Hub's, when no registry is named)`,
+        ]);
+      }
+      // A file name (a dot) stays a missing file, with no registry hint.
+      const error = await readBase("base.tar", { cacheDir: "unused" }).catch((e: unknown) => e);
+      expect([(error as UserError).message, (error as UserError).hint]).toEqual([
+        "base.tar: no such file or directory",
+        undefined,
+      ]);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });

@@ -114,6 +114,12 @@ export async function isRegistryReference(target: string): Promise<boolean> {
   return /^[a-z0-9][^/]*[:@]/.test(target.split("/").pop() ?? "") && !(await exists(target));
 }
 
+/**
+ * What a repository name without a registry or tag looks like (`python`, `library/python`, `bitnami/python`);
+ * a dot reads as a file name (`base.tar`), which gets no registry hint.
+ */
+const IMAGE_NAME = /^[a-z0-9]+(?:[_-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[_-]+[a-z0-9]+)*)*$/;
+
 async function exists(target: string): Promise<boolean> {
   return stat(target).then(
     () => true,
@@ -133,6 +139,12 @@ export interface BaseOptions {
 export async function readBase(target: string, options?: BaseOptions): Promise<BaseImage> {
   if (options && (await isRegistryReference(target)))
     return readPulledBase(await pullRegistryBase(target, options), target);
+  // `python` or `library/python` without a tag is read as a path, as documented; docker pull would take
+  // Docker Hub's latest, so the line says how to ask for that.
+  if (IMAGE_NAME.test(target) && !(await exists(target)))
+    throw new UserError(`${target}: no such file or directory`, {
+      hint: `for the registry image, give its tag: --base ${target}:latest (Docker Hub's, when no registry is named)`,
+    });
   return factsOf(await openImageArchive(target, options?.platform?.architecture), target);
 }
 
