@@ -1,5 +1,6 @@
 // End to end: `couplet assemble` writes images with no engine; buildah loads and runs them as the non-root user.
-// cli-tool and fastapi-app assemble onto the bookworm stand-in base (CPython 3.11); flask-uwsgi must refuse, and so
+// cli-tool and fastapi-app assemble onto the bookworm stand-in base (CPython 3.11; a docker-archive, and for cli-tool
+// also an OCI archive and an OCI layout of it); flask-uwsgi must refuse, and so
 // must odbc-client, whose pyodbc wheel needs libodbc.so.2 from a base that lacks it.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -292,6 +293,35 @@ describe("couplet assemble", () => {
     expect(`sha256:${await imageId(ociTag)}`).toBe(firstReport.configDigest);
   });
 
+  it("assembles onto the same base written as an OCI archive and as an OCI layout: the same image", async () => {
+    const env = envWith({ COUPLET_CACHE: join(work, "a", "cache"), SOURCE_DATE_EPOCH: "1700000000" });
+    const bases = { layout: join(work, "base-oci"), archive: join(work, "base-oci.tar") };
+    const pushed = await buildah(["push", baseRef, `oci:${bases.layout}`]);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    // An OCI archive is a tar of the layout (what buildah writes for oci-archive:, without compressing twice).
+    await run("tar", ["-cf", bases.archive, "-C", bases.layout, "."]);
+    for (const [kind, file] of Object.entries(bases)) {
+      const result = await couplet(
+        ["assemble", join(work, "a", "cli-tool"), "--base", file, "--oci-layout", `${file}-out`, "--json"],
+        env,
+      );
+      expect(result.code, `${kind}: ${result.stderr}`).toBe(0);
+      const report = JSON.parse(result.stdout) as AssembleReport;
+      // Read from the OCI form (not the docker-archive's record), with the same facts.
+      expect(report.base.cached, kind).toBe(false);
+      expect(report.base).toMatchObject({
+        python: firstReport.base.python,
+        executable: firstReport.base.executable,
+        glibc: firstReport.base.glibc,
+      });
+      // Our layers and the config (the image id) are the docker-archive base's: only how the base is stored differs.
+      expect(report.layers.map((layer) => layer.digest)).toEqual(
+        firstReport.layers.map((layer) => layer.digest),
+      );
+      expect(report.configDigest, kind).toBe(firstReport.configDigest);
+    }
+  });
+
   it("passes couplet inspect's missing-library check", async () => {
     const result = await couplet(
       ["inspect", join(work, "a", "image.tar"), "--format", "json", "--fail-on", "missing-libraries"],
@@ -313,6 +343,14 @@ describe("couplet assemble", () => {
     expect(pulled.code, pulled.stderr).toBe(0);
     const config = await imageConfig(webTag);
     expect(config.cmd).toEqual(["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]);
+    // package-mode = false: the code the command reaches is copied (app/), not its tests, lock or README.
+    const listed = await runInImage(webTag, ["sh", "-c", "id -u; ls -A /app"]);
+    expect(listed.stdout).toBe("10001\n.venv\napp\n");
+    const inspected = await couplet(
+      ["inspect", output, "--format", "json", "--fail-on", "missing-libraries"],
+      envWith({}),
+    );
+    expect(inspected.code, inspected.stderr).toBe(0);
     const port = await freePort();
     const server = await startServer(webTag, [
       "uvicorn",
