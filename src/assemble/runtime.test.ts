@@ -1,0 +1,61 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { generateFor } from "../pipeline.js";
+import { analyze } from "../project/analyze.js";
+import type { BaseImage } from "./base.js";
+import { platformOf } from "./packages.js";
+import { projectLayer, venvFor } from "./runtime.js";
+
+const fixtures = new URL("../../test/fixtures/projects/", import.meta.url).pathname;
+// The facts of the bookworm stand-in base that the project layer depends on.
+const base = {
+  architecture: "amd64",
+  machine: "x86_64",
+  glibc: { major: 2, minor: 36 },
+  python: {
+    command: "/usr/bin/python3",
+    executable: "/usr/bin/python3.11",
+    version: "3.11.2",
+    major: 3,
+    minor: 11,
+    abi: "cp311",
+  },
+} as BaseImage;
+
+async function layerOf(name: string) {
+  const project = await analyze(path.join(fixtures, name));
+  const { plan, files } = generateFor(project, { python: "3.11", platforms: [platformOf(base)] });
+  const venv = venvFor(plan, base);
+  const tree = await projectLayer(project, plan, venv, files.dockerignore);
+  const entries = new Map(tree.sorted().map((entry) => [entry.path, entry]));
+  return { plan, entries, text: (file: string) => entries.get(file)?.data?.toString("utf8") };
+}
+
+describe("projectLayer", () => {
+  it("installs a package-mode project as Poetry does: a .pth, METADATA, its scripts and its other entry points", async () => {
+    const { entries, text } = await layerOf("pep621");
+    const site = "/app/.venv/lib/python3.11/site-packages";
+    const distInfo = `${site}/pep621_app-1.2.3.dist-info`;
+    expect(text(`${site}/pep621_app.pth`)).toBe("/app\n");
+    expect(text(`${distInfo}/METADATA`)).toContain("Name: pep621-app\nVersion: 1.2.3\n");
+    // Plugins registered under their own group, so importlib.metadata.entry_points() finds them in the image.
+    expect(text(`${distInfo}/entry_points.txt`)).toBe(
+      "[console_scripts]\npep621-app = pep621_app.cli:main\n\n[pep621_app.plugins]\nbuiltin = pep621_app.plugins:builtin\n",
+    );
+    expect(text("/app/.venv/bin/pep621-app")?.split("\n")[0]).toBe("#!/app/.venv/bin/python");
+    expect(entries.get("/app/.venv/bin/pep621-app")?.mode).toBe(0o755);
+    expect(text("/app/pep621_app/__init__.py")).toBeDefined();
+    // RECORD lists every file the install wrote, the launcher as a path relative to site-packages.
+    const record = text(`${distInfo}/RECORD`) ?? "";
+    expect(record).toMatch(/^\.\.\/\.\.\/\.\.\/bin\/pep621-app,sha256=/m);
+    expect(record).toMatch(/^pep621_app-1\.2\.3\.dist-info\/entry_points\.txt,sha256=/m);
+    expect(record).toContain("pep621_app-1.2.3.dist-info/RECORD,,\n");
+  });
+
+  it("copies a package-mode = false project's code and installs nothing: no .pth, no dist-info", async () => {
+    const { plan, entries } = await layerOf("package-mode-false");
+    expect(plan.project.packageMode).toBe(false);
+    const files = [...entries.values()].filter((entry) => entry.type === "file").map((entry) => entry.path);
+    expect(files).toEqual(["/app/main.py"]);
+  });
+});
