@@ -211,3 +211,68 @@ describe("readLayer on a zstd layer", () => {
     await expect(entriesOf(failing, { zstd: command as string })).rejects.toThrow("disk on fire");
   });
 });
+
+describe("readLayer on a gzip layer", () => {
+  // Incompressible bytes (a fixed LCG): zlib then needs many input chunks per output chunk and the reverse.
+  const noise = Buffer.alloc(3 * 1024 * 1024);
+  for (let i = 0, x = 777; i < noise.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    noise[i] = x >>> 24;
+  }
+  const noisy = [...items, { name: "usr/lib/noise.bin", body: noise }, { name: "z/last", body: "end\n" }];
+
+  /** The compressed bytes in one reused buffer, refilled whenever the next chunk is asked for. */
+  async function* reusedChunks(compressed: Buffer, size: number): AsyncGenerator<Buffer> {
+    const reused = Buffer.alloc(size);
+    for (let at = 0; at < compressed.length; at += size) {
+      const n = compressed.copy(reused, 0, at, at + size);
+      yield reused.subarray(0, n);
+      reused.fill(0xee);
+    }
+  }
+
+  it("gives every file back byte for byte from a reused input buffer (zlib reads each chunk in place)", async () => {
+    const compressed = gzip(await makeTar(noisy));
+    for (const size of [4096, 300_000]) {
+      const got: Buffer[] = [];
+      const paths: string[] = [];
+      await readLayer(reusedChunks(compressed, size), (entry) => {
+        paths.push(entry.path);
+        if (entry.path !== "/usr/lib/noise.bin") return undefined;
+        return { data: (chunk) => got.push(Buffer.from(chunk)), end: () => undefined };
+      });
+      expect(Buffer.concat(got).equals(noise)).toBe(true);
+      expect(paths.at(-1)).toBe("/z/last");
+    }
+  });
+
+  it("passes on a failure to read the blob, and reads nothing once it has rejected", async () => {
+    const compressed = gzip(await makeTar(noisy));
+    let readsAfter = 0;
+    let rejected = false;
+    const failing: BlobReader = {
+      size: compressed.length,
+      async read(into, length, position) {
+        if (rejected) readsAfter += 1;
+        if (position > 64 * 1024) throw new Error("disk on fire");
+        return compressed.copy(into, 0, position, Math.min(position + length, 64 * 1024 + 1));
+      },
+      async close() {},
+    };
+    await expect(
+      entriesOf(failing).finally(() => {
+        rejected = true;
+      }),
+    ).rejects.toThrow("disk on fire");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readsAfter).toBe(0);
+  });
+
+  it("stops inflating when the tar inside is corrupt, with the tar's reason", async () => {
+    const tar = await makeTar(noisy);
+    // The second entry's header, garbled: its checksum no longer matches.
+    const at = 512 + Math.ceil(big.length / 512) * 512;
+    tar.fill(0x41, at, at + 100);
+    await expect(entriesOf(memoryBlob(gzip(tar)))).rejects.toThrow(/checksum/);
+  });
+});

@@ -133,6 +133,44 @@ async function* copied(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
 }
 
 /**
+ * The chunks inflated by zlib, which reads each one in place: the next chunk is asked for (and the reader reuses
+ * the buffer) only once zlib has consumed all of this one. Copying every chunk instead cost a fresh buffer per
+ * megabyte, which V8 frees only when 64 MB of them have piled up: on shark's gzip OCI archive peak RSS fell
+ * by about 14 MB without the copies.
+ */
+async function* gunzipped(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const gunzip = createGunzip({ chunkSize: 1 << 20 });
+  const feeding = (async () => {
+    for await (const chunk of chunks) {
+      if (gunzip.destroyed) return;
+      await new Promise<void>((resolve, reject) => {
+        // zlib stops taking input after the end of the gzip data (trailing bytes are ignored): the write then
+        // never completes, and only the consumer's destroy() below ends the wait.
+        const stopped = () => reject(new Error("inflating stopped"));
+        gunzip.once("close", stopped);
+        gunzip.write(chunk, (error) => {
+          gunzip.off("close", stopped);
+          if (error) reject(error);
+          else resolve();
+        });
+      });
+    }
+    gunzip.end();
+  })();
+  // A blob that cannot be read ends the inflating with its own error; a corrupt one ends it through zlib's.
+  const fed = feeding.catch((error: unknown) => {
+    gunzip.destroy(error as Error);
+  });
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } finally {
+    // Stopped early (a corrupt tar, a failed read): stop the feeding before the caller closes the blob.
+    gunzip.destroy();
+    await fed;
+  }
+}
+
+/**
  * Bytes read at a time from an uncompressed layer. Between reads the parser passes over whatever no sink wants
  * (the data of every file but the few inspect looks into), so most of a layer's bytes are never read; smaller
  * windows skip more, larger ones cost fewer reads.
@@ -277,12 +315,14 @@ async function parseStream(
       ? chunks
       : compression === "zstd" && zstd
         ? zstdProcess(zstd, chunks)
-        : pipeline(
-            // One chunk read ahead, not the 16 an object stream buffers by default (64 MB of 4 MB chunks per layer).
-            Readable.from(copied(chunks), { highWaterMark: 1 }),
-            compression === "gzip" ? createGunzip({ chunkSize: 1 << 20 }) : createZstdDecompress(),
-            noop,
-          );
+        : compression === "gzip"
+          ? gunzipped(chunks)
+          : pipeline(
+              // One chunk read ahead, not the 16 an object stream buffers by default (64 MB of 4 MB chunks per layer).
+              Readable.from(copied(chunks), { highWaterMark: 1 }),
+              createZstdDecompress(),
+              noop,
+            );
   for await (const chunk of decoded) parser.push(chunk);
   parser.end();
   return compression;

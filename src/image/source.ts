@@ -72,7 +72,13 @@ export async function* readAhead(blob: BlobReader, from = 0): AsyncGenerator<Buf
   const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
   let pos = from;
   let which = 0;
-  const readInto = (index: number) => blob.read(buffers[index] as Buffer, CHUNK, pos);
+  const readInto = (index: number) => {
+    const read = blob.read(buffers[index] as Buffer, CHUNK, pos);
+    // Awaited once the chunk before it has been used, which may take a while (zlib inflating it): a failed read
+    // is not unhandled meanwhile.
+    read.catch(() => undefined);
+    return read;
+  };
   let pending = pos < blob.size ? readInto(which) : undefined;
   while (pending) {
     const bytesRead = await pending;
