@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, wr
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerArchive, makeTar, sha256 } from "../../test/support/image-archive.js";
 import { imageSettings } from "../../test/support/image-settings.js";
 import { OutputFileError } from "../errors.js";
@@ -15,8 +15,11 @@ import { AssembleCache } from "./cache.js";
 import { buildImage, describeBaseLayers, writeDockerArchive } from "./image.js";
 
 // Real full disks: 20 MB tmpfs mounts (we run as root) that a 30 MB incompressible base layer's gzip overflows
-// part-way through, which is how a cache disk fills in CI. Without permission to mount, the tests are skipped.
-const work = mkdtempSync(path.join(tmpdir(), "couplet-full-disk-"));
+// part-way through, which is how a cache disk fills in CI. Mounted in beforeAll inside the describe, so a run that
+// filters these tests out mounts nothing; without permission to mount, each test skips itself.
+let work: string;
+let cacheDisk: string | undefined;
+let outputDisk: string | undefined;
 const mounts: string[] = [];
 
 function tmpfs(name: string): string | undefined {
@@ -31,14 +34,11 @@ function tmpfs(name: string): string | undefined {
   return dir;
 }
 
-const cacheDisk = tmpfs("cache");
-const outputDisk = tmpfs("output");
-const mountable = cacheDisk !== undefined && outputDisk !== undefined;
-
-afterAll(() => {
-  for (const dir of mounts) execFileSync("umount", [dir]);
-  rmSync(work, { recursive: true, force: true });
-});
+/** The two mounted disks, or the test is skipped: mounting needs root with CAP_SYS_ADMIN. */
+function disks(context: { skip: () => void }): { cacheDisk: string; outputDisk: string } {
+  if (!cacheDisk || !outputDisk) context.skip();
+  return { cacheDisk: cacheDisk as string, outputDisk: outputDisk as string };
+}
 
 /** Every file under `dir`, relative to it. */
 function filesUnder(dir: string): string[] {
@@ -70,55 +70,60 @@ async function bigBase(): Promise<{ base: BaseImage; tar: Buffer }> {
   };
 }
 
-describe.skipIf(!mountable)(
-  "a base-layer gzip when the cache disk fills mid-write (20 MB tmpfs mounts)",
-  () => {
-    it("falls back to the output's folder: the archive is whole, and the cache holds no part of the gzip", async () => {
-      const { base, tar } = await bigBase();
-      const layers = await describeBaseLayers(base);
-      expect(layers[0]?.compression).toBe("none");
-      const cache = new AssembleCache(cacheDisk as string);
-      const image = buildImage(base, layers, [], imageSettings);
+describe("a base-layer gzip when the cache disk fills mid-write (20 MB tmpfs mounts; skipped where mounting is not permitted)", () => {
+  beforeAll(() => {
+    work = mkdtempSync(path.join(tmpdir(), "couplet-full-disk-"));
+    cacheDisk = tmpfs("cache");
+    outputDisk = tmpfs("output");
+  });
+  afterAll(() => {
+    for (const dir of mounts.splice(0)) execFileSync("umount", [dir]);
+    rmSync(work, { recursive: true, force: true });
+  });
 
-      // The background warm-up hits the full disk first: it never fails, and leaves nothing behind.
-      await warmBaseGzip(base.opened.source, layers, cache);
-      expect(filesUnder(cacheDisk as string)).toEqual([]);
+  it("falls back to the output's folder: the archive is whole, and the cache holds no part of the gzip", async (context) => {
+    const { cacheDisk } = disks(context);
+    const { base, tar } = await bigBase();
+    const layers = await describeBaseLayers(base);
+    expect(layers[0]?.compression).toBe("none");
+    const cache = new AssembleCache(cacheDisk);
+    const image = buildImage(base, layers, [], imageSettings);
 
-      const out = path.join(work, "image.tar");
-      await writeDockerArchive(image, out, "x:latest", imageSettings.created, cache);
-      const opened = await openImageArchive(out);
-      const chunks: Buffer[] = [];
-      for await (const chunk of opened.source.open(opened.layers[0]?.blob as string))
-        chunks.push(chunk as Buffer);
-      expect(gunzipSync(Buffer.concat(chunks)).equals(tar)).toBe(true);
-      // No half-written gzip, no blob, no record in the cache; the fallback copy went with the archive's temporary.
-      expect(filesUnder(cacheDisk as string)).toEqual([]);
-      expect(usedBytes(cacheDisk as string)).toBeLessThan(1 << 20);
-      expect(readdirSync(work).sort()).toEqual(["base.tar", "cache", "image.tar", "output"]);
-    });
+    // The background warm-up hits the full disk first: it never fails, and leaves nothing behind.
+    await warmBaseGzip(base.opened.source, layers, cache);
+    expect(filesUnder(cacheDisk)).toEqual([]);
 
-    it("with the output's disk full too: one typed line, and no file at the output or in the cache", async () => {
-      const { base } = await bigBase();
-      const cache = new AssembleCache(cacheDisk as string);
-      const image = buildImage(base, await describeBaseLayers(base), [], imageSettings);
-      const out = path.join(outputDisk as string, "image.tar");
-      const error = await writeDockerArchive(image, out, "x:latest", imageSettings.created, cache).catch(
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(OutputFileError);
-      expect((error as OutputFileError).message).toBe(
-        "cannot write the gzipped base layer (a full disk?); nothing was written",
-      );
-      expect((error as OutputFileError).message).not.toContain("\n");
-      // It names the output, not the scratch folder beside the output's temporary, which is gone.
-      expect((error as OutputFileError).location?.file).toBe(out);
-      expect(filesUnder(outputDisk as string)).toEqual([]);
-      expect(filesUnder(cacheDisk as string)).toEqual([]);
-      expect(usedBytes(outputDisk as string) + usedBytes(cacheDisk as string)).toBeLessThan(2 << 20);
-    });
-  },
-);
+    const out = path.join(work, "image.tar");
+    await writeDockerArchive(image, out, "x:latest", imageSettings.created, cache);
+    const opened = await openImageArchive(out);
+    const chunks: Buffer[] = [];
+    for await (const chunk of opened.source.open(opened.layers[0]?.blob as string))
+      chunks.push(chunk as Buffer);
+    expect(gunzipSync(Buffer.concat(chunks)).equals(tar)).toBe(true);
+    // No half-written gzip, no blob, no record in the cache; the fallback copy went with the archive's temporary.
+    expect(filesUnder(cacheDisk)).toEqual([]);
+    expect(usedBytes(cacheDisk)).toBeLessThan(1 << 20);
+    expect(readdirSync(work).sort()).toEqual(["base.tar", "cache", "image.tar", "output"]);
+  });
 
-describe.skipIf(mountable)("a base-layer gzip on a full disk", () => {
-  it.skip("needs `mount -t tmpfs` (root with CAP_SYS_ADMIN), which this machine does not permit", () => {});
+  it("with the output's disk full too: one typed line, and no file at the output or in the cache", async (context) => {
+    const { cacheDisk, outputDisk } = disks(context);
+    const { base } = await bigBase();
+    const cache = new AssembleCache(cacheDisk);
+    const image = buildImage(base, await describeBaseLayers(base), [], imageSettings);
+    const out = path.join(outputDisk, "image.tar");
+    const error = await writeDockerArchive(image, out, "x:latest", imageSettings.created, cache).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(OutputFileError);
+    expect((error as OutputFileError).message).toBe(
+      "cannot write the gzipped base layer (a full disk?); nothing was written",
+    );
+    expect((error as OutputFileError).message).not.toContain("\n");
+    // It names the output, not the scratch folder beside the output's temporary, which is gone.
+    expect((error as OutputFileError).location?.file).toBe(out);
+    expect(filesUnder(outputDisk)).toEqual([]);
+    expect(filesUnder(cacheDisk)).toEqual([]);
+    expect(usedBytes(outputDisk) + usedBytes(cacheDisk)).toBeLessThan(2 << 20);
+  });
 });
