@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { BuildFailed, type BuildOutcome, buildImage, imageSize, removeImages } from "../engine/build.js";
 import { copyTree } from "../engine/context.js";
 import { capture } from "../engine/exec.js";
+import type { BuildTracker } from "../engine/progress.js";
 import type { BuildRequest, Engine } from "../engine/types.js";
 import { generate, generateFor } from "../pipeline.js";
 import type { PlanOptions, StrategyName } from "../plan/types.js";
@@ -116,25 +117,35 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           const tag = `couplet-bench/${planned.project.name.toLowerCase().replace(/[^a-z0-9._-]+/g, "-")}-${strategy}:${process.pid}-run${run}-${scenario.toLowerCase()}`;
           tags.push(tag);
           options.onProgress?.({ done, total, strategy, run, scenario });
-          const outcome = await buildOnce(() =>
-            buildImage(
-              options.engine,
-              {
-                ...options.request,
-                buildArgs,
-                context: work,
-                dockerfile: join(work, "Dockerfile"),
-                tag,
-                iidFile: join(tmpdir(), `couplet-bench-iid-${process.pid}`),
-                ...(scenario === "cold" ? { noCache: true } : {}),
-              },
-              {
-                logFile: join(options.logDir, `${strategy}-run${run}-${scenario}.log`),
-                ...(options.signal ? { signal: options.signal } : {}),
-              },
-            ),
-          );
-          layers.push(...outcome.tracker.createdLayers);
+          const outcome = await buildOnce(async () => {
+            // The layers a build made are ours to remove even when it fails or is stopped part way.
+            let tracker: BuildTracker | undefined;
+            try {
+              return await buildImage(
+                options.engine,
+                {
+                  ...options.request,
+                  buildArgs,
+                  context: work,
+                  dockerfile: join(work, "Dockerfile"),
+                  tag,
+                  // No --iidfile: given one, buildah 1.28 prints no `--> <id>` line for the intermediate image
+                  // each step commits, and those ids are how the bench knows which images it made. The tag,
+                  // unique to this process, names the result instead.
+                  ...(scenario === "cold" ? { noCache: true } : {}),
+                },
+                {
+                  logFile: join(options.logDir, `${strategy}-run${run}-${scenario}.log`),
+                  ...(options.signal ? { signal: options.signal } : {}),
+                  onEvent: (_event, seen) => {
+                    tracker = seen;
+                  },
+                },
+              );
+            } finally {
+              layers.push(...(tracker?.createdLayers ?? []));
+            }
+          });
           finalImage = outcome.imageId;
           builds[scenario] = {
             seconds: round(outcome.seconds),
@@ -158,7 +169,6 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     await removeImages(options.engine, tags);
     await removeImages(options.engine, [...layers].reverse());
     for (const dir of workDirs) await rm(dir, { recursive: true, force: true });
-    await rm(join(tmpdir(), `couplet-bench-iid-${process.pid}`), { force: true });
   }
   const notes = [DEFAULT_BASE_NOTE];
   if (!options.depChange) notes.push("realDepChange was not measured: no --dep-change folder was given");

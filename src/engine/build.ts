@@ -8,7 +8,10 @@ import { type BuildEvent, BuildTracker } from "./progress.js";
 import type { BuildRequest, CommandSpec, Engine } from "./types.js";
 
 export interface BuildOutcome {
-  /** The image id; for a multi-platform build on buildah or podman, the manifest list's name (the tag) */
+  /**
+   * The image id; the tag instead for a multi-platform build on buildah or podman (the manifest list's name) and
+   * for a request that named no iidfile
+   */
   imageId: string;
   /** The platforms built ("linux/amd64", "linux/arm64"); empty when the build named none */
   platforms: string[];
@@ -68,7 +71,6 @@ export async function buildImage(
   request: BuildRequest,
   options: BuildRunOptions,
 ): Promise<BuildOutcome> {
-  if (!request.iidFile) throw new Error("buildImage needs request.iidFile to learn the image id");
   const platforms = requestPlatforms(request);
   const multiPlatform = platforms.length > 1;
   // buildah and podman add each platform's image to the list a name gives (--manifest): build into a list of a
@@ -118,11 +120,12 @@ export async function buildImage(
   }
   if (list) await promoteList(list, request.tag, options.logFile);
   // A pushed or archived result may leave no image id behind (buildx writes one for the image exporters only).
-  const imageId = list
-    ? request.tag
-    : request.destination
-      ? (await readFile(request.iidFile, "utf8").catch(() => "")).trim()
-      : (await readFile(request.iidFile, "utf8")).trim();
+  const imageId =
+    list || !request.iidFile
+      ? request.tag
+      : request.destination
+        ? (await readFile(request.iidFile, "utf8").catch(() => "")).trim()
+        : (await readFile(request.iidFile, "utf8")).trim();
   return { imageId, tag: request.tag, seconds, tracker, logFile: options.logFile, platforms, multiPlatform };
 }
 

@@ -216,7 +216,7 @@ export class BuildTracker {
   }
 
   /**
-   * buildah 1.28 prints no result line at all when given --iidfile (couplet always gives one), so a step's end
+   * buildah 1.28 prints no result line at all when given --iidfile (`couplet build` always gives one), so a step's end
    * has to be read from the next header. A stage runs one step at a time, and stages take turns only where a
    * step waits for another stage (`COPY --from=`, `RUN --mount=...,from=`): a header of stage S ends S's step
    * still waiting, and every waiting step of another stage except those that copy or mount from a stage.

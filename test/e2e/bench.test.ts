@@ -1,6 +1,6 @@
 // End to end: `couplet bench` on a real engine (buildah) with two strategies, asserting what it measured and that it cleaned up.
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BenchReport } from "../../src/bench/types.js";
 import { ensureBaseImage } from "../support/base-image.js";
+import { freshMachine, type Machine } from "../support/registry.js";
 
 const exec = promisify(execFile);
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -17,17 +18,35 @@ async function listing(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).map(String).sort();
 }
 
+/** Every image in the machine's storage, intermediate ones included, by full id. */
+async function imageIds(machine: Machine): Promise<string[]> {
+  const { stdout } = await machine.buildah(["images", "--all", "--no-trunc", "--format", "{{.ID}}"]);
+  return stdout.split("\n").filter(Boolean).sort();
+}
+
 describe("couplet bench with buildah", () => {
   let work: string;
   let out: string;
   let before: string[];
   let report: BenchReport;
   let stderr: string;
+  // A storage of its own, so that every image in it after the bench is either the bench's or one made here
+  // before it (the machine's shared storage has other builds coming and going).
+  let machine: Machine;
+  let imagesBefore: string[];
 
   beforeAll(async () => {
     const slim = await ensureBaseImage({ debian: "bookworm", flavor: "slim" });
+    machine = await freshMachine([slim]);
     work = await mkdtemp(join(tmpdir(), "couplet-e2e-bench-"));
     out = await mkdtemp(join(tmpdir(), "couplet-e2e-bench-out-"));
+    // Images made before the bench, an intermediate one among them, which the bench must leave alone.
+    await writeFile(
+      join(out, "Dockerfile"),
+      `FROM ${slim}\nRUN echo before > /before\nRUN echo made > /made\n`,
+    );
+    await machine.buildah(["bud", "--layers", "--isolation", "chroot", "--tag", "before-bench", out]);
+    imagesBefore = await imageIds(machine);
     await cp(join(repo, "examples/flask-uwsgi"), work, {
       recursive: true,
       filter: (src) => !src.includes(".venv"),
@@ -56,7 +75,7 @@ describe("couplet bench with buildah", () => {
         "--dep-change",
         join(repo, "test/fixtures/bench/flask-uwsgi"),
       ],
-      { maxBuffer: 64 * 1024 * 1024 },
+      { maxBuffer: 64 * 1024 * 1024, env: machine.env },
     );
     const result = await running;
     stderr = result.stderr;
@@ -64,6 +83,7 @@ describe("couplet bench with buildah", () => {
   });
 
   afterAll(async () => {
+    await machine?.dispose();
     await rm(work, { recursive: true, force: true });
     await rm(out, { recursive: true, force: true });
   });
@@ -105,16 +125,17 @@ describe("couplet bench with buildah", () => {
       tags.push(/--tag (\S+)/.exec(first)?.[1] as string);
     }
     expect(tags).toHaveLength(8);
-    const { stdout } = await exec("buildah", [
-      "--storage-driver",
-      "overlay",
-      "images",
-      "--format",
-      "{{.Name}}:{{.Tag}}",
-    ]);
+    const { stdout } = await machine.buildah(["images", "--format", "{{.Name}}:{{.Tag}}"]);
     const left = stdout.split("\n").map((name) => name.replace(/^localhost\//, ""));
     expect(tags.filter((tag) => left.includes(tag))).toEqual([]);
     expect(await listing(work)).toEqual(before);
+  });
+
+  it("leaves no intermediate image it made in the storage, and every image that was there before", async () => {
+    // buildah commits an image per step (--layers); the bench reused some across its builds (cache hits).
+    expect(report.results[0]?.runs[0]?.builds.codeChange?.cacheHits).toBeGreaterThan(0);
+    expect(imagesBefore).toHaveLength(3); // the base, the first RUN's intermediate image, the tagged one
+    expect(await imageIds(machine)).toEqual(imagesBefore);
   });
 
   it("renders the saved report as Markdown and as a self-contained HTML page", async () => {
