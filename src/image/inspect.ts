@@ -11,6 +11,7 @@ import { type FolderSize, folderSizes } from "./folder-sizes.js";
 import { FsTree, OPAQUE_MARKER, WHITEOUT_PREFIX } from "./fs-tree.js";
 import { type Compression, type LayerEntry, readLayer } from "./layer.js";
 import { type MissingLibrary, missingFor, osRelease, parseLdConfig, sitePackagesOf } from "./libraries.js";
+import { compareNames } from "./name-order.js";
 import { recordSink } from "./record.js";
 import { oneLine } from "./schemas.js";
 import type { EntrySink } from "./tar-parser.js";
@@ -95,9 +96,6 @@ class Top {
   }
 }
 
-/** localeCompare's order, without building a collator for each comparison. */
-const collator = new Intl.Collator();
-
 /** Bytes in each folder and all below it, from the bytes of the files directly in each folder. */
 function folderTotals(own: Map<string, number>): Map<string, number> {
   const totals = new Map<string, number>();
@@ -112,7 +110,7 @@ function folderTotals(own: Map<string, number>): Map<string, number> {
  * crowd out everything else.
  */
 function largestFolders(totals: Map<string, number>, n: number): SizedPath[] {
-  const sorted = [...totals].sort((a, b) => b[1] - a[1] || collator.compare(a[0], b[0]));
+  const sorted = [...totals].sort((a, b) => b[1] - a[1] || compareNames(a[0], b[0]));
   const chosen: SizedPath[] = [];
   for (const [dir, size] of sorted) {
     if (chosen.length >= n) break;
@@ -429,7 +427,7 @@ export async function scanImage(opened: OpenedImage, options: InspectOptions = {
     ldLibraryPath: (env.LD_LIBRARY_PATH ?? "").split(":").filter((p) => p.startsWith("/")),
     release,
   };
-  for (const [file, elf] of [...elves].sort(([a], [b]) => collator.compare(a, b))) {
+  for (const [file, elf] of [...elves].sort(([a], [b]) => compareNames(a, b))) {
     if (!present(file)) continue;
     sharedObjectsChecked += 1;
     missingLibraries.push(...missingFor(file, elf, context));

@@ -6,8 +6,7 @@
 // was a directory, else 0. Efficiency = sum(smallest) / sum(cumulative); wasted bytes = sum(cumulative) over the
 // paths seen in two or more layers. Opaque-directory markers are ignored by dive, and so here.
 
-/** localeCompare's order, without building a collator for each comparison. */
-const collator = new Intl.Collator();
+import { compareNames } from "./name-order.js";
 
 export interface PathWaste {
   path: string;
@@ -79,7 +78,7 @@ export class WasteCounter {
         inefficiencies.push({ path, cumulative: data.cumulative, count: data.count });
       }
     }
-    inefficiencies.sort((a, b) => b.cumulative - a.cumulative || collator.compare(a.path, b.path));
+    inefficiencies.sort((a, b) => b.cumulative - a.cumulative || compareNames(a.path, b.path));
     return { wastedBytes, efficiency: discovered === 0 ? 1 : minimum / discovered, inefficiencies };
   }
 }
