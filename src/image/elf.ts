@@ -222,12 +222,19 @@ const tooLarge = `more than ${MAX_RETAINED / 1024 / 1024} MiB would have to be k
 /**
  * Feed a file's bytes in order with push(), then call finish(). Executable segments (code) are dropped as they
  * stream past unless they hold the headers, because the dynamic string table is never there in modern layouts;
- * everything else is kept until the dynamic section has been seen.
+ * everything else is kept until the dynamic section has been seen. From then on only the string table it names
+ * is kept: what follows the dynamic section (the rest of the data segment, symbol tables, debug information) was
+ * copied and held to the end of the file before, on the corpus's scientific image 123 MB of copies for 288 MB of
+ * shared objects streamed.
  */
 export class ElfScanner {
   private bytes = new Retained();
   private seen = 0;
   private header: Header | undefined;
+  /** The dynamic section's entries, once it has been seen whole */
+  private entries: DynamicEntry[] | undefined;
+  /** Where the string table is, once the dynamic section has been read (undefined: it names none) */
+  private strings: { offset: number; size: number } | undefined;
   private notElf = false;
   private overflow = false;
   private outside: string | undefined;
@@ -243,10 +250,24 @@ export class ElfScanner {
     return this.notElf || this.overflow;
   }
 
+  /** Bytes held now (the copies of what may still be needed). */
+  get retained(): number {
+    return this.bytes.size;
+  }
+
   push(chunk: Buffer): void {
     if (this.done) return;
     const start = this.seen;
     this.seen += chunk.length;
+    if (this.entries) {
+      // Only the string table is still wanted: copy the part of the chunk inside it, if any.
+      const at = this.strings;
+      if (!at) return;
+      const from = Math.max(start, at.offset);
+      const to = Math.min(this.seen, at.offset + at.size);
+      if (from < to) this.bytes.add(from, chunk.subarray(from - start, to - start));
+      return;
+    }
     if (this.header) {
       if (!this.worthKeeping(start, this.seen)) return;
     }
@@ -262,7 +283,21 @@ export class ElfScanner {
         this.bytes.drop((s, e) => s < 4096 || this.worthKeeping(s, e));
       }
     }
+    if (this.header) this.readDynamic(this.header);
     if (this.bytes.size > MAX_RETAINED) this.overflow = true;
+  }
+
+  /** Once the dynamic section has streamed past whole: parse it and keep only the string table it names. */
+  private readDynamic(header: Header): void {
+    const dynamic = header.segments.find((s) => s.type === PT_DYNAMIC);
+    if (!dynamic || dynamic.offset + dynamic.filesz > this.fileSize) return;
+    if (this.seen < dynamic.offset + dynamic.filesz) return;
+    const table = this.bytes.read(dynamic.offset, dynamic.filesz);
+    if (!table) return;
+    this.entries = parseDynamic(table, header.class, header.le);
+    const at = stringTable(this.entries, header.segments);
+    this.strings = at;
+    this.bytes.drop((s, e) => at !== undefined && s < at.offset + at.size && e > at.offset);
   }
 
   private worthKeeping(start: number, end: number): boolean {
@@ -296,9 +331,12 @@ export class ElfScanner {
       this.outside = dynamicPastEnd(dynamic);
       return undefined;
     }
-    const table = this.bytes.read(dynamic.offset, dynamic.filesz);
-    if (!table) return undefined;
-    const entries = parseDynamic(table, cls, le);
+    let entries = this.entries;
+    if (!entries) {
+      const table = this.bytes.read(dynamic.offset, dynamic.filesz);
+      if (!table) return undefined;
+      entries = parseDynamic(table, cls, le);
+    }
     const at = stringTable(entries, segments);
     if (!at) return { ...base, ...noLibraries };
     if (at.offset + at.size > this.fileSize) {
