@@ -103,6 +103,45 @@ describe("the command for a detected web app", () => {
   it("keeps a console script ahead of detection", async () => {
     const result = plan(await load("examples/cli-tool"));
     expect(result.entrypoint).toMatchObject({ command: ["yamlstat"], form: "entrypoint" });
+    // A CLI tool: no port, no writable folder.
+    expect(result.expose).toEqual([]);
+    expect(result.writable).toEqual([]);
+  });
+
+  it("plans a console script that starts a web server as a service: 0.0.0.0, its port, a data folder", async () => {
+    const result = plan(await load("test/fixtures/projects/script-server"));
+    expect(result.entrypoint).toEqual({
+      command: ["tipjar", "--host", "0.0.0.0"],
+      form: "cmd",
+      source: "[project.scripts] tipjar (one of 2), a web server: it starts uvicorn",
+      found: [
+        "tipjar starts uvicorn: uvicorn.Server(...) at tipjar/server.py:16",
+        "--host option at tipjar/server.py:11: given 0.0.0.0, so the server answers from outside the container",
+        "port 5000 (tipjar/settings.py:9)",
+      ],
+    });
+    expect(result.expose).toEqual([5000]);
+    expect(result.writable).toEqual(["data"]);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it("says when a server script cannot be told to leave 127.0.0.1, and falls back to the server's port", async () => {
+    const project = await load("test/fixtures/projects/script-server");
+    const tipjar = project.app.scriptServers.tipjar;
+    if (!tipjar) throw new Error("the fixture's server script was not detected");
+    const result = plan({
+      ...project,
+      app: {
+        ...project.app,
+        scriptServers: { tipjar: { ...tipjar, hostOption: undefined, port: undefined } },
+      },
+    });
+    expect(result.entrypoint?.command).toEqual(["tipjar"]);
+    expect(result.entrypoint?.found).toContain("port 8000 (uvicorn's default)");
+    expect(result.expose).toEqual([8000]);
+    expect(result.warnings.join("\n")).toMatch(
+      /tipjar makes uvicorn listen on 127\.0\.0\.1 \(uvicorn's default\).*no --host option.*\[tool\.couplet\] cmd/,
+    );
   });
 
   it("without a server in the production packages, says what it found and how to set cmd", async () => {
@@ -122,7 +161,7 @@ describe("the command for a detected web app", () => {
     const project = await load("test/fixtures/projects/fastapi-svc");
     const result = plan({
       ...project,
-      app: { objects: [], django: undefined, entries: [] },
+      app: { objects: [], django: undefined, entries: [], scriptServers: {} },
       lock: { ...project.lock, packages: project.lock.packages.filter((p) => p.name !== "uvicorn") },
     });
     expect(result.entrypoint).toBeUndefined();

@@ -1,6 +1,7 @@
 // Choose the container's command: the user's, a console script, or a production server for the detected app.
 import { UserError } from "../errors.js";
 import type { AppObject } from "../project/app.js";
+import { type ScriptServer, SERVER_DEFAULTS } from "../project/script-server.js";
 import type { Project } from "../project/types.js";
 import type { Plan } from "./types.js";
 
@@ -109,18 +110,67 @@ function userCommand(project: Project, cmd: string[] | undefined): Plan["entrypo
   return undefined;
 }
 
-function consoleScript(project: Project): Plan["entrypoint"] | undefined {
+function consoleScript(project: Project): CommandChoice | undefined {
   const scripts = Object.keys(project.scripts).sort();
   if (scripts.length === 0 || !project.packageMode) return undefined;
-  const preferred = scripts.find((name) => name === project.name) ?? (scripts[0] as string);
+  const servers = project.app.scriptServers;
+  // The script named after the project, else one that starts a server (a project's admin CLI sorts first too).
+  const preferred =
+    scripts.find((name) => name === project.name) ??
+    scripts.find((name) => servers[name]) ??
+    (scripts[0] as string);
   // Either table may hold them in a PEP 621 project: name the table that actually declares the script.
   const table = `[${project.scripts[preferred]?.table ?? "tool.poetry.scripts"}]`;
+  const source =
+    scripts.length === 1 ? `${table} ${preferred}` : `${table} ${preferred} (one of ${scripts.length})`;
+  const server = servers[preferred];
+  if (!server)
+    return {
+      entrypoint: { command: [preferred], form: "entrypoint", source, found: [] },
+      env: {},
+      expose: [],
+      warnings: [],
+    };
+  return scriptServerCommand(preferred, source, server);
+}
+
+/**
+ * A console script that starts a web server runs as a service: a full command (CMD, so the app gets its writable
+ * folder), told to listen on every interface where it has a --host option, with the port it listens on exposed.
+ */
+function scriptServerCommand(name: string, source: string, server: ScriptServer): CommandChoice {
+  const defaults = SERVER_DEFAULTS[server.server];
+  const found = [`${name} starts ${server.server}: ${server.call.value}...) at ${server.call.source}`];
+  const warnings: string[] = [];
+  const command = [name];
+  const everywhere = (host: string) => host === "0.0.0.0" || host === "::" || host === "[::]";
+  if (server.hostOption) {
+    command.push("--host", "0.0.0.0");
+    found.push(
+      `--host option at ${server.hostOption}: given 0.0.0.0, so the server answers from outside the container`,
+    );
+  } else if (server.host && everywhere(server.host.value)) {
+    found.push(`listens on ${server.host.value} (${server.host.source})`);
+  } else {
+    const host = server.host ?? { value: defaults.host, source: `${server.server}'s default` };
+    if (everywhere(host.value)) found.push(`listens on ${host.value} (${host.source})`);
+    else
+      warnings.push(
+        `${name} makes ${server.server} listen on ${host.value} (${host.source}), which nothing outside the container reaches, and has no --host option: make it listen on 0.0.0.0, or set [tool.couplet] cmd = [...] to a command that does`,
+      );
+  }
+  const port = server.port ?? { value: defaults.port, source: `${server.server}'s default` };
+  found.push(`port ${port.value} (${port.source})`);
   return {
-    command: [preferred],
-    form: "entrypoint",
-    source:
-      scripts.length === 1 ? `${table} ${preferred}` : `${table} ${preferred} (one of ${scripts.length})`,
-    found: [],
+    entrypoint: {
+      command,
+      form: "cmd",
+      source: `${source}, a web server: it starts ${server.server}`,
+      found,
+    },
+    env: {},
+    expose: [port.value],
+    warnings,
   };
 }
 
@@ -184,14 +234,16 @@ export function chooseCommand(
   cmd: string[] | undefined,
   production: Set<string>,
 ): CommandChoice {
-  const warnings: string[] = [];
-  const given = userCommand(project, cmd) ?? consoleScript(project);
-  if (given) {
-    const text = given.command.join(" ");
+  const user = userCommand(project, cmd);
+  const given: CommandChoice | undefined = user
+    ? { entrypoint: user, env: {}, expose: [], warnings: [] }
+    : consoleScript(project);
+  if (given?.entrypoint) {
+    const text = given.entrypoint.command.join(" ");
     for (const [pattern, why] of DEV_SERVERS)
       if (pattern.test(text))
-        warnings.push(`the command runs a development server (${why}); use a production server`);
-    return { entrypoint: given, env: {}, expose: [], warnings };
+        given.warnings.push(`the command runs a development server (${why}); use a production server`);
+    return given;
   }
   const detected = detectedServer(project, production);
   if (detected) return detected;

@@ -64,7 +64,7 @@ export async function analyze(dir: string): Promise<Project> {
     pyproject.packageMode && pyproject.packages === undefined && sourcePaths.length === 0;
   const packageMode = pyproject.packageMode && !rootPackageMissing;
   if (!packageMode) sourcePaths = [];
-  const app = await detectApp(absolute, packageMode ? sourcePaths : undefined);
+  const app = await detectApp(absolute, packageMode ? sourcePaths : undefined, pyproject.scripts);
   const pathDependencies = await readPathDependencies(absolute, lock);
   for (const dep of pathDependencies) {
     const pkg = lock.packages.find((p) => p.name === dep.name);

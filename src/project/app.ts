@@ -1,6 +1,8 @@
 // Detect what a web project serves: the app objects in its sources, Django's settings, and which local modules reference which.
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
+import { detectScriptServers, type ScriptServer } from "./script-server.js";
+import type { Script } from "./types.js";
 
 /** An app object a server can load, with the file and line it was found on. */
 export interface AppObject {
@@ -36,6 +38,8 @@ export interface AppFacts {
   django: DjangoFacts | undefined;
   /** The folder's top-level entries with their references (only read for package-mode = false projects) */
   entries: LocalEntry[];
+  /** Console scripts whose function starts a web server (package mode only: scripts are the package's) */
+  scriptServers: Record<string, ScriptServer>;
 }
 
 /** Folders never searched for an app: tools' caches, environments, tests and docs. */
@@ -328,9 +332,18 @@ async function topLevel(dir: string, files: SourceFile[]): Promise<LocalEntry[]>
  * Read the sources for the app: `roots` are the package's source paths (package mode), or undefined to
  * read the whole folder (package-mode = false, where the folder is the working directory at run time).
  */
-export async function detectApp(dir: string, roots: string[] | undefined): Promise<AppFacts> {
+export async function detectApp(
+  dir: string,
+  roots: string[] | undefined,
+  scripts: Record<string, Script> = {},
+): Promise<AppFacts> {
   const files = await sources(dir, roots);
   const objects = files.flatMap(appObjects);
   const djangoFacts = django(files, objects);
-  return { objects, django: djangoFacts, entries: roots ? [] : await topLevel(dir, files) };
+  return {
+    objects,
+    django: djangoFacts,
+    entries: roots ? [] : await topLevel(dir, files),
+    scriptServers: roots ? await detectScriptServers(dir, scripts, roots) : {},
+  };
 }

@@ -64,7 +64,7 @@ export function locate(text: string, file: string, dotted: string): Location {
   return index < 0 ? { file } : found(index);
 }
 
-function escapeRegExp(s: string): string {
+export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 

@@ -1,4 +1,5 @@
-// End to end: web apps with no command of their own get a production server from `couplet build`, and answer.
+// End to end: web apps with no command of their own get a production server from `couplet build`, a server started
+// by its own console script runs as one, and they answer.
 import { execFile } from "node:child_process";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -45,7 +46,7 @@ describe("apps without a command of their own, built and answering on loopback",
     const base = await ensureBaseImage({ debian: "trixie", flavor: "slim" });
     work = await mkdtemp(join(tmpdir(), "couplet-e2e-apps-"));
     // One at a time: the machine is shared, and the builds share Poetry's stage from the layer cache.
-    for (const fixture of ["django-site", "fastapi-svc", "flask-notes"])
+    for (const fixture of ["django-site", "fastapi-svc", "flask-notes", "script-server"])
       images[fixture] = await build(fixture, base, work);
   });
 
@@ -91,6 +92,17 @@ describe("apps without a command of their own, built and answering on loopback",
     expect(response.body).toBe("flask-notes says hello, data written by uid 10001");
     const config = await imageConfig(images["flask-notes"]?.tag as string);
     expect(config.user).toBe("10001:10001");
+  });
+
+  it("FastAPI started by its own console script (lnbits' shape): told to leave 127.0.0.1, ./data writable", async () => {
+    // The script's port comes from settings that read PORT from the environment, as lnbits' do.
+    const response = await answer("script-server");
+    expect(response.status).toBe(200);
+    expect(response.body).toBe("tipjar says hello, data written by uid 10001");
+    const config = await imageConfig(images["script-server"]?.tag as string);
+    expect(config.cmd).toEqual(["tipjar", "--host", "0.0.0.0"]);
+    expect(config.entrypoint).toEqual([]);
+    expect(config.exposedPorts).toEqual(["5000/tcp"]);
   });
 
   it("keeps the code and the venv read-only for the app user", async () => {
