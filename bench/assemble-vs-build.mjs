@@ -3,9 +3,11 @@
 // machine: cold, after a source edit, after adding a dependency (wall and CPU time), and the images' sizes.
 // Writes docs/assemble-vs-build.md (keeping its hand-written sections from "## A base from a registry" on).
 //
-// usage: npm run build && COUPLET_CACHE=/work/main/.cache node bench/assemble-vs-build.mjs [RUNS] [EXAMPLE...]
+// usage: npm run build && COUPLET_CACHE=/work/main/.cache node bench/assemble-vs-build.mjs [--only assemble] [RUNS] [EXAMPLE...]
 //   RUNS (default 3) rounds per example; each round times one cold run of each tool, EDITS (3) source edits
 //   and one added dependency. Examples default to cli-tool and fastapi-app (a wheel for every package).
+//   --only assemble times assemble alone (same setup, no buildah build) and prints its medians instead of
+//   rewriting the document: for comparing two versions of assemble (see BENCH_CLI) on the same machine state.
 import { execFile } from "node:child_process";
 import { appendFile, cp, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,9 +17,14 @@ import { firstSource, median, timed } from "./measure.mjs";
 
 const run = promisify(execFile);
 const root = new URL("..", import.meta.url).pathname;
-const cli = join(root, "dist/cli/main.js");
-const runs = Number(process.argv[2] ?? 3);
-const examples = process.argv.length > 3 ? process.argv.slice(3) : ["cli-tool", "fastapi-app"];
+// BENCH_CLI=FILE times another build of couplet (an older dist/ kept aside) with this script's setup.
+const cli = process.env.BENCH_CLI ?? join(root, "dist/cli/main.js");
+const argv = process.argv.slice(2);
+const onlyAt = argv.indexOf("--only");
+const only = onlyAt >= 0 ? argv.splice(onlyAt, 2)[1] : undefined;
+if (only !== undefined && only !== "assemble") throw new Error(`--only takes "assemble", not ${only}`);
+const runs = Number(argv[0] ?? 3);
+const examples = argv.length > 1 ? argv.slice(1) : ["cli-tool", "fastapi-app"];
 const EDITS = 3;
 // A small pure-Python package neither example has, added the way a developer would: `poetry add`, real Poetry.
 const ADDED = { name: "tabulate", version: "0.9.0" };
@@ -72,7 +79,7 @@ async function useFiles(dir, files, note = "") {
 const rows = process.env.BENCH_FROM_JSON
   ? JSON.parse(await readFile(process.env.BENCH_FROM_JSON, "utf8"))
   : await measure();
-const saved = join(tmpdir(), "couplet-assemble-vs-build.json");
+const saved = join(tmpdir(), `couplet-assemble-vs-build${only ? "-only" : ""}.json`);
 await writeFile(saved, JSON.stringify(rows));
 log(`raw runs saved in ${saved}`);
 
@@ -101,20 +108,22 @@ async function measure() {
           env,
         );
       const build = (extra = []) =>
-        retried(process.execPath, [
-          cli,
-          "build",
-          dir,
-          "--engine",
-          "buildah",
-          "--network",
-          "host",
-          "--build-arg",
-          `PYTHON_IMAGE=${base}`,
-          "--tag",
-          tag,
-          ...extra,
-        ]);
+        only
+          ? Promise.resolve({ wall: 0, cpu: 0, load: 0 })
+          : retried(process.execPath, [
+              cli,
+              "build",
+              dir,
+              "--engine",
+              "buildah",
+              "--network",
+              "host",
+              "--build-arg",
+              `PYTHON_IMAGE=${base}`,
+              "--tag",
+              tag,
+              ...extra,
+            ]);
       // Untimed: both tools download what they need once, with and without the added dependency (assemble into
       // its wheel cache, build into buildah's cache mounts), as on a developer's machine or a CI runner with a cache.
       for (const variant of [files.added, files.plain]) {
@@ -142,7 +151,7 @@ async function measure() {
           times.assembleEdit.push(await assemble());
           times.buildEdit.push(await build());
         }
-        if (i === 0) {
+        if (i === 0 && !only) {
           await run("buildah", [...B, "pull", `docker-archive:${archive}`]);
           sizes = {
             assembled: await imageSize(assembledTag),
@@ -163,7 +172,10 @@ async function measure() {
       }
       rows.push({ example, times, sizes });
       // Kept as each example ends: a later failure does not lose what was measured.
-      await writeFile(join(tmpdir(), "couplet-assemble-vs-build.json"), JSON.stringify(rows));
+      await writeFile(
+        join(tmpdir(), `couplet-assemble-vs-build${only ? "-only" : ""}.json`),
+        JSON.stringify(rows),
+      );
     }
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -172,6 +184,14 @@ async function measure() {
 }
 
 const s = (value) => `${value.toFixed(2)} s`;
+if (only) {
+  for (const { example, times } of rows)
+    for (const key of ["assembleCold", "assembleEdit", "assembleAdd"])
+      log(
+        `${example} ${key}: median ${s(median(times[key].map((t) => t.wall)))} wall / ${s(median(times[key].map((t) => t.cpu)))} CPU; runs [wall, CPU, load] ${JSON.stringify(times[key].map((t) => [t.wall, t.cpu, t.load]))}`,
+      );
+  process.exit(0);
+}
 const wall = (list) => median(list.map((t) => t.wall));
 const cpu = (list) => median(list.map((t) => t.cpu));
 const both = (list) => `${s(wall(list))} / ${s(cpu(list))}`;
@@ -213,7 +233,7 @@ const generated = [
   "(overlay, chroot isolation) from the local base image.",
   "",
   "- **Cold**: assemble with a warm wheel cache and an empty layer cache (`$COUPLET_CACHE/assemble`), so the base",
-  "  archive is read and hashed, its layer gzipped once (level 1, on zlib's threads while the wheels install; a",
+  "  archive is read and hashed, its layer gzipped once (level 1, on a worker thread while the wheels install; a",
   "  docker-archive carries it gzipped, see `src/assemble/base-gzip.ts`) and every layer installed and compressed.",
   "  build with `--no-cache`: no layer cache, while the pip and Poetry cache mounts stay warm from an earlier build,",
   "  as on a CI runner with a cache.",

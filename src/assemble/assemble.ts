@@ -412,7 +412,7 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
   const created = new Date(epoch * 1000);
   const cache = new AssembleCache(cacheDir);
   const targets = await targetsFor(options, cacheDir, cache, progress);
-  // A docker-archive carries non-gzip base layers as gzip copies (base-gzip.ts): made on zlib's threads while
+  // A docker-archive carries non-gzip base layers as gzip copies (base-gzip.ts): made on a worker thread while
   // the wheels are installed, rather than after; stopped if the image is refused.
   const only = targets.length === 1 ? targets[0] : undefined;
   const stopWarming = new AbortController();

@@ -1,16 +1,12 @@
 // A base layer that is not gzip (a plain tar from `docker save`, or zstd) gzipped once and kept in the cache for docker-archives.
 
-import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
-import { OutputFileError } from "../errors.js";
-import { createZstdDecompress } from "../image/layer.js";
+import { describeFsError, InputFileError, OutputFileError } from "../errors.js";
 import type { BlobSource } from "../image/source.js";
 import { type AssembleCache, cacheKey } from "./cache.js";
+import { gzipInWorker } from "./gzip-worker.js";
 import type { BaseLayer } from "./image.js";
 
 /**
@@ -58,8 +54,8 @@ export async function gzippedBaseLayer(
 }
 
 /**
- * Fill the cache with the gzip copies a docker-archive of these layers will need, so that the compression (on
- * zlib's threads) overlaps the installing of wheels (on the main one). Never fails: writing the archive makes
+ * Fill the cache with the gzip copies a docker-archive of these layers will need, so that the compression (on a
+ * worker thread) overlaps the installing of wheels (on the main one). Never fails: writing the archive makes
  * whatever is missing and reports what goes wrong.
  */
 export async function warmBaseGzip(
@@ -102,7 +98,10 @@ async function compressIntoCache(
   return { ...made, file: cache.blobFile(made.digest) };
 }
 
-/** Compress into a new file in `folder`; undefined when the folder cannot be written (a read failure throws). */
+/**
+ * Compress into a new file in `folder`, on a worker thread; undefined when the folder cannot be written. A base
+ * that cannot be read (cut short or removed during the run) is one typed line naming it.
+ */
 async function compressInto(
   source: BlobSource,
   layer: BaseLayer,
@@ -114,32 +113,23 @@ async function compressInto(
     .catch(() => false);
   if (!usable) return undefined;
   const file = path.join(folder, `gzip-${randomBytes(6).toString("hex")}.tmp`);
-  const hash = createHash("sha256");
-  let size = 0;
-  const count = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
-  const gzip = createGzip({ level: BASE_GZIP_LEVEL });
-  // open() gives fresh buffers: chunks() reuses its two, which a stream that reads ahead would overwrite.
-  const input = source.open(layer.blob);
-  // A write that fails mid-way (a full disk, a quota) carries no path, unlike a failed open: the stream says so.
-  let writeFailed = false;
-  try {
-    const output = createWriteStream(file).once("error", () => {
-      writeFailed = true;
-    });
-    if (layer.compression === "zstd")
-      await pipeline(input, createZstdDecompress(), gzip, count, output, { signal });
-    else await pipeline(input, gzip, count, output, { signal });
-  } catch (error) {
+  const where = await source.locate(layer.blob);
+  const outcome = await gzipInWorker(
+    { ...where, zstd: layer.compression === "zstd", level: BASE_GZIP_LEVEL, output: file },
+    signal,
+  ).catch(async (error: unknown) => {
     await rm(file, { force: true }).catch(() => undefined);
-    // The file could not be made: this folder is unusable, the caller tries another. A read failure is thrown.
-    if (writeFailed || (error as NodeJS.ErrnoException).path === file) return undefined;
     throw error;
-  }
-  return { file, digest: `sha256:${hash.digest("hex")}`, size, cached: false };
+  });
+  if (outcome.ok) return { file, digest: outcome.digest, size: outcome.size, cached: false };
+  await rm(file, { force: true }).catch(() => undefined);
+  // The file could not be made: this folder is unusable, the caller tries another.
+  if (outcome.writing) return undefined;
+  throw new InputFileError(
+    `cannot read the base layer ${layer.blob} to gzip it: ${outcome.code ? describeFsError({ code: outcome.code }) : outcome.message}; nothing was written`,
+    {
+      location: { file: source.label },
+      hint: "check that the base image is whole and was not rewritten during the run",
+    },
+  );
 }

@@ -19,6 +19,15 @@ export interface BlobSource {
   chunks(name: string): AsyncIterable<Buffer>;
   /** The blob's own file, when it is a whole file on disk (a folder source), so it can be copied by the kernel. */
   fileOf?(name: string): string;
+  /** Where the blob's bytes lie on disk, for a reader in another thread (a worker cannot share this object). */
+  locate(name: string): Promise<BlobLocation>;
+}
+
+export interface BlobLocation {
+  file: string;
+  /** Offset of the blob's first byte in `file` */
+  start: number;
+  size: number;
 }
 
 /** chunks() for any source: the blob opened, read ahead, and closed however the reading ends. */
@@ -148,6 +157,12 @@ export class TarSource implements BlobSource {
     return fileBlob(this.file, entry.offset, entry.size);
   }
 
+  async locate(name: string): Promise<BlobLocation> {
+    const entry = this.resolve(name);
+    if (!entry) throw new Error(`${name} is not in ${this.label}`);
+    return { file: this.file, start: entry.offset, size: entry.size };
+  }
+
   open(name: string): Readable {
     const entry = this.resolve(name);
     if (!entry) throw new Error(`${name} is not in ${this.label}`);
@@ -205,5 +220,10 @@ export class DirSource implements BlobSource {
   async openBlob(name: string): Promise<BlobReader> {
     const file = this.full(name);
     return fileBlob(file, 0, (await stat(file)).size);
+  }
+
+  async locate(name: string): Promise<BlobLocation> {
+    const file = this.full(name);
+    return { file, start: 0, size: (await stat(file)).size };
   }
 }

@@ -1,0 +1,138 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Worker } from "node:worker_threads";
+import { gunzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { dockerArchive, makeTar, sha256, zstd } from "../../test/support/image-archive.js";
+import { InputFileError } from "../errors.js";
+import { openImageArchive } from "../image/archive.js";
+import type { BaseImage } from "./base.js";
+import { gzippedBaseLayer } from "./base-gzip.js";
+import { gzipInWorker } from "./gzip-worker.js";
+import { type BaseLayer, describeBaseLayers } from "./image.js";
+
+/** A layer tar with some compressible and some random bytes, and its diff_id. */
+async function layer(): Promise<{ tar: Buffer; diffId: string }> {
+  const tar = await makeTar([
+    { name: "usr/bin/python3.11", body: Buffer.alloc(300_000, "python ") },
+    { name: "usr/lib/libnoise.so", body: randomBytes(100_000) },
+  ]);
+  return { tar, diffId: `sha256:${sha256(tar)}` };
+}
+
+/** `blob` stored in the middle of a file, as a docker-archive holds a layer: the worker must read only its range. */
+function embedded(dir: string, blob: Buffer): { file: string; start: number; size: number } {
+  const file = path.join(dir, "holder");
+  writeFileSync(file, Buffer.concat([randomBytes(4096), blob, randomBytes(4096)]));
+  return { file, start: 4096, size: blob.length };
+}
+
+describe("gzipInWorker", () => {
+  it("writes a gzip of a file's byte range whose digest and size it reports, and which unpacks to the layer's diff_id", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-gzip-worker-"));
+    const { tar, diffId } = await layer();
+    const output = path.join(dir, "out.gz");
+    let worker: Worker | undefined;
+    const outcome = await gzipInWorker(
+      { ...embedded(dir, tar), zstd: false, level: 1, output },
+      undefined,
+      (w) => {
+        worker = w;
+      },
+    );
+    const written = readFileSync(output);
+    expect(outcome).toEqual({ ok: true, digest: `sha256:${sha256(written)}`, size: written.length });
+    expect(`sha256:${sha256(gunzipSync(written))}`).toBe(diffId);
+    expect(written.length).toBeLessThan(tar.length);
+    // Settled only after the worker stopped.
+    expect(worker?.threadId).toBe(-1);
+  });
+
+  it("decompresses a zstd layer first: the gzip unpacks to the same diff_id", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-gzip-worker-"));
+    const { tar, diffId } = await layer();
+    const output = path.join(dir, "out.gz");
+    const outcome = await gzipInWorker({ ...embedded(dir, zstd(tar)), zstd: true, level: 1, output });
+    expect(outcome.ok).toBe(true);
+    expect(`sha256:${sha256(gunzipSync(readFileSync(output)))}`).toBe(diffId);
+  });
+
+  it("tells a failure to write the output apart from a failure to read the input", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-gzip-worker-"));
+    const { tar } = await layer();
+    const range = embedded(dir, tar);
+    const unwritable = await gzipInWorker({
+      ...range,
+      zstd: false,
+      level: 1,
+      output: path.join(dir, "missing", "out.gz"),
+    });
+    expect(unwritable).toMatchObject({ ok: false, writing: true, code: "ENOENT" });
+    // The range runs 1,000,000 bytes past the blob, of which the file holds 4,096 more.
+    const cut = await gzipInWorker({
+      ...range,
+      size: range.size + 1_000_000,
+      zstd: false,
+      level: 1,
+      output: path.join(dir, "a.gz"),
+    });
+    expect(cut).toMatchObject({ ok: false, writing: false });
+    expect((cut as { message: string }).message).toMatch(/ends 995904 bytes early/);
+    const damaged = await gzipInWorker({ ...range, zstd: true, level: 1, output: path.join(dir, "b.gz") });
+    expect(damaged).toMatchObject({ ok: false, writing: false });
+    expect((damaged as { message: string }).message).toMatch(/^zstd: /);
+  });
+
+  it("stops the worker when aborted: the promise rejects once it has exited", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-gzip-worker-"));
+    // Large enough that the abort lands while the worker is still compressing.
+    const big = randomBytes(64 << 20);
+    const file = path.join(dir, "big");
+    writeFileSync(file, big);
+    const stop = new AbortController();
+    let worker: Worker | undefined;
+    const running = gzipInWorker(
+      { file, start: 0, size: big.length, zstd: false, level: 1, output: path.join(dir, "out.gz") },
+      stop.signal,
+      (w) => {
+        worker = w;
+        w.once("online", () => stop.abort());
+      },
+    );
+    await expect(running).rejects.toMatchObject({ name: "AbortError" });
+    expect(worker?.threadId).toBe(-1);
+  });
+});
+
+describe("gzippedBaseLayer's worker failures", () => {
+  it("a base archive cut short after it was read is one typed line naming it, and leaves no file", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-gzip-worker-"));
+    const { tar, diffId } = await layer();
+    const file = path.join(dir, "base.tar");
+    const config = JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      rootfs: { type: "layers", diff_ids: [diffId] },
+    });
+    writeFileSync(file, await dockerArchive([tar], config));
+    const base = { label: file, opened: await openImageArchive(file), architecture: "amd64" } as BaseImage;
+    const [described] = await describeBaseLayers(base);
+    truncateSync(file, 2048);
+    const scratch = path.join(dir, "scratch");
+    const error = await gzippedBaseLayer(
+      base.opened.source,
+      described as BaseLayer,
+      undefined,
+      scratch,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputFileError);
+    expect((error as InputFileError).location?.file).toBe(file);
+    expect((error as InputFileError).message).toMatch(
+      /^cannot read the base layer .* to gzip it: the layer ends \d+ bytes early/,
+    );
+    expect((error as InputFileError).message).not.toContain("\n");
+    expect(existsSync(scratch) ? readdirSync(scratch) : []).toEqual([]);
+  });
+});
