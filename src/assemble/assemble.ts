@@ -6,9 +6,9 @@ import { generateFor } from "../pipeline.js";
 import type { Plan } from "../plan/types.js";
 import { analyze } from "../project/analyze.js";
 import type { Project } from "../project/types.js";
-import type { BaseImage } from "./base.js";
+import { type BaseImage, isRegistryReference } from "./base.js";
 import { readBaseCached } from "./base-cache.js";
-import { warmBaseGzip } from "./base-gzip.js";
+import { warmBaseGzip, warmLocalBaseGzip } from "./base-gzip.js";
 import { BytecodeCompiler, findHostPython } from "./bytecode.js";
 import { AssembleCache } from "./cache.js";
 import { type PreparedDependencies, prepareDependencies } from "./dependencies.js";
@@ -395,6 +395,14 @@ function imageReport(built: Built): PlatformReport {
   };
 }
 
+/** The one --base when it names an archive or layout on disk and no platform is asked for; else undefined. */
+async function singleLocalBase(options: AssembleOptions): Promise<string | undefined> {
+  const given = Array.isArray(options.base) ? options.base : [options.base];
+  if (options.platform || given.length !== 1) return undefined;
+  const { platform, ref } = parseBaseArgument(given[0] as string);
+  return platform || (await isRegistryReference(ref)) ? undefined : ref;
+}
+
 /** Assemble the project in `dir` onto the base (one image, or one per platform and an index) and write the outputs. */
 export async function assemble(dir: string, options: AssembleOptions): Promise<AssembleReport> {
   if (!options.output && !options.ociLayout && !options.push)
@@ -406,24 +414,27 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
   if (options.output) await checkReplaceable(options.output, "file");
   if (options.ociLayout) await checkReplaceable(options.ociLayout, "oci-layout");
   const progress = options.onProgress ?? (() => {});
-  const project = await analyze(dir);
-  const epoch = await sourceDateEpoch(project.dir, options.sourceDateEpoch);
   const cacheDir = options.cacheDir ?? cacheRoot();
-  const created = new Date(epoch * 1000);
   const cache = new AssembleCache(cacheDir);
-  const targets = await targetsFor(options, cacheDir, cache, progress);
-  // A docker-archive carries non-gzip base layers as gzip copies (base-gzip.ts): made on a worker thread while
-  // the wheels are installed, rather than after; stopped if the image is refused.
-  const only = targets.length === 1 ? targets[0] : undefined;
+  // A docker-archive carries non-gzip base layers as gzip copies (base-gzip.ts), made on a worker thread while
+  // this one reads the base and installs the wheels, rather than after; stopped if the run fails. A base on
+  // disk is compressed from the start; one from a registry once it is pulled.
   const stopWarming = new AbortController();
-  const warming =
-    options.output && only
-      ? warmBaseGzip(only.base.opened.source, only.baseLayers, cache, stopWarming.signal)
-      : undefined;
+  const local = options.output ? await singleLocalBase(options) : undefined;
+  let warming = local ? warmLocalBaseGzip(local, cache, stopWarming.signal) : undefined;
   const prepared: Prepared[] = [];
   const compilers = new Map<string, Promise<BytecodeCompiler | undefined>>();
   const used = new Set<BytecodeCompiler | undefined>();
+  let project: Project;
+  let created: Date;
   try {
+    project = await analyze(dir);
+    const epoch = await sourceDateEpoch(project.dir, options.sourceDateEpoch);
+    created = new Date(epoch * 1000);
+    const targets = await targetsFor(options, cacheDir, cache, progress);
+    const only = targets.length === 1 ? targets[0] : undefined;
+    if (!warming && options.output && only)
+      warming = warmBaseGzip(only.base.opened.source, only.baseLayers, cache, stopWarming.signal);
     for (const target of targets) {
       const compiler = await compilerFor(target.base, options.bytecode !== false, compilers, progress);
       used.add(compiler);

@@ -7,7 +7,7 @@ import { dockerArchive, makeTar, sha256, zstd } from "../../test/support/image-a
 import { imageSettings } from "../../test/support/image-settings.js";
 import { openImageArchive } from "../image/archive.js";
 import type { BaseImage } from "./base.js";
-import { gzippedBaseLayer, warmBaseGzip } from "./base-gzip.js";
+import { gzippedBaseLayer, warmBaseGzip, warmLocalBaseGzip } from "./base-gzip.js";
 import { AssembleCache } from "./cache.js";
 import { type BaseLayer, buildImage, describeBaseLayers, writeDockerArchive } from "./image.js";
 
@@ -135,5 +135,42 @@ describe("warmBaseGzip", () => {
     );
     expect(kept.cached).toBe(true);
     expect(gunzipSync(readFileSync(kept.file)).equals(tar)).toBe(true);
+  });
+});
+
+describe("warmLocalBaseGzip", () => {
+  it("compresses from the archive's manifest and config alone, before the base is hashed: the archive then takes that copy", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-base-gzip-"));
+    const tar = await layerTar();
+    // zstd: the stored blob's digest is not the diff_id, which is what the copy is known by before any hashing.
+    const base = await baseImage(dir, tar, zstd(tar));
+    const cache = new AssembleCache(path.join(dir, "cache"));
+    await warmLocalBaseGzip(base.label, cache, new AbortController().signal);
+    const [layer] = await describeBaseLayers(base);
+    const kept = await gzippedBaseLayer(
+      base.opened.source,
+      layer as BaseLayer,
+      cache,
+      path.join(dir, "unused"),
+    );
+    expect(kept.cached).toBe(true);
+    expect(gunzipSync(readFileSync(kept.file)).equals(tar)).toBe(true);
+  });
+
+  it("keeps nothing when the config's diff_id is not the layer's content, and never fails", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-base-gzip-"));
+    const tar = await layerTar();
+    const file = path.join(dir, "base.tar");
+    const config = JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      rootfs: { type: "layers", diff_ids: [`sha256:${"0".repeat(64)}`] },
+    });
+    writeFileSync(file, await dockerArchive([tar], config));
+    const cache = new AssembleCache(path.join(dir, "cache"));
+    await warmLocalBaseGzip(file, cache, new AbortController().signal);
+    await warmLocalBaseGzip(path.join(dir, "missing.tar"), cache, new AbortController().signal);
+    expect(readdirSync(path.join(dir, "cache", "assemble"))).toEqual(["tmp"]);
+    expect(readdirSync(path.join(dir, "cache", "assemble", "tmp"))).toEqual([]);
   });
 });

@@ -4,6 +4,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { describeFsError, InputFileError, OutputFileError } from "../errors.js";
+import { openImageArchive } from "../image/archive.js";
+import { detectCompression } from "../image/layer.js";
 import type { BlobSource } from "../image/source.js";
 import { type AssembleCache, cacheKey } from "./cache.js";
 import { gzipInWorker } from "./gzip-worker.js";
@@ -25,6 +27,9 @@ export interface GzipFile {
   /** Taken from the cache rather than compressed now */
   cached: boolean;
 }
+
+/** What compressing a base layer needs to know of it: where it is, how it is stored, and its content's digest. */
+export type GzipSubject = Pick<BaseLayer, "blob" | "compression" | "diffId">;
 
 interface Record {
   digest: string;
@@ -60,7 +65,7 @@ export async function gzippedBaseLayer(
  */
 export async function warmBaseGzip(
   source: BlobSource,
-  layers: BaseLayer[],
+  layers: GzipSubject[],
   cache: AssembleCache,
   signal?: AbortSignal,
 ): Promise<void> {
@@ -69,11 +74,54 @@ export async function warmBaseGzip(
       await compressIntoCache(source, layer, cache, signal).catch(() => undefined);
 }
 
-function keyFor(layer: BaseLayer): string {
-  return cacheKey({ gzipOf: layer.digest, level: BASE_GZIP_LEVEL, zlib: process.versions.zlib });
+/**
+ * warmBaseGzip for a base archive or layout on disk, started before the base is read and hashed (about a second
+ * for a 259 MB layer): the layers' places and diff_ids are in its manifest and config, which is all the
+ * compression needs, so it runs beside the reading. Never fails: reading the base reports what is wrong with it.
+ */
+export async function warmLocalBaseGzip(
+  target: string,
+  cache: AssembleCache,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    const opened = await openImageArchive(target);
+    const rootfs = (opened.config as { rootfs?: { diff_ids?: unknown } }).rootfs;
+    const diffIds = Array.isArray(rootfs?.diff_ids) ? (rootfs.diff_ids as unknown[]) : [];
+    if (diffIds.length !== opened.layers.length) return;
+    const layers: GzipSubject[] = [];
+    for (const [index, layer] of opened.layers.entries()) {
+      const diffId = diffIds[index];
+      if (typeof diffId !== "string" || !/^sha256:[0-9a-f]{64}$/.test(diffId)) return;
+      layers.push({ blob: layer.blob, diffId, compression: await compressionOf(opened.source, layer.blob) });
+    }
+    await warmBaseGzip(opened.source, layers, cache, signal);
+  } catch {
+    // Reading the base names the problem.
+  }
 }
 
-async function fromCache(cache: AssembleCache, layer: BaseLayer): Promise<GzipFile | undefined> {
+async function compressionOf(source: BlobSource, blob: string): Promise<BaseLayer["compression"]> {
+  const reader = await source.openBlob(blob);
+  try {
+    const head = Buffer.alloc(4);
+    const count = await reader.read(head, 4, 0);
+    return count > 0 ? detectCompression(head.subarray(0, count)) : "none";
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * Keyed by content (the diff_id), not by the stored blob: the key is known from the image config before the
+ * blob is hashed, so the compression can start while the base is still being read; the worker checks the
+ * content against it, so nothing under this key holds other content.
+ */
+function keyFor(layer: GzipSubject): string {
+  return cacheKey({ gzipOfContent: layer.diffId, level: BASE_GZIP_LEVEL, zlib: process.versions.zlib });
+}
+
+async function fromCache(cache: AssembleCache, layer: GzipSubject): Promise<GzipFile | undefined> {
   const record = await cache.get<Record>("base-gzip", keyFor(layer));
   if (!record) return undefined;
   const file = cache.blobFile(record.digest);
@@ -84,7 +132,7 @@ async function fromCache(cache: AssembleCache, layer: BaseLayer): Promise<GzipFi
 /** Undefined when the cache cannot be written. */
 async function compressIntoCache(
   source: BlobSource,
-  layer: BaseLayer,
+  layer: GzipSubject,
   cache: AssembleCache,
   signal?: AbortSignal,
 ): Promise<GzipFile | undefined> {
@@ -104,7 +152,7 @@ async function compressIntoCache(
  */
 async function compressInto(
   source: BlobSource,
-  layer: BaseLayer,
+  layer: GzipSubject,
   folder: string,
   signal?: AbortSignal,
 ): Promise<GzipFile | undefined> {
@@ -115,7 +163,13 @@ async function compressInto(
   const file = path.join(folder, `gzip-${randomBytes(6).toString("hex")}.tmp`);
   const where = await source.locate(layer.blob);
   const outcome = await gzipInWorker(
-    { ...where, zstd: layer.compression === "zstd", level: BASE_GZIP_LEVEL, output: file },
+    {
+      ...where,
+      zstd: layer.compression === "zstd",
+      diffId: layer.diffId,
+      level: BASE_GZIP_LEVEL,
+      output: file,
+    },
     signal,
   ).catch(async (error: unknown) => {
     await rm(file, { force: true }).catch(() => undefined);

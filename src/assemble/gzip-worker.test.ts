@@ -36,7 +36,7 @@ describe("gzipInWorker", () => {
     const output = path.join(dir, "out.gz");
     let worker: Worker | undefined;
     const outcome = await gzipInWorker(
-      { ...embedded(dir, tar), zstd: false, level: 1, output },
+      { ...embedded(dir, tar), zstd: false, diffId, level: 1, output },
       undefined,
       (w) => {
         worker = w;
@@ -54,18 +54,19 @@ describe("gzipInWorker", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "couplet-gzip-worker-"));
     const { tar, diffId } = await layer();
     const output = path.join(dir, "out.gz");
-    const outcome = await gzipInWorker({ ...embedded(dir, zstd(tar)), zstd: true, level: 1, output });
+    const outcome = await gzipInWorker({ ...embedded(dir, zstd(tar)), zstd: true, diffId, level: 1, output });
     expect(outcome.ok).toBe(true);
     expect(`sha256:${sha256(gunzipSync(readFileSync(output)))}`).toBe(diffId);
   });
 
   it("tells a failure to write the output apart from a failure to read the input", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "couplet-gzip-worker-"));
-    const { tar } = await layer();
+    const { tar, diffId } = await layer();
     const range = embedded(dir, tar);
     const unwritable = await gzipInWorker({
       ...range,
       zstd: false,
+      diffId,
       level: 1,
       output: path.join(dir, "missing", "out.gz"),
     });
@@ -75,14 +76,38 @@ describe("gzipInWorker", () => {
       ...range,
       size: range.size + 1_000_000,
       zstd: false,
+      diffId,
       level: 1,
       output: path.join(dir, "a.gz"),
     });
     expect(cut).toMatchObject({ ok: false, writing: false });
     expect((cut as { message: string }).message).toMatch(/ends 995904 bytes early/);
-    const damaged = await gzipInWorker({ ...range, zstd: true, level: 1, output: path.join(dir, "b.gz") });
+    const damaged = await gzipInWorker({
+      ...range,
+      zstd: true,
+      diffId,
+      level: 1,
+      output: path.join(dir, "b.gz"),
+    });
     expect(damaged).toMatchObject({ ok: false, writing: false });
     expect((damaged as { message: string }).message).toMatch(/^zstd: /);
+  });
+
+  it("refuses content that does not hash to the diff_id it was given: no gzip of other content is kept under it", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-gzip-worker-"));
+    const { tar } = await layer();
+    const other = `sha256:${"0".repeat(64)}`;
+    const outcome = await gzipInWorker({
+      ...embedded(dir, tar),
+      zstd: false,
+      diffId: other,
+      level: 1,
+      output: path.join(dir, "out.gz"),
+    });
+    expect(outcome).toMatchObject({ ok: false, writing: false });
+    expect((outcome as { message: string }).message).toBe(
+      `its content hashes to sha256:${sha256(tar)}, not to the diff_id ${other} the image config lists`,
+    );
   });
 
   it("stops the worker when aborted: the promise rejects once it has exited", async () => {
@@ -94,7 +119,15 @@ describe("gzipInWorker", () => {
     const stop = new AbortController();
     let worker: Worker | undefined;
     const running = gzipInWorker(
-      { file, start: 0, size: big.length, zstd: false, level: 1, output: path.join(dir, "out.gz") },
+      {
+        file,
+        start: 0,
+        size: big.length,
+        zstd: false,
+        diffId: `sha256:${sha256(big)}`,
+        level: 1,
+        output: path.join(dir, "out.gz"),
+      },
       stop.signal,
       (w) => {
         worker = w;

@@ -10,6 +10,8 @@ export interface GzipJob {
   size: number;
   /** The input is a zstd stream, to be decompressed before gzipping */
   zstd: boolean;
+  /** sha256 the uncompressed content must have (the layer's diff_id): a gzip of anything else is refused */
+  diffId: string;
   level: number;
   /** Where the gzip goes; created by the worker */
   output: string;
@@ -17,7 +19,10 @@ export interface GzipJob {
 
 export type GzipOutcome =
   | { ok: true; digest: string; size: number }
-  /** `writing`: the output could not be written (a full disk, no permission); otherwise the input could not be read */
+  /**
+   * `writing`: the output could not be written (a full disk, no permission); otherwise the input could not be
+   * read or is not what its diff_id says. `code`: the errno name of a file-system failure.
+   */
   | { ok: false; writing: boolean; message: string; code?: string };
 
 /**
@@ -66,6 +71,18 @@ async function main() {
     decoder = new Decompress((data) => { if (data.length) unzstd.push(Buffer.from(data)); });
     stages.push(unzstd);
   }
+  const content = createHash("sha256");
+  const checked = new Transform({
+    transform(chunk, _encoding, done) {
+      content.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      const got = "sha256:" + content.digest("hex");
+      done(got === job.diffId ? null : new Error("its content hashes to " + got + ", not to the diff_id " + job.diffId + " the image config lists"));
+    },
+  });
+  stages.push(checked);
   const summed = new Transform({
     transform(chunk, _encoding, done) {
       hash.update(chunk);
@@ -84,7 +101,8 @@ main().then(
     ok: false,
     writing: writing || (error && error.path === job.output),
     message: String((error && error.message) || error),
-    ...(error && typeof error.code === "string" ? { code: error.code } : {}),
+    // A file-system error's code, which the caller puts in words; not a stream's internal ERR_ codes.
+    ...(error && error.syscall && typeof error.code === "string" ? { code: error.code } : {}),
   }),
 );
 `;
