@@ -157,6 +157,23 @@ describe("the command for a detected web app", () => {
     );
   });
 
+  it("with the server locked only in an optional group, names the group and the `with` that installs it", async () => {
+    // bieterrunde keeps gunicorn in [tool.poetry.group.prod]: the plan said "no production server in poetry.lock".
+    const project = await load("test/fixtures/projects/django-package");
+    const result = plan(project);
+    expect(result.entrypoint).toBeUndefined();
+    expect(result.warnings.join("\n")).toMatch(
+      /found django app bidsite\.wsgi:application \(bidsite\/settings\.py:\d+\) and gunicorn 23\.0\.0 in poetry\.lock, but only in group prod, which production leaves out; add \[tool\.couplet\] with = \["prod"\]/,
+    );
+    const served = plan({ ...project, couplet: { ...project.couplet, with: ["prod"] } });
+    expect(served.entrypoint?.command).toEqual([
+      "sh",
+      "-c",
+      `exec gunicorn --bind 0.0.0.0:${PORT} bidsite.wsgi:application`,
+    ]);
+    expect(served.warnings).toEqual([]);
+  });
+
   it("without any app, says so and how to set [tool.couplet] cmd", async () => {
     const project = await load("test/fixtures/projects/fastapi-svc");
     const result = plan({

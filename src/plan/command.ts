@@ -217,15 +217,37 @@ function detectedServer(project: Project, production: Set<string>): CommandChoic
     }
   }
   if (objects.length === 0 && servers.length === 0) return undefined;
-  const what = objects.length
-    ? `found ${objects.map((o) => `${o.framework} app ${o.target} (${o.source})`).join(", ")} but no production server for it in poetry.lock (${objects.some((o) => o.interface === "wsgi") ? "gunicorn, waitress" : "uvicorn, hypercorn"}...)`
-    : `found ${servers.join(", ")} in poetry.lock but no app object in the sources`;
+  const apps = objects.map((o) => `${o.framework} app ${o.target} (${o.source})`).join(", ");
+  const grouped = objects.length ? serverInOtherGroups(project, objects) : undefined;
+  const what = grouped
+    ? `found ${apps} and ${grouped.server} ${grouped.version} in poetry.lock, but only in group ${grouped.groups.join(", ")}, which production leaves out; add [tool.couplet] with = [${grouped.groups.map((g) => JSON.stringify(g)).join(", ")}] in pyproject.toml to serve it with ${grouped.server}, or`
+    : objects.length
+      ? `found ${apps} but no production server for it in poetry.lock (${objects.some((o) => o.interface === "wsgi") ? "gunicorn, waitress" : "uvicorn, hypercorn"}...);`
+      : `found ${servers.join(", ")} in poetry.lock but no app object in the sources;`;
   return {
     entrypoint: undefined,
     env: {},
     expose: [],
-    warnings: [`no command for the container: ${what}; set [tool.couplet] cmd = [...] in pyproject.toml`],
+    warnings: [`no command for the container: ${what} set [tool.couplet] cmd = [...] in pyproject.toml`],
   };
+}
+
+/**
+ * A server for one of the apps that is locked only in optional groups (`[tool.poetry.group.prod]` holding
+ * gunicorn is a common layout): the way to the detected command is to install that group, not to write one.
+ */
+function serverInOtherGroups(
+  project: Project,
+  objects: AppObject[],
+): { server: string; version: string; groups: string[] } | undefined {
+  for (const app of [...objects].sort(rank))
+    for (const server of SERVERS[app.interface]) {
+      const pkg = project.lock.packages.find((p) => p.name === server);
+      if (!pkg || pkg.groups.length === 0 || pkg.groups.includes("main")) continue;
+      if (!serverLine(server, app)) continue;
+      return { server, version: pkg.version, groups: [...pkg.groups].sort() };
+    }
+  return undefined;
 }
 
 /** The command in order of precedence: --cmd, [tool.couplet] cmd, a console script, a detected web app. */
