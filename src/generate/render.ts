@@ -290,7 +290,11 @@ function dependenciesThenCode(ctx: Context): string[] {
     if (files.length) lines.push(copy(files, "./"));
     for (const file of projectPaths(project.installFiles)) lines.push(copy([file], `./${file}`));
   }
-  for (const path of projectPaths(project.sourcePaths)) lines.push(copyPath(path));
+  // A file the code reads at run time (a Django package's settings reading pyproject.toml) may be here already.
+  const copied = new Set(
+    project.packageMode ? ["pyproject.toml", "poetry.lock", ...project.installFiles] : [],
+  );
+  for (const path of projectPaths(project.sourcePaths)) if (!copied.has(path)) lines.push(copyPath(path));
   if (project.packageMode || !features.dependenciesBeforeCode) {
     lines.push(poetryRun(ctx, "root"));
     if (!features.dependenciesBeforeCode) lines.push(...compileVenv(plan));

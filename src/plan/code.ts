@@ -1,4 +1,4 @@
-// Which top-level entries of a package-mode = false project the image needs: what the command reaches.
+// Which top-level entries of the project the image needs beyond an installed package: what the code reaches.
 import type { Project } from "../project/types.js";
 import type { Plan } from "./types.js";
 
@@ -54,5 +54,32 @@ export function codeToCopy(
   return {
     paths: [...needed].sort(),
     reason: `what ${[...roots].sort().join(", ")} import${roots.size === 1 ? "s" : ""} or name${roots.size === 1 ? "s" : ""}, followed through the sources`,
+  };
+}
+
+/**
+ * A Django project in package mode (the settings package is the root package) keeps its apps, templates and
+ * files beside the package, named by the settings (INSTALLED_APPS, `BASE_DIR / "templates"`): the wheel leaves
+ * them out, but the root install is editable, so the folder holding the package is on sys.path and they load
+ * from there when copied. The entries the package reaches, followed through the sources, and manage.py.
+ */
+export function besidePackage(project: Project): { paths: string[]; reason: string } | undefined {
+  const entries = project.app.entries;
+  if (!project.packageMode || !project.app.django || entries.length === 0) return undefined;
+  const packages = project.sourcePaths.filter((path) => !path.includes("/"));
+  const needed = new Set<string>();
+  const queue = packages.flatMap((name) => entries.find((e) => e.name === name)?.references ?? []);
+  while (queue.length > 0) {
+    const name = queue.shift() as string;
+    if (needed.has(name) || packages.includes(name)) continue;
+    needed.add(name);
+    queue.push(...(entries.find((e) => e.name === name)?.references ?? []));
+  }
+  const named = [...needed].sort();
+  if (entries.some((e) => e.name === "manage.py") && !needed.has("manage.py")) needed.add("manage.py");
+  if (needed.size === 0) return undefined;
+  return {
+    paths: [...needed].sort(),
+    reason: `${named.length ? `${named.join(", ")} named by ${packages.join(", ")} (followed through the sources)` : ""}${named.length && needed.has("manage.py") && !named.includes("manage.py") ? ", and " : ""}${needed.has("manage.py") && !named.includes("manage.py") ? "manage.py for Django's commands" : ""}`,
   };
 }

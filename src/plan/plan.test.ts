@@ -263,6 +263,47 @@ describe("the command and the code", () => {
     expect(result.project.sourceReason).toMatch(/what main\.py imports or names/);
   });
 
+  it("copies what a Django package names beside it: its apps, templates, a file it reads, manage.py", async () => {
+    // bieterrunde: `voting` in INSTALLED_APPS and pyproject.toml read by the settings sit beside the
+    // settings package; the image had the package only and gunicorn died on the first import.
+    const dir = copyProject("test/fixtures/projects/django-package");
+    try {
+      editPyproject(dir, (t) => `${t}\n[tool.couplet]\nwith = ["prod"]\n`);
+      const project = await analyze(dir);
+      expect(project.lockFresh).not.toBe(false);
+      const result = plan(project);
+      expect(result.project.packageMode).toBe(true);
+      expect(result.project.sourcePaths).toEqual([
+        "bidsite",
+        "manage.py",
+        "pyproject.toml",
+        "templates",
+        "voting",
+      ]);
+      expect(result.project.sourceReason).toMatch(
+        /root package .*; beside it, pyproject\.toml, templates, voting named by bidsite .*manage\.py/,
+      );
+      const { dockerfile, dockerignore } = render(result);
+      for (const path of ["voting", "templates", "pyproject.toml", "manage.py"])
+        expect(dockerfile).toContain(`COPY --from=builder /app/${path} /app/${path}\n`);
+      expect(dockerfile).not.toMatch(/docs/);
+      // The builder has pyproject.toml among the root install's inputs: it is not copied a second time.
+      expect(dockerfile).not.toContain("COPY pyproject.toml ./pyproject.toml");
+      const file = join(dir, "Dockerfile");
+      writeFileSync(file, dockerfile);
+      writeFileSync(join(dir, ".dockerignore"), dockerignore);
+      const findings = lintText(dockerfile, file, await loadContext(file, dockerfile));
+      expect(findings.map((f) => `${f.rule} ${f.message}`)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("copies only the package of a package-mode project that is not a Django site", async () => {
+    expect(plan(await load("test/fixtures/projects/src-layout")).project.sourcePaths).toEqual(["src/srccli"]);
+    expect(plan(await load("examples/flask-uwsgi")).project.sourcePaths).toEqual(["hello_uwsgi"]);
+  });
+
   it("adds libpq5 for psycopg 3 only when no psycopg-binary wheel brings its own libpq", async () => {
     // full-stack-fastapi-template locks psycopg[binary]: its apt layer was 2.8 MB of nothing needed.
     expect(plan(await load("test/fixtures/projects/psycopg-binary")).native.runtimePackages).toEqual([]);

@@ -9,7 +9,7 @@ import { buildNeed, productionPackages, productionSelection, type Selection } fr
 import { lockedIndexes, sshGitSources } from "../project/sources.js";
 import type { LockedPackage, Project } from "../project/types.js";
 import { checkContextPath } from "../project/values.js";
-import { codeToCopy } from "./code.js";
+import { besidePackage, codeToCopy } from "./code.js";
 import { chooseCommand } from "./command.js";
 import { choosePython, selectionOn } from "./python.js";
 import { type CPythonRelease, fullImage, slimImage } from "./pythons.js";
@@ -317,8 +317,12 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
       `no package named ${project.name} in the project (no [tool.poetry] packages, no folder or module of that name): Poetry cannot install it as the root package, so it is treated as an application (--no-root, the code copied as with package-mode = false); set package-mode = false, or packages = [...], to say so`,
     );
   }
+  const beside = besidePackage(project);
   const code = project.packageMode
-    ? { paths: project.sourcePaths, reason: "installed as the root package after the dependencies" }
+    ? {
+        paths: [...project.sourcePaths, ...(beside?.paths ?? [])],
+        reason: `installed as the root package after the dependencies${beside ? `; beside it, ${beside.reason}` : ""}`,
+      }
     : codeToCopy(project, command.entrypoint, command.env);
   const sourcePaths = code.paths;
   const user = table.nonRoot ? { name: "app", uid: 10001 } : undefined;

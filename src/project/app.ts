@@ -36,7 +36,10 @@ export interface LocalEntry {
 export interface AppFacts {
   objects: AppObject[];
   django: DjangoFacts | undefined;
-  /** The folder's top-level entries with their references (only read for package-mode = false projects) */
+  /**
+   * The folder's top-level entries with their references: read for package-mode = false projects, and for a
+   * Django package, whose settings name apps, templates and files beside it
+   */
   entries: LocalEntry[];
   /** Console scripts whose function starts a web server (package mode only: scripts are the package's) */
   scriptServers: Record<string, ScriptServer>;
@@ -318,9 +321,12 @@ async function topLevel(dir: string, files: SourceFile[]): Promise<LocalEntry[]>
       const refs = new Set<string>();
       for (const file of own)
         for (const name of referencedNames(file.text)) {
+          // A folder by its name, or any entry named in full ("pyproject.toml" read by the settings at start).
           const entry =
             pythonNames.get(name) ??
-            (entries.some((x) => x.name === name && x.isDirectory()) ? name : undefined);
+            (entries.some((x) => x.name === name && (x.isDirectory() || name.includes(".")))
+              ? name
+              : undefined);
           if (entry && entry !== e.name) refs.add(entry);
         }
       return { name: e.name, python: own.length > 0, references: [...refs].sort() };
@@ -340,10 +346,17 @@ export async function detectApp(
   const files = await sources(dir, roots);
   const objects = files.flatMap(appObjects);
   const djangoFacts = django(files, objects);
+  // `startproject` then `startapp` puts the apps beside the settings package: in package mode they are only
+  // found by following what the package names, through the whole folder.
+  const entries = !roots
+    ? await topLevel(dir, files)
+    : djangoFacts
+      ? await topLevel(dir, await sources(dir, undefined))
+      : [];
   return {
     objects,
     django: djangoFacts,
-    entries: roots ? [] : await topLevel(dir, files),
+    entries,
     scriptServers: roots ? await detectScriptServers(dir, scripts, roots) : {},
   };
 }

@@ -18,6 +18,9 @@ WORKDIR /app
 COPY pyproject.toml poetry.lock ./
 RUN poetry install --with prod,dev --no-root
 COPY bidsite ./bidsite
+COPY manage.py ./manage.py
+COPY templates ./templates
+COPY voting ./voting
 RUN poetry install --with prod,dev
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"

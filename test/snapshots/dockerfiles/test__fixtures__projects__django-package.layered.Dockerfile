@@ -23,6 +23,9 @@ COPY pyproject.toml poetry.lock ./
 RUN poetry install --with prod,dev --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 COPY bidsite ./bidsite
+COPY manage.py ./manage.py
+COPY templates ./templates
+COPY voting ./voting
 RUN poetry install --with prod,dev \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 
@@ -30,6 +33,10 @@ RUN poetry install --with prod,dev \
 FROM base AS production
 COPY --from=builder /app/.venv /app/.venv
 COPY --from=builder /app/bidsite /app/bidsite
+COPY --from=builder /app/manage.py /app/manage.py
+COPY --from=builder /app/pyproject.toml /app/pyproject.toml
+COPY --from=builder /app/templates /app/templates
+COPY --from=builder /app/voting /app/voting
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 EXPOSE 8000

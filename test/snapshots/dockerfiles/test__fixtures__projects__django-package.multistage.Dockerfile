@@ -23,6 +23,9 @@ COPY pyproject.toml poetry.lock ./
 RUN poetry install --only main --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 COPY bidsite ./bidsite
+COPY manage.py ./manage.py
+COPY templates ./templates
+COPY voting ./voting
 RUN poetry install --only main \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 
@@ -38,6 +41,10 @@ CMD ["python"]
 FROM base AS production
 COPY --from=builder /app/.venv /app/.venv
 COPY --from=builder /app/bidsite /app/bidsite
+COPY --from=builder /app/manage.py /app/manage.py
+COPY --from=builder /app/pyproject.toml /app/pyproject.toml
+COPY --from=builder /app/templates /app/templates
+COPY --from=builder /app/voting /app/voting
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 LABEL org.opencontainers.image.title="bidsite" \

@@ -50,9 +50,12 @@ RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/r
 RUN /app/.venv/bin/python -c 'import compileall, os, py_compile; assert os.path.isdir("/app/.venv/lib"); compileall.compile_dir("/app/.venv/lib", quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)'
 COPY pyproject.toml poetry.lock ./
 COPY bidsite ./bidsite
+COPY manage.py ./manage.py
+COPY templates ./templates
+COPY voting ./voting
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --only main
-RUN python -m compileall -q --invalidation-mode checked-hash bidsite
+RUN python -m compileall -q --invalidation-mode checked-hash bidsite manage.py templates voting
 
 # development: adds the prod, dev group(s); build it with --target development.
 FROM builder AS development
@@ -68,6 +71,11 @@ RUN useradd --create-home --uid 10001 --user-group app \
     && install -d -o app -g app /app/data
 COPY --from=builder /app/.venv /app/.venv
 COPY --from=builder /app/bidsite /app/bidsite
+COPY --from=builder /app/manage.py /app/manage.py
+COPY --from=builder /app/pyproject.toml /app/pyproject.toml
+COPY --from=builder /app/templates /app/templates
+COPY --from=builder /app/voting /app/voting
+COPY --from=builder /app/__pycache__ /app/__pycache__
 ENV VIRTUAL_ENV=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 USER 10001:10001

@@ -21,6 +21,9 @@ COPY pyproject.toml poetry.lock ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --with prod,dev --no-root
 COPY bidsite ./bidsite
+COPY manage.py ./manage.py
+COPY templates ./templates
+COPY voting ./voting
 RUN --mount=type=cache,target=/root/.cache/pypoetry --mount=type=cache,target=/root/.cache/pip \
     poetry install --with prod,dev
 ENV VIRTUAL_ENV=/app/.venv \

@@ -19,6 +19,9 @@ COPY pyproject.toml poetry.lock ./
 RUN poetry install --with prod,dev --no-root \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 COPY bidsite ./bidsite
+COPY manage.py ./manage.py
+COPY templates ./templates
+COPY voting ./voting
 RUN poetry install --with prod,dev \
     && rm -rf /root/.cache/pypoetry /root/.cache/pip
 ENV VIRTUAL_ENV=/app/.venv \
