@@ -37,7 +37,8 @@ export function codeToCopy(
       if (module) for (const name of namedEntries(project, [module])) roots.add(name);
   }
   if (roots.size === 0) {
-    const paths = entries.filter((e) => e.python || !/\.[^/]+$/.test(e.name)).map((e) => e.name);
+    // A file without an extension is no data folder: LICENSE and Dockerfile stay out.
+    const paths = entries.filter((e) => e.python || e.folder).map((e) => e.name);
     return {
       paths: paths.length > 0 ? paths : ["."],
       reason: "every Python module and data folder (no command names a module to start from)",

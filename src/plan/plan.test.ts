@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { userError } from "../../test/support/errors.js";
@@ -294,6 +294,27 @@ describe("the command and the code", () => {
       writeFileSync(join(dir, ".dockerignore"), dockerignore);
       const findings = lintText(dockerfile, file, await loadContext(file, dockerfile));
       expect(findings.map((f) => `${f.rule} ${f.message}`)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("without a command, copies Python modules and data folders but no file without an extension", async () => {
+    // openrelik-worker-hasher (a Celery worker, package-mode = false, no command): LICENSE and the project's own
+    // Dockerfile were taken for data folders and copied into the image.
+    const dir = copyProject("test/fixtures/projects/package-mode-false");
+    try {
+      editPyproject(dir, (t) => t.replace(/\ncmd = .*\n/, "\n"));
+      mkdirSync(join(dir, "src"));
+      writeFileSync(join(dir, "src", "app.py"), "from celery import Celery\n\ncelery = Celery()\n");
+      mkdirSync(join(dir, "test_data"));
+      writeFileSync(join(dir, "test_data", "sample.bin"), "data\n");
+      writeFileSync(join(dir, "LICENSE"), "Apache License 2.0\n");
+      writeFileSync(join(dir, "Dockerfile"), "FROM ubuntu:24.04\n");
+      const result = plan(await analyze(dir));
+      expect(result.entrypoint).toBeUndefined();
+      expect(result.project.sourceReason).toMatch(/every Python module and data folder/);
+      expect(result.project.sourcePaths).toEqual(["main.py", "src", "test_data"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

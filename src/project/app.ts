@@ -29,6 +29,8 @@ export interface LocalEntry {
   name: string;
   /** A Python package or module (else data: templates, static files, ...) */
   python: boolean;
+  /** A folder (else a file: a module, LICENSE, a Dockerfile) */
+  folder: boolean;
   /** Other top-level entries this one imports or names in a string (INSTALLED_APPS, BASE_DIR / "templates") */
   references: string[];
 }
@@ -329,7 +331,7 @@ async function topLevel(dir: string, files: SourceFile[]): Promise<LocalEntry[]>
               : undefined);
           if (entry && entry !== e.name) refs.add(entry);
         }
-      return { name: e.name, python: own.length > 0, references: [...refs].sort() };
+      return { name: e.name, python: own.length > 0, folder: e.isDirectory(), references: [...refs].sort() };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
