@@ -32,6 +32,7 @@ import {
   missingLibraries,
   type PackageProblem,
 } from "./libraries.js";
+import { buildahReference, type LocalWheel, readWheelDir } from "./local-wheels.js";
 import { chooseWheels, platformOf, productionPackages, selectionFor } from "./packages.js";
 import { formatPlatform, type Platform, parsePlatform } from "./pull.js";
 import { type PushReport, parsePushReference, pushImage } from "./push.js";
@@ -67,6 +68,11 @@ export interface AssembleOptions {
    * false, or no such interpreter on PATH: no .pyc, and a note says what that costs
    */
   bytecode?: boolean;
+  /**
+   * A folder of wheels built once (pip wheel in the base) for packages whose lock has no wheel that fits; a
+   * package with a locked wheel never takes one from here
+   */
+  wheels?: string;
   onProgress?: (line: string) => void;
 }
 
@@ -87,7 +93,15 @@ export interface PlatformReport {
   };
   /** `reused`: the layer's blob came from the cache, made by an earlier run from the same inputs */
   layers: { holds: string; digest: string; diffId: string; size: number; reused: boolean }[];
-  packages: { name: string; version: string; wheel: string; cached: boolean }[];
+  /** `sha256`: the file's, checked against the lock; for a wheel from --wheels (`local` is its path), its own */
+  packages: {
+    name: string;
+    version: string;
+    wheel: string;
+    sha256: string;
+    cached: boolean;
+    local?: string;
+  }[];
   /** Empty unless --allow-missing-libraries let the image be written without them */
   missingLibraries: (MissingLibrary & { package: string })[];
 }
@@ -229,6 +243,8 @@ interface Prepared {
   problems: PackageProblem[];
 }
 
+type LocalWheels = { dir: string; wheels: LocalWheel[] };
+
 interface Built {
   target: Target;
   image: Assembled;
@@ -248,6 +264,7 @@ async function prepareOne(
   cacheDir: string,
   cache: AssembleCache,
   compiler: BytecodeCompiler | undefined,
+  local: LocalWheels | undefined,
   progress: (line: string) => void,
 ): Promise<Prepared> {
   const { base, source } = target;
@@ -259,7 +276,10 @@ async function prepareOne(
   const { plan, files } = generateFor(project, { python: minor, platforms: [platformOf(base)] });
   const venv = venvFor(plan, base);
   const selection = selectionFor(project, base);
-  const wheels = chooseWheels(productionPackages(project, selection), selection, base);
+  const wheels = chooseWheels(productionPackages(project, selection), selection, base, {
+    ...(local ? { local } : {}),
+    baseRef: await buildahReference(source),
+  });
   const dependencies = await prepareDependencies(wheels, {
     venv,
     python: base.python,
@@ -387,7 +407,9 @@ function imageReport(built: Built): PlatformReport {
       name: request.name,
       version: request.version,
       wheel: request.filename,
+      sha256: request.sha256,
       cached: !downloaded,
+      ...(request.path ? { local: request.path } : {}),
     })),
     missingLibraries: problems.flatMap(({ label, missing }) =>
       missing.map((item) => ({ package: label, ...item })),
@@ -416,6 +438,10 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
   const progress = options.onProgress ?? (() => {});
   const cacheDir = options.cacheDir ?? cacheRoot();
   const cache = new AssembleCache(cacheDir);
+  // A --wheels folder that cannot be read is refused before anything starts.
+  const localWheels = options.wheels
+    ? { dir: options.wheels, wheels: await readWheelDir(options.wheels) }
+    : undefined;
   // A docker-archive carries non-gzip base layers as gzip copies (base-gzip.ts), made on a worker thread while
   // this one reads the base and installs the wheels, rather than after; stopped if the run fails. A base on
   // disk is compressed from the start; one from a registry once it is pulled.
@@ -438,7 +464,9 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
     for (const target of targets) {
       const compiler = await compilerFor(target.base, options.bytecode !== false, compilers, progress);
       used.add(compiler);
-      prepared.push(await prepareOne(project, target, created, cacheDir, cache, compiler, progress));
+      prepared.push(
+        await prepareOne(project, target, created, cacheDir, cache, compiler, localWheels, progress),
+      );
     }
     const failing = prepared
       .filter(({ problems }) => problems.length > 0)

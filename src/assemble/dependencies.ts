@@ -6,6 +6,7 @@ import { fetchWheel, type WheelRequest } from "./download.js";
 import type { OwnLayer } from "./image.js";
 import { LayerTree, packLayer } from "./layer.js";
 import { type InstalledLibraries, librariesOf } from "./libraries.js";
+import { describeRequest } from "./local-wheels.js";
 import { installWheel, type Venv } from "./wheel.js";
 
 /** A package whose install is at least this big gets a layer of its own; smaller ones share a few buckets. */
@@ -106,7 +107,11 @@ export async function prepareDependencies(
     const known = trees.get(request.sha256);
     if (known) return known;
     const { data, cached } = await fetchWheel(request, context.cacheDir);
-    progress(`${cached ? "cached" : "downloaded"} ${request.filename}`);
+    progress(
+      request.path
+        ? `local ${request.path} sha256:${request.sha256}`
+        : `${cached ? "cached" : "downloaded"} ${request.filename}`,
+    );
     if (!cached) downloaded.add(request.sha256);
     const tree = await installWheel(data, request.filename, venv, compiler);
     trees.set(request.sha256, tree);
@@ -161,7 +166,7 @@ async function packDependencies(
   const target = keyParts(context);
   const layers: OwnLayer[] = [];
   for (const group of groupPackages(sized)) {
-    const holds = group.map(({ request }) => `${request.name} ${request.version}`).join(", ");
+    const holds = group.map(({ request }) => describeRequest(request)).join(", ");
     const key = cacheKey({
       layer: group.map(({ request }) => [request.sha256, request.filename]),
       ...target,

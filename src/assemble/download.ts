@@ -6,7 +6,7 @@ import { Agent, request } from "node:https";
 import { homedir } from "node:os";
 import path from "node:path";
 import { rootCertificates } from "node:tls";
-import { describeFsError, OutputFileError, UserError } from "../errors.js";
+import { describeFsError, InputFileError, OutputFileError, UserError } from "../errors.js";
 
 const PYPI_SIMPLE = "https://pypi.org/simple/";
 
@@ -174,8 +174,10 @@ export interface WheelRequest {
   filename: string;
   /** Hex sha256 from the lock */
   sha256: string;
-  /** Simple index to look the file up in (PyPI unless the lock names a source) */
+  /** Simple index to look the file up in (PyPI unless the lock names a source); for a --wheels file, its folder */
   index: string;
+  /** A wheel from --wheels: read from here, its sha256 the file's own (the lock has no hash for it) */
+  path?: string;
 }
 
 /** The wheel's bytes: from the cache when present, else downloaded, checked against the lock and cached. */
@@ -183,6 +185,20 @@ export async function fetchWheel(
   wanted: WheelRequest,
   cacheDir: string,
 ): Promise<{ data: Buffer; cached: boolean }> {
+  if (wanted.path) {
+    const data = await readFile(wanted.path).catch((error: unknown) => {
+      throw new InputFileError(`--wheels: cannot read ${wanted.filename}: ${describeFsError(error)}`, {
+        location: { file: wanted.path as string },
+      });
+    });
+    // Hashed when the folder was read: a file replaced since must not go in under the other's name.
+    if (createHash("sha256").update(data).digest("hex") !== wanted.sha256)
+      throw new InputFileError(`--wheels: ${wanted.filename} changed while assembling`, {
+        location: { file: wanted.path },
+        hint: "run couplet assemble again once the wheels are built",
+      });
+    return { data, cached: true };
+  }
   const file = path.join(cacheDir, "wheels", "sha256", wanted.sha256.slice(0, 2), wanted.sha256);
   try {
     const data = await readFile(file);

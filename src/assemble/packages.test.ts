@@ -48,6 +48,11 @@ describe("chooseWheels", () => {
     expect(message).toContain("uwsgi 2.0.28: only a source distribution is locked");
     expect(message).toContain("psycopg2 2.9.10: no Linux wheel is locked");
     expect((error as UserError).hint).toContain("couplet build");
+    // Both can be built once in the base and passed with --wheels: one pip wheel names them all.
+    expect((error as UserError).hint).toContain(
+      "pip wheel --no-deps psycopg2==2.9.10 uwsgi==2.0.28 -w /wheels",
+    );
+    expect((error as UserError).hint).toContain("--wheels wheels");
   });
 
   it("names a path dependency as one, not as a package without a fitting wheel", async () => {
@@ -66,5 +71,7 @@ describe("chooseWheels", () => {
     expect(message).toContain("myapp-plugin-hello 1.0.0: a path dependency (plugins/hello)");
     expect(message).not.toContain("no locked wheel fits");
     expect((error as UserError).hint).toContain("couplet build");
+    // A path dependency is the project's own code: no prebuilt wheel is offered for it.
+    expect((error as UserError).hint).not.toContain("pip wheel");
   });
 });

@@ -5,6 +5,7 @@ import { buildNeed, productionPackages, productionSelection, type Selection } fr
 import type { LockedFile, LockedPackage, Project } from "../project/types.js";
 import type { BaseImage } from "./base.js";
 import { PYPI_SIMPLE, type WheelRequest } from "./download.js";
+import { type LocalWheel, pickLocalWheel, wheelCommand } from "./local-wheels.js";
 import { bestWheel, supportedTags } from "./tags.js";
 
 export interface Unassemblable {
@@ -39,11 +40,25 @@ function sha256Of(file: LockedFile): string | undefined {
   return /^sha256:([0-9a-f]{64})$/.exec(file.hash)?.[1];
 }
 
+export interface WheelOptions {
+  /** `--wheels DIR`: its wheels stand in for packages whose lock has none that fits (never for one that has) */
+  local?: { dir: string; wheels: LocalWheel[] };
+  /** The base as buildah names it, for the command the refusal prints; default BASE */
+  baseRef?: string;
+}
+
 /** One wheel per package, or a UserError naming every package that cannot be installed without compiling. */
-export function chooseWheels(packages: LockedPackage[], selection: Selection, base: Target): WheelRequest[] {
+export function chooseWheels(
+  packages: LockedPackage[],
+  selection: Selection,
+  base: Target,
+  options: WheelOptions = {},
+): WheelRequest[] {
   const tags = supportedTags({ ...base.python, machine: base.machine, glibc: base.glibc });
   const chosen: WheelRequest[] = [];
   const refused: Unassemblable[] = [];
+  // Packages a wheel built once in the base would let through (a path dependency is the project's own code).
+  const buildable: LockedPackage[] = [];
   const target = `CPython ${base.python.major}.${base.python.minor} on ${base.machine} glibc ${base.glibc.major}.${base.glibc.minor}`;
   for (const pkg of [...packages].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     // A path dependency has no locked file at all: Poetry builds it from the folder, which assemble does not do.
@@ -57,13 +72,27 @@ export function chooseWheels(packages: LockedPackage[], selection: Selection, ba
     }
     // project/selection.ts decides what must be compiled, as for `couplet plan`; tags.ts then picks the wheel.
     const need = buildNeed(pkg, selection);
-    if (need.kind === "compile") {
-      refused.push({ name: pkg.name, version: pkg.version, reason: need.reason });
-      continue;
-    }
-    const best = bestWheel(pkg.files, tags);
+    const best = need.kind === "compile" ? undefined : bestWheel(pkg.files, tags);
     if (!best) {
-      refused.push({ name: pkg.name, version: pkg.version, reason: `no locked wheel fits ${target}` });
+      const reason = need.kind === "compile" ? need.reason : `no locked wheel fits ${target}`;
+      const local = options.local && pickLocalWheel(pkg, options.local.wheels, tags, target);
+      if (local && "wheel" in local) {
+        chosen.push({
+          name: pkg.name,
+          version: pkg.version,
+          filename: local.wheel.file,
+          sha256: local.wheel.sha256,
+          index: options.local?.dir as string,
+          path: local.wheel.path,
+        });
+        continue;
+      }
+      refused.push({
+        name: pkg.name,
+        version: pkg.version,
+        reason: local ? `${reason}; ${local.reason}` : reason,
+      });
+      buildable.push(pkg);
       continue;
     }
     const sha256 = sha256Of(best.file);
@@ -85,8 +114,11 @@ export function chooseWheels(packages: LockedPackage[], selection: Selection, ba
   }
   if (refused.length > 0) {
     const list = refused.map((item) => `${item.name} ${item.version}: ${item.reason}`).join("; ");
+    const wheels = buildable.length
+      ? `make their wheels once in a container of the base (one that compiles needs a compiler and headers there): \`${wheelCommand(buildable, options.baseRef ?? "BASE")}\`, then add \`--wheels wheels\` to couplet assemble; or `
+      : "";
     throw new UserError(`cannot assemble without compiling: ${list}`, {
-      hint: "use `couplet build`, which compiles them in a builder stage",
+      hint: `${wheels}use \`couplet build\`, which compiles them in a builder stage`,
     });
   }
   return chosen;

@@ -1,7 +1,8 @@
 // End to end: `couplet assemble` writes images with no engine; buildah loads and runs them as the non-root user.
 // cli-tool and fastapi-app assemble onto the bookworm stand-in base (CPython 3.11; a docker-archive, and for cli-tool
 // also an OCI archive and an OCI layout of it); flask-uwsgi must refuse, and so
-// must odbc-client, whose pyodbc wheel needs libodbc.so.2 from a base that lacks it.
+// must odbc-client, whose pyodbc wheel needs libodbc.so.2 from a base that lacks it; the sdist-only fixture
+// refuses, then assembles with --wheels from the wheel its refusal's command builds in the base.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -37,6 +38,7 @@ const odbcClient = join(repo, "test/fixtures/projects/odbc-client");
 const odbcAllowedTag = `localhost/couplet-e2e-assemble/odbc-allowed:${runId}`;
 const odbcBaseTag = `localhost/couplet-e2e-assemble/base-with-libodbc2:${runId}`;
 const odbcTag = `localhost/couplet-e2e-assemble/odbc-client:${runId}`;
+const sdistTag = `localhost/couplet-e2e-assemble/sdist-only:${runId}`;
 
 // Downloads must work with the system trust store alone (this network's proxy CA is only there): no
 // NODE_EXTRA_CA_CERTS, which would let Node's own fetch through and hide a missing CA setup in couplet.
@@ -108,6 +110,7 @@ describe("couplet assemble", () => {
       editTag,
       odbcAllowedTag,
       odbcBaseTag,
+      sdistTag,
       odbcTag,
       `localhost${join(work, "a", "oci")}:latest`,
     );
@@ -407,6 +410,60 @@ describe("couplet assemble", () => {
     expect(errors[0]).toContain("uwsgi 2.0.28: only a source distribution is locked");
     expect(errors[0]).toContain("couplet build");
     await expect(stat(output)).rejects.toThrow();
+  });
+
+  it("an sdist-only package: the refusal's own command builds its wheel in the base, --wheels installs it, and it imports", async () => {
+    const project = join(repo, "test/fixtures/projects/sdist-only");
+    const output = join(work, "sdist-only.tar");
+    const env = envWith({ COUPLET_CACHE: join(work, "a", "cache") });
+    const refused = await couplet(["assemble", project, "--base", base, "--output", output], env);
+    expect(refused.code).toBe(2);
+    const errors = refused.stderr.split("\n").filter((line) => line.startsWith("couplet:"));
+    expect(errors).toHaveLength(1);
+    // Run the command it prints, as printed, in a fresh folder: it writes the wheel to ./wheels.
+    const command = /`(c=\$\(buildah from [^`]+)`/.exec(errors[0] as string)?.[1];
+    expect(command).toContain("pip wheel --no-deps pypydispatcher==2.1.2 -w /wheels");
+    const folder = join(work, "sdist-wheels");
+    await mkdir(join(folder, "wheels"), { recursive: true });
+    await run("sh", ["-c", command as string], {
+      cwd: folder,
+      env: { ...process.env, STORAGE_DRIVER: "overlay", BUILDAH_ISOLATION: "chroot" },
+    });
+    const wheel = join(folder, "wheels", "PyPyDispatcher-2.1.2-py3-none-any.whl");
+    const assembled = await couplet(
+      [
+        "assemble",
+        project,
+        "--base",
+        base,
+        "--wheels",
+        join(folder, "wheels"),
+        "--tag",
+        sdistTag,
+        "--output",
+        output,
+        "--json",
+      ],
+      env,
+    );
+    expect(assembled.code, assembled.stderr).toBe(0);
+    const report = JSON.parse(assembled.stdout) as AssembleReport;
+    expect(report.packages).toEqual([
+      expect.objectContaining({ name: "pypydispatcher", sha256: await sha256(wheel), local: wheel }),
+    ]);
+    expect(assembled.stderr).toContain(`local ${wheel} sha256:${await sha256(wheel)}`);
+    const pulled = await buildah(["pull", `docker-archive:${output}`]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const history = (await imageLayers(sdistTag)).map((layer) => layer.createdBy);
+    expect(history).toContain(
+      `couplet assemble: pypydispatcher 2.1.2 (--wheels PyPyDispatcher-2.1.2-py3-none-any.whl sha256:${(await sha256(wheel)).slice(0, 12)})`,
+    );
+    const ran = await runInImage(sdistTag, [
+      "python",
+      "-c",
+      "import pydispatch.dispatcher, os; print(os.getuid() != 0, pydispatch.dispatcher.__file__)",
+    ]);
+    expect(ran.stdout).toBe("True /app/.venv/lib/python3.11/site-packages/pydispatch/dispatcher.py\n");
   });
 
   it("refuses odbc-client before writing or pushing anything: pyodbc's module needs libodbc.so.2, which the base lacks", async () => {

@@ -7,7 +7,7 @@ import { action } from "../run.js";
 // The flags are the library's options by name (commander camel-cases them), plus the output format.
 type AssembleFlags = Pick<
   AssembleOptions,
-  "output" | "ociLayout" | "push" | "tag" | "platform" | "allowMissingLibraries" | "bytecode"
+  "output" | "ociLayout" | "push" | "tag" | "platform" | "allowMissingLibraries" | "bytecode" | "wheels"
 > & {
   base: string[];
   json?: boolean;
@@ -45,6 +45,10 @@ export function register(program: Command): void {
       "--no-bytecode",
       "leave out the .pyc (compiled, when on, with the python3.X on PATH of the base's version: unchecked-hash for the venv, checked-hash for the code)",
     )
+    .option(
+      "--wheels <dir>",
+      "wheels built once for packages the lock has no fitting wheel for (e.g. an sdist only), by pip wheel in a container of the base; each must match the lock's name and version and fit the base, and is recorded by its own sha256",
+    )
     .option("--json", "print the report (digests, layers, packages, bytecode) as JSON")
     .action(
       action(async (dir: string, flags: AssembleFlags) => {
@@ -56,6 +60,7 @@ export function register(program: Command): void {
           ...(flags.push ? { push: flags.push } : {}),
           ...(flags.platform ? { platform: flags.platform } : {}),
           ...(flags.allowMissingLibraries ? { allowMissingLibraries: true } : {}),
+          ...(flags.wheels ? { wheels: resolve(flags.wheels) } : {}),
           bytecode: flags.bytecode !== false,
           onProgress: (line) => process.stderr.write(`${line}\n`),
         });
