@@ -3,7 +3,7 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { cp, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -13,6 +13,7 @@ import { extract } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AssembleReport } from "../../src/assemble/assemble.js";
 import { readElf } from "../../src/image/elf.js";
+import type { InspectReport } from "../../src/image/inspect.js";
 import { ensureBaseImage } from "../support/base-image.js";
 import { buildah, imageId, removeImages, runInImage } from "../support/buildah.js";
 import { type CliResult as Result, couplet as runCouplet } from "../support/cli.js";
@@ -146,6 +147,36 @@ describe("couplet assemble for two platforms", () => {
     expect(arm64.length).toBeGreaterThan(0);
     expect(new Set(arm64)).toEqual(new Set([ELF_AARCH64]));
     expect(new Set(amd64)).toEqual(new Set([ELF_X86_64]));
+  });
+
+  it("passes couplet inspect's missing-library check for each platform's image", async () => {
+    // inspect opens a layout's image for this machine's platform; a layout naming one platform's manifest (the
+    // same blobs, linked) lets it read the other one.
+    for (const [index, image] of report.images.entries()) {
+      const view = join(work, `oci-${index}`);
+      await mkdir(view);
+      await symlink(join(work, "a", "oci", "blobs"), join(view, "blobs"));
+      await writeFile(join(view, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+      const manifest = {
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        digest: image.manifestDigest,
+      };
+      const size = (await readFile(blob("a", image.manifestDigest))).length;
+      await writeFile(
+        join(view, "index.json"),
+        JSON.stringify({ schemaVersion: 2, manifests: [{ ...manifest, size }] }),
+      );
+      const inspected = await couplet(
+        ["inspect", view, "--format", "json", "--fail-on", "missing-libraries"],
+        env("a"),
+      );
+      expect(inspected.code, `${image.platform}: ${inspected.stderr}`).toBe(0);
+      const found = JSON.parse(inspected.stdout) as InspectReport;
+      // The platform's own image was read, and its extension modules (pyyaml's, at least) were checked.
+      expect(`linux/${found.image.architecture}`).toBe(image.platform);
+      expect(found.sharedObjectsChecked, image.platform).toBeGreaterThan(0);
+      expect(found.missingLibraries, image.platform).toEqual([]);
+    }
   });
 
   it("gives the same index digest and byte-identical archive from empty caches in another folder", async () => {
