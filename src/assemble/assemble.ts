@@ -34,7 +34,7 @@ import {
 } from "./libraries.js";
 import { buildahReference, type LocalWheel, readWheelDir } from "./local-wheels.js";
 import { chooseWheels, platformOf, productionPackages, selectionFor } from "./packages.js";
-import { formatPlatform, type Platform, parsePlatform } from "./pull.js";
+import { type BlobTransfer, formatPlatform, type Platform, parsePlatform } from "./pull.js";
 import { type PushReport, parsePushReference, pushImage } from "./push.js";
 import { compileProject, projectLayer, setupLayer, venvFor } from "./runtime.js";
 import type { Venv } from "./wheel.js";
@@ -74,6 +74,8 @@ export interface AssembleOptions {
    */
   wheels?: string;
   onProgress?: (line: string) => void;
+  /** A base layer's bytes as they download (many calls per layer: throttle what is shown) */
+  onTransfer?: (transfer: BlobTransfer) => void;
 }
 
 export interface PlatformReport {
@@ -183,6 +185,10 @@ interface Target {
   cached: boolean;
 }
 
+function transfer(options: AssembleOptions): { onTransfer?: (transfer: BlobTransfer) => void } {
+  return options.onTransfer ? { onTransfer: options.onTransfer } : {};
+}
+
 /**
  * The base for each platform asked for: a `--base PLATFORM=REF` for that platform, else the one plain `--base`
  * (a registry index or an OCI layout with an index gives each platform its own image). No platform asked for:
@@ -207,7 +213,7 @@ async function targetsFor(
       : undefined;
   if (!platforms) {
     const source = plain[0]?.ref as string;
-    const read = await readBaseCached(source, cache, { cacheDir, progress });
+    const read = await readBaseCached(source, cache, { cacheDir, progress, ...transfer(options) });
     return [{ platform: undefined, source, base: read.base, baseLayers: read.layers, cached: read.cached }];
   }
   platforms.forEach((platform, index) => {
@@ -221,7 +227,12 @@ async function targetsFor(
       throw new UserError(`${formatPlatform(platform)}: no --base for this platform`, {
         hint: `give --base ${formatPlatform(platform)}=REF, or one --base whose index holds every platform`,
       });
-    const read = await readBaseCached(entry.ref, cache, { cacheDir, progress, platform });
+    const read = await readBaseCached(entry.ref, cache, {
+      cacheDir,
+      progress,
+      platform,
+      ...transfer(options),
+    });
     const base = read.base;
     if (base.architecture !== platform.architecture)
       throw new UserError(

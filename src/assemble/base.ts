@@ -8,7 +8,7 @@ import { readLayer } from "../image/layer.js";
 import { osRelease, parseLdConfig } from "../image/libraries.js";
 import type { EntrySink } from "../image/tar-parser.js";
 import { type BaseLibraries, baseLibrariesOf } from "./libraries.js";
-import { type Origin, type Platform, type PulledBase, pullBase } from "./pull.js";
+import { type BlobTransfer, type Origin, type Platform, type PulledBase, pullBase } from "./pull.js";
 
 export interface BaseImage {
   /** What the user named */
@@ -133,6 +133,8 @@ export interface BaseOptions {
   /** Where pulled blobs are kept */
   cacheDir: string;
   progress?: (line: string) => void;
+  /** Each chunk of a base layer as it downloads */
+  onTransfer?: (transfer: BlobTransfer) => void;
 }
 
 /** The image's facts from a registry reference, or a docker-archive, OCI archive or OCI layout on disk. */
@@ -150,7 +152,13 @@ export async function readBase(target: string, options?: BaseOptions): Promise<B
 
 /** Pull a registry base's manifest, config and layers into the blob cache (a blob already there is not fetched). */
 export function pullRegistryBase(target: string, options: BaseOptions): Promise<PulledBase> {
-  return pullBase(target, options.platform, options.cacheDir, options.progress ?? (() => {}));
+  return pullBase(
+    target,
+    options.platform,
+    options.cacheDir,
+    options.progress ?? (() => {}),
+    options.onTransfer,
+  );
 }
 
 /** The facts of a base pulled into the blob cache, read from its layers. */

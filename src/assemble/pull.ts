@@ -73,6 +73,15 @@ export interface Origin {
   manifestDigest: string;
 }
 
+/** Bytes of one blob received so far, reported as they arrive (the caller throttles what it shows). */
+export interface BlobTransfer {
+  /** What the blob is, for a person: `base layer 0123456789ab of REF` */
+  label: string;
+  done: number;
+  /** From the manifest; undefined when it does not say */
+  total: number | undefined;
+}
+
 export interface PulledBase {
   opened: OpenedImage;
   origin: Origin;
@@ -153,6 +162,7 @@ async function fetchBlob(
   ref: ImageReference,
   descriptor: Descriptor,
   cacheDir: string,
+  onBytes: (done: number) => void = () => {},
 ): Promise<boolean> {
   const file = blobFile(cacheDir, descriptor.digest);
   const present = await stat(file).catch(() => undefined);
@@ -167,6 +177,7 @@ async function fetchBlob(
     transform(chunk: Buffer, _encoding, done) {
       hash.update(chunk);
       size += chunk.length;
+      onBytes(size);
       done(null, chunk);
     },
   });
@@ -230,6 +241,7 @@ export async function pullBase(
   asked: Platform | undefined,
   cacheDir: string,
   progress: (line: string) => void,
+  onTransfer: (transfer: BlobTransfer) => void = () => {},
 ): Promise<PulledBase> {
   // Not asked: an index gives this machine's platform, a single image is taken as it is.
   const platform: Platform = asked ?? {
@@ -276,7 +288,10 @@ export async function pullBase(
     });
   const layers: LayerBlob[] = [];
   for (const layer of manifest.layers) {
-    const fresh = await fetchBlob(client, ref, layer, cacheDir);
+    const what = `base layer ${layer.digest.slice(7, 19)} of ${label}`;
+    const fresh = await fetchBlob(client, ref, layer, cacheDir, (done) =>
+      onTransfer({ label: what, done, total: layer.size }),
+    );
     const blob = path.posix.join("blobs", "sha256", layer.digest.slice(7));
     const storedSize = await source.size(blob);
     progress(

@@ -1,11 +1,10 @@
 // One progress bar across the whole bench run (it takes minutes): builds done, the current one, elapsed time.
-import { formatSeconds, type Output } from "../engine/display.js";
+import { formatBarCells, formatSeconds, type Output } from "../engine/display.js";
 import type { BenchProgress } from "./run.js";
 import { SCENARIO_TITLES } from "./types.js";
 
 export function formatBar(p: BenchProgress, elapsedSeconds: number, width = 24): string {
-  const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);
-  const bar = `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
+  const bar = formatBarCells(p.total === 0 ? 1 : p.done / p.total, width);
   const what = `${p.strategy} run ${p.run}: ${SCENARIO_TITLES[p.scenario].toLowerCase()}`;
   return `[${bar}] ${p.done}/${p.total} ${what} (${formatSeconds(elapsedSeconds)} elapsed)`;
 }

@@ -13,6 +13,12 @@ export function formatSeconds(seconds: number): string {
     : `${Math.floor(seconds / 60)}m${String(Math.round(seconds % 60)).padStart(2, "0")}s`;
 }
 
+/** A progress bar `width` cells wide with `fraction` (0 to 1) of them filled. */
+export function formatBarCells(fraction: number, width: number): string {
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  return `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
+}
+
 function oneLine(text: string, width: number): string {
   const flat = text.replace(/\s+/g, " ");
   return flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}…` : flat;

@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { type AssembleOptions, assemble } from "../../assemble/assemble.js";
+import { TransferDisplay } from "../../assemble/transfer-display.js";
 import { action } from "../run.js";
 
 // The flags are the library's options by name (commander camel-cases them), plus the output format.
@@ -52,6 +53,7 @@ export function register(program: Command): void {
     .option("--json", "print the report (digests, layers, packages, bytecode) as JSON")
     .action(
       action(async (dir: string, flags: AssembleFlags) => {
+        const transfers = new TransferDisplay(process.stderr);
         const report = await assemble(resolve(dir), {
           base: flags.base,
           ...(flags.output ? { output: resolve(flags.output) } : {}),
@@ -62,8 +64,12 @@ export function register(program: Command): void {
           ...(flags.allowMissingLibraries ? { allowMissingLibraries: true } : {}),
           ...(flags.wheels ? { wheels: resolve(flags.wheels) } : {}),
           bytecode: flags.bytecode !== false,
-          onProgress: (line) => process.stderr.write(`${line}\n`),
-        });
+          onProgress: (line) => {
+            transfers.clear();
+            process.stderr.write(`${line}\n`);
+          },
+          onTransfer: (transfer) => transfers.update(transfer),
+        }).finally(() => transfers.clear());
         if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else
           process.stdout.write(
