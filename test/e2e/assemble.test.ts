@@ -102,7 +102,11 @@ describe("couplet assemble", () => {
   afterAll(async () => {
     // buildah 1.28 names an image pulled from an OCI layout `localhost<path>:latest`.
     await registry?.stop();
-    if (registry) await removeImages(`${registry.address}/couplet-e2e/cli-tool:${runId}`);
+    if (registry)
+      await removeImages(
+        `${registry.address}/couplet-e2e/cli-tool:${runId}`,
+        `${registry.address}/couplet-e2e/fastapi-app:${runId}`,
+      );
     await removeImages(
       cliTag,
       ociTag,
@@ -396,6 +400,40 @@ describe("couplet assemble", () => {
     expect(`sha256:${await imageId(reference)}`).toBe(firstReport.configDigest);
     const result = await runInImage(reference, ["sh", "-c", 'echo "a: 1" | yamlstat -']);
     expect(result.stdout).toBe("yamlstat: document 0 has 1 nodes (pyyaml 6.0.2, libyaml)\n");
+  });
+
+  it("pushes the FastAPI app to the same registry, and buildah pulls it back and it answers HTTP", async () => {
+    registry ??= await startRegistry();
+    const reference = `${registry.address}/couplet-e2e/fastapi-app:${runId}`;
+    // The download cache the archive test above filled: the wheels are not fetched again.
+    const pushed = await couplet(
+      ["assemble", join(repo, "examples/fastapi-app"), "--base", base, "--push", reference, "--json"],
+      envWith({ COUPLET_CACHE: join(work, "a", "cache") }),
+    );
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const report = JSON.parse(pushed.stdout) as AssembleReport;
+    expect(report.outputs.pushed?.digest).toBe(report.manifestDigest);
+    expect(await registry.tags("couplet-e2e/fastapi-app")).toEqual([runId]);
+    await run("buildah", ["--storage-driver", "overlay", "pull", reference], {
+      env: { ...process.env, CONTAINERS_REGISTRIES_CONF: registry.registriesConf },
+    });
+    expect(`sha256:${await imageId(reference)}`).toBe(report.configDigest);
+    const port = await freePort();
+    const server = await startServer(reference, [
+      "uvicorn",
+      "app.main:app",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+    ]);
+    try {
+      const answer = await httpGet(port, "/");
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body)).toMatchObject({ app: "fastapi-app", pydantic_core: "2.27.2" });
+    } finally {
+      await server.stop();
+    }
   });
 
   it("refuses flask-uwsgi in one line naming the sdist-only package and `couplet build`, writing nothing", async () => {
