@@ -114,6 +114,11 @@ describe("couplet assemble with a registry base", () => {
     expect(baseBlobs.every((blob) => blob.how === "mounted")).toBe(true);
     expect(blobs.filter((blob) => blob.how === "sent")).toHaveLength(blobs.length - baseBlobs.length);
     expect(first.stderr).toMatch(/^pulled [0-9a-f]{12} [\d.]+ MiB: base layer of /m);
+    // Progress while each base layer downloads (a log gets its quarters), on stderr: stdout parsed as JSON above.
+    for (const quarter of ["25%", "50%", "75%"])
+      expect(first.stderr).toMatch(
+        new RegExp(`^\\[[█░]+\\] [\\d.]+/[\\d.]+ MiB \\(${quarter}\\): base layer [0-9a-f]{12} of `, "m"),
+      );
 
     // The registry's own log: our layers and config uploaded, no base layer; each base layer mounted (201).
     const served = (await registry.requests()).slice(before);
