@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatUserError, UserError } from "../../errors.js";
-import { buildToArchive, destinationFromFlags } from "./build.js";
+import { buildToArchive, destinationFromFlags, dockerfileFlags } from "./build.js";
 
 function refusal(fn: () => unknown): string | undefined {
   try {
@@ -78,5 +78,25 @@ describe("--output FILE is written whole or not at all", () => {
         /cannot write: buildx cannot take a comma or a quote in the path/,
       );
     expect(built).toBe(false);
+  });
+});
+
+describe("plan options with --dockerfile", () => {
+  it("passes --base-image on as PYTHON_IMAGE and refuses the options that only shape a generated Dockerfile", () => {
+    // path-tmpl-worker: `build --dockerfile Dockerfile --base-image X` pulled python:3.13-slim-trixie instead.
+    expect(dockerfileFlags({ baseImage: "localhost/py:3.13", strategy: "optimal", buildArg: [] })).toEqual([
+      "PYTHON_IMAGE=localhost/py:3.13",
+    ]);
+    expect(dockerfileFlags({ baseImage: "localhost/py:3.13", buildArg: ["PYTHON_IMAGE=other:1"] })).toEqual([
+      "PYTHON_IMAGE=other:1",
+    ]);
+    expect(dockerfileFlags({ strategy: "optimal", buildArg: ["A=1"] })).toEqual(["A=1"]);
+    expect(refusal(() => dockerfileFlags({ python: "3.12", cmd: "app", buildArg: [] }))).toMatch(
+      /^--python, --cmd shape the Dockerfile couplet generates, and --dockerfile builds yours as it is \(drop them/,
+    );
+    expect(refusal(() => dockerfileFlags({ syntax: false, buildArg: [] }))).toMatch(/^--no-syntax shapes/);
+    expect(refusal(() => dockerfileFlags({ baseImage: "not an image!", buildArg: [] }))).toMatch(
+      /--base-image/,
+    );
   });
 });

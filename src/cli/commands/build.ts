@@ -144,6 +144,31 @@ function formatBytes(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
+/**
+ * With --dockerfile nothing is generated, so the plan options would be dropped without a word (a build then
+ * pulled the Dockerfile's default base from Docker Hub): --base-image becomes the PYTHON_IMAGE build argument
+ * couplet's Dockerfiles declare, unless --build-arg sets it, and the options that only shape a generated
+ * Dockerfile are refused.
+ */
+export function dockerfileFlags(flags: PlanFlags & { buildArg: string[] }): string[] {
+  const unused = [
+    flags.python !== undefined && "--python",
+    flags.poetryVersion !== undefined && "--poetry-version",
+    flags.cmd !== undefined && "--cmd",
+    flags.strategy !== undefined && flags.strategy !== "optimal" && "--strategy",
+    flags.cacheMounts === false && "--no-cache-mounts",
+    flags.syntax !== undefined && (flags.syntax === false ? "--no-syntax" : "--syntax"),
+  ].filter((flag): flag is string => typeof flag === "string");
+  if (unused.length > 0)
+    throw new UserError(
+      `${unused.join(", ")} shape${unused.length === 1 ? "s" : ""} the Dockerfile couplet generates, and --dockerfile builds yours as it is`,
+      { hint: "drop them, or run `couplet init` with them and build the Dockerfile it writes" },
+    );
+  if (flags.baseImage === undefined || flags.buildArg.some((arg) => arg.startsWith("PYTHON_IMAGE=")))
+    return flags.buildArg;
+  return [...flags.buildArg, `PYTHON_IMAGE=${planOptions({ baseImage: flags.baseImage }).baseImage}`];
+}
+
 /** `--push REF` or `--output FILE` as a build destination, and the tag it implies; refuses them together. */
 export function destinationFromFlags(flags: { push?: string; output?: string; tag?: string }): {
   destination?: BuildDestination;
@@ -275,6 +300,7 @@ export function register(program: Command): void {
         for (const warning of engine.warnings) process.stderr.write(`couplet: warning: ${warning}\n`);
         await checkPlatforms(engine, flags.platform, destination);
         if (destination && "archive" in destination) await checkArchiveTarget(destination.archive);
+        if (flags.dockerfile) flags.buildArg = dockerfileFlags(flags);
         const prepared = await prepareBuild(engine, dir, {
           planOptions: planOptions(flags),
           ...(flags.dockerfile ? { dockerfile: flags.dockerfile } : {}),
