@@ -210,7 +210,7 @@ const generated = [
   "# `couplet assemble` vs `couplet build --strategy optimal` (buildah)",
   "",
   `Made by \`bench/assemble-vs-build.mjs\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, on this project's test machine:`,
-  `2 cores shared with several other jobs at the time (1-minute load average at the start of each timed command: median ${median(loads).toFixed(1)},`,
+  `2 cores, shared with whatever else ran at the time (1-minute load average at the start of each timed command: median ${median(loads).toFixed(1)},`,
   `from ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}; during the assemble edit runs median ${median(editLoads).toFixed(1)}), so wall times carry waiting for the CPU`,
   "and the disk; CPU time (user + system, child processes included) is what a run itself costs. Each figure is",
   `the median of ${runs} rounds (${runs * EDITS} for the edits): wall / CPU.`,
