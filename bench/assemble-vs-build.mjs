@@ -233,7 +233,7 @@ const generated = [
   "(overlay, chroot isolation) from the local base image.",
   "",
   "- **Cold**: assemble with a warm wheel cache and an empty layer cache (`$COUPLET_CACHE/assemble`), so the base",
-  "  archive is read and hashed, its layer gzipped once (level 1, on a worker thread while the wheels install; a",
+  "  archive is read and hashed, its layer gzipped once (level 1, in two halves on two worker threads while the wheels install; a",
   "  docker-archive carries it gzipped, see `src/assemble/base-gzip.ts`) and every layer installed and compressed.",
   "  build with `--no-cache`: no layer cache, while the pip and Poetry cache mounts stay warm from an earlier build,",
   "  as on a CI runner with a cache.",

@@ -453,7 +453,7 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
   const localWheels = options.wheels
     ? { dir: options.wheels, wheels: await readWheelDir(options.wheels) }
     : undefined;
-  // A docker-archive carries non-gzip base layers as gzip copies (base-gzip.ts), made on a worker thread while
+  // A docker-archive carries non-gzip base layers as gzip copies (base-gzip.ts), made on worker threads while
   // this one reads the base and installs the wheels, rather than after; stopped if the run fails. A base on
   // disk is compressed from the start; one from a registry once it is pulled.
   const stopWarming = new AbortController();

@@ -8,7 +8,7 @@ import { openImageArchive } from "../image/archive.js";
 import { detectCompression } from "../image/layer.js";
 import type { BlobSource } from "../image/source.js";
 import { type AssembleCache, cacheKey } from "./cache.js";
-import { gzipInWorker } from "./gzip-worker.js";
+import { gzipLayer } from "./gzip-worker.js";
 import type { BaseLayer } from "./image.js";
 
 /**
@@ -162,7 +162,7 @@ async function compressInto(
   if (!usable) return undefined;
   const file = path.join(folder, `gzip-${randomBytes(6).toString("hex")}.tmp`);
   const where = await source.locate(layer.blob);
-  const outcome = await gzipInWorker(
+  const outcome = await gzipLayer(
     {
       ...where,
       zstd: layer.compression === "zstd",

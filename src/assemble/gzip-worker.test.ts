@@ -10,7 +10,7 @@ import { InputFileError } from "../errors.js";
 import { openImageArchive } from "../image/archive.js";
 import type { BaseImage } from "./base.js";
 import { gzippedBaseLayer } from "./base-gzip.js";
-import { gzipInWorker } from "./gzip-worker.js";
+import { gzipInWorker, gzipLayer } from "./gzip-worker.js";
 import { type BaseLayer, describeBaseLayers } from "./image.js";
 
 /** A layer tar with some compressible and some random bytes, and its diff_id. */
@@ -167,5 +167,94 @@ describe("gzippedBaseLayer's worker failures", () => {
     );
     expect((error as InputFileError).message).not.toContain("\n");
     expect(existsSync(scratch) ? readdirSync(scratch) : []).toEqual([]);
+  });
+});
+
+describe("gzipLayer: a large plain layer in two halves", () => {
+  /** A 3 MiB layer: over the 2 MiB floor, with a random part so the halves compress differently. */
+  async function large(): Promise<{ tar: Buffer; diffId: string }> {
+    const tar = await makeTar([
+      { name: "usr/lib/libbig.so", body: Buffer.alloc(2 << 20, "elf ") },
+      { name: "usr/share/noise", body: randomBytes(1 << 20) },
+    ]);
+    return { tar, diffId: `sha256:${sha256(tar)}` };
+  }
+
+  it("writes two gzip members that read back as the layer, with the digest and size of the whole file", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-gzip-split-"));
+    const { tar, diffId } = await large();
+    const range = embedded(dir, tar);
+    const split = path.join(dir, "split.gz");
+    const outcome = await gzipLayer({ ...range, zstd: false, diffId, level: 1, output: split }, undefined, 0);
+    const written = readFileSync(split);
+    expect(outcome).toEqual({ ok: true, digest: `sha256:${sha256(written)}`, size: written.length });
+    expect(gunzipSync(written).equals(tar)).toBe(true);
+    // Two members: the second starts where a gzip of the first half (cut on a MiB boundary) ends.
+    const single = path.join(dir, "single.gz");
+    await gzipInWorker({ ...range, zstd: false, diffId, level: 1, output: single, gzipBytes: 1 << 20 });
+    const head = readFileSync(single);
+    expect(written.subarray(0, head.length).equals(head)).toBe(true);
+    expect([...written.subarray(head.length, head.length + 3)]).toEqual([0x1f, 0x8b, 8]);
+    expect(gunzipSync(head).equals(tar.subarray(0, 1 << 20))).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(["holder", "single.gz", "split.gz"]);
+  });
+
+  it("still checks every byte against the diff_id: damage in the second half is refused and leaves no part behind", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-gzip-split-"));
+    const { tar, diffId } = await large();
+    const damaged = Buffer.from(tar);
+    damaged[damaged.length - 2048] = (damaged[damaged.length - 2048] as number) ^ 0xff;
+    const outcome = await gzipLayer(
+      { ...embedded(dir, damaged), zstd: false, diffId, level: 1, output: path.join(dir, "out.gz") },
+      undefined,
+      0,
+    );
+    expect(outcome).toMatchObject({ ok: false, writing: false });
+    expect((outcome as { message: string }).message).toMatch(/not to the diff_id/);
+    expect(readdirSync(dir).filter((name) => name.endsWith(".rest"))).toEqual([]);
+  });
+
+  it("reports a file cut short in either half as a read failure", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-gzip-split-"));
+    const { tar, diffId } = await large();
+    const range = embedded(dir, tar);
+    const outcome = await gzipLayer(
+      {
+        ...range,
+        size: range.size + 1_000_000,
+        zstd: false,
+        diffId,
+        level: 1,
+        output: path.join(dir, "out.gz"),
+      },
+      undefined,
+      0,
+    );
+    expect(outcome).toMatchObject({ ok: false, writing: false });
+    expect((outcome as { message: string }).message).toMatch(/bytes early/);
+    expect(readdirSync(dir).filter((name) => name.endsWith(".rest"))).toEqual([]);
+  });
+
+  it("rejects when aborted and leaves no part behind", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-gzip-split-"));
+    const big = randomBytes(64 << 20);
+    const file = path.join(dir, "big");
+    writeFileSync(file, big);
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 50);
+    const running = gzipLayer(
+      {
+        file,
+        start: 0,
+        size: big.length,
+        zstd: false,
+        diffId: `sha256:${sha256(big)}`,
+        level: 1,
+        output: path.join(dir, "out.gz"),
+      },
+      stop.signal,
+    );
+    await expect(running).rejects.toMatchObject({ name: "AbortError" });
+    expect(readdirSync(dir).filter((name) => name.endsWith(".rest"))).toEqual([]);
   });
 });
