@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { userError } from "../../test/support/errors.js";
@@ -269,6 +269,14 @@ describe("the command and the code", () => {
     const dir = copyProject("test/fixtures/projects/django-package");
     try {
       editPyproject(dir, (t) => `${t}\n[tool.couplet]\nwith = ["prod"]\n`);
+      // What startproject's settings name and `manage.py migrate` leaves beside them: the developer's database
+      // (and a log, a key) must never be copied into the image because the settings name them.
+      appendFileSync(
+        join(dir, "bidsite", "settings.py"),
+        '\nDATABASES = {"default": {"NAME": BASE_DIR / "db.sqlite3"}}\nLOG = BASE_DIR / "debug.log"\nKEY = "server.key"\n',
+      );
+      for (const name of ["db.sqlite3", "debug.log", "server.key"])
+        writeFileSync(join(dir, name), "local state");
       const project = await analyze(dir);
       expect(project.lockFresh).not.toBe(false);
       const result = plan(project);

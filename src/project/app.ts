@@ -48,6 +48,13 @@ export interface AppFacts {
 }
 
 /** Folders never searched for an app: tools' caches, environments, tests and docs. */
+/**
+ * Files a settings module names that belong to the machine it runs on, not to the code: a database
+ * (Django's default `BASE_DIR / "db.sqlite3"`), a log, a pid or socket, keys and certificates, an env file.
+ * The developer's copy holds their data or secrets; the image must make its own (or have it mounted).
+ */
+const LOCAL_STATE = /\.(sqlite3?|db|log|pid|sock|pem|key|crt|p12|pfx|env)$|^\.?env(\.|$)/i;
+
 const SKIP = new Set([
   "node_modules",
   "__pycache__",
@@ -326,7 +333,9 @@ async function topLevel(dir: string, files: SourceFile[]): Promise<LocalEntry[]>
           // A folder by its name, or any entry named in full ("pyproject.toml" read by the settings at start).
           const entry =
             pythonNames.get(name) ??
-            (entries.some((x) => x.name === name && (x.isDirectory() || name.includes(".")))
+            (entries.some(
+              (x) => x.name === name && (x.isDirectory() || (name.includes(".") && !LOCAL_STATE.test(name))),
+            )
               ? name
               : undefined);
           if (entry && entry !== e.name) refs.add(entry);
