@@ -56,7 +56,7 @@ describe("assemble --wheels", () => {
       "cannot assemble without compiling: pypydispatcher 2.1.2: only a source distribution is locked",
     );
     expect(error?.hint).toContain(
-      '`c=$(buildah from docker-archive:/tmp/base.tar) && buildah run -v "$PWD/wheels:/wheels" "$c" -- pip wheel --no-deps pypydispatcher==2.1.2 -w /wheels; buildah rm "$c"`',
+      '`mkdir -p wheels && c=$(buildah from docker-archive:/tmp/base.tar) && buildah run -v "$PWD/wheels:/wheels" "$c" -- pip wheel --no-deps pypydispatcher==2.1.2 -w /wheels; buildah rm "$c"`',
     );
     expect(error?.hint).toContain("--wheels wheels");
     expect(error?.hint).toContain("couplet build");

@@ -80,8 +80,9 @@ export function pickLocalWheel(
  */
 export function wheelCommand(packages: { name: string; version: string }[], base: string): string {
   const specs = packages.map(({ name, version }) => `${name}==${version}`).join(" ");
-  // One shell line that removes its working container again, whether pip succeeded or not.
-  return `c=$(buildah from ${base}) && buildah run -v "$PWD/wheels:/wheels" "$c" -- pip wheel --no-deps ${specs} -w /wheels; buildah rm "$c"`;
+  // One shell line that removes its working container again, whether pip succeeded or not; buildah mounts only
+  // a host folder that exists.
+  return `mkdir -p wheels && c=$(buildah from ${base}) && buildah run -v "$PWD/wheels:/wheels" "$c" -- pip wheel --no-deps ${specs} -w /wheels; buildah rm "$c"`;
 }
 
 /** The --base as buildah names it: a registry reference as it is, a folder as an OCI layout, a file as a docker-archive. */

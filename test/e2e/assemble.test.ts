@@ -459,10 +459,10 @@ describe("couplet assemble", () => {
     const errors = refused.stderr.split("\n").filter((line) => line.startsWith("couplet:"));
     expect(errors).toHaveLength(1);
     // Run the command it prints, as printed, in a fresh folder: it writes the wheel to ./wheels.
-    const command = /`(c=\$\(buildah from [^`]+)`/.exec(errors[0] as string)?.[1];
+    const command = /`(mkdir -p wheels && c=\$\(buildah from [^`]+)`/.exec(errors[0] as string)?.[1];
     expect(command).toContain("pip wheel --no-deps pypydispatcher==2.1.2 -w /wheels");
     const folder = join(work, "sdist-wheels");
-    await mkdir(join(folder, "wheels"), { recursive: true });
+    await mkdir(folder, { recursive: true });
     await run("sh", ["-c", command as string], {
       cwd: folder,
       env: { ...process.env, STORAGE_DRIVER: "overlay", BUILDAH_ISOLATION: "chroot" },
