@@ -1,8 +1,9 @@
+import { mkdtempSync, symlinkSync } from "node:fs";
 import { copyFile, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { UserError } from "../errors.js";
+import { InputFileError, UserError } from "../errors.js";
 import { readLayer } from "../image/layer.js";
 import { analyze } from "../project/analyze.js";
 import { AssembleCache } from "./cache.js";
@@ -139,5 +140,13 @@ describe("assemble --wheels", () => {
   it("names a --wheels folder that cannot be read", async () => {
     const missing = path.join(tmpdir(), "couplet-no-such-wheels-folder");
     await expect(readWheelDir(missing)).rejects.toThrow(/--wheels: cannot read the folder/);
+  });
+
+  it("names a wheel in the folder that cannot be read (a dangling link) in one typed line", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-wheels-"));
+    symlinkSync(path.join(dir, "gone"), path.join(dir, "demo-1.0-py3-none-any.whl"));
+    const error = await readWheelDir(dir).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InputFileError);
+    expect((error as InputFileError).message).toMatch(/^--wheels: cannot read demo-1\.0-py3-none-any\.whl: /);
   });
 });

@@ -33,7 +33,12 @@ export async function readWheelDir(dir: string): Promise<LocalWheel[]> {
     const parsed = parseWheelName(file);
     if (!parsed) continue;
     const full = path.join(dir, file);
-    const data = await readFile(full);
+    const data = await readFile(full).catch((error: unknown) => {
+      throw new InputFileError(`--wheels: cannot read ${file}: ${describeFsError(error)}`, {
+        location: { file: full },
+        hint: "remove it or build it again (pip wheel -w DIR)",
+      });
+    });
     wheels.push({
       file,
       path: full,
