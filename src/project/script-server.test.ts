@@ -44,6 +44,18 @@ interface Case {
 
 const cases: Case[] = [
   {
+    name: "a '--host' that is no option of the script: another module's __main__, a subprocess argument list",
+    roots: ["pkg"],
+    scripts: { pkg: "pkg.cli:main" },
+    files: {
+      "pkg/cli.py":
+        'import subprocess\nfrom pkg.server import run\n\n\ndef main():\n    subprocess.run(["pg_isready", "--host", "db"])\n    run()\n',
+      "pkg/server.py":
+        'import argparse\nimport uvicorn\n\n\ndef run():\n    uvicorn.run("pkg.app:app", port=8000)\n\n\nif __name__ == "__main__":\n    parser = argparse.ArgumentParser()\n    parser.add_argument("--host")\n',
+    },
+    servers: ["pkg: uvicorn uvicorn.run( @pkg/server.py:6 port=8000@pkg/server.py:6"],
+  },
+  {
     name: "uvicorn.run with a literal port and host, in the script's own function",
     roots: ["web"],
     scripts: { web: "web.main:main" },

@@ -222,9 +222,13 @@ async function reach(
   return undefined;
 }
 
-/** A `--host` option declared in the module (click.option, argparse add_argument, typer.Option). */
+/**
+ * A `--host` option declared in the script's own module (click.option, argparse add_argument, typer.Option):
+ * the CMD passes `--host 0.0.0.0` to the script, so a `"--host"` elsewhere (another module's `__main__`, a
+ * subprocess argument list, a database host) must not count, or the container stops at "no such option".
+ */
 function hostOption(module: Module): string | undefined {
-  const match = /["']--host["']/.exec(module.text);
+  const match = /\b(?:option|add_argument|Option)\s*\([^)]*?["']--host["']/.exec(module.text);
   return match ? `${module.path}:${lineOf(module.text, match.index)}` : undefined;
 }
 
@@ -309,7 +313,7 @@ export async function detectScriptServers(
     out[name] = {
       server: start.server,
       call: start.call,
-      hostOption: hostOption(module) ?? (start.module !== module ? hostOption(start.module) : undefined),
+      hostOption: hostOption(module),
       host: literalHost(start),
       port: await findPort(start, module, sources),
     };
