@@ -3,6 +3,7 @@ import { copyFile, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { bookwormFacts } from "../../test/support/image-settings.js";
 import { InputFileError, UserError } from "../errors.js";
 import { readLayer } from "../image/layer.js";
 import { analyze } from "../project/analyze.js";
@@ -16,19 +17,7 @@ const project = new URL("../../test/fixtures/projects/sdist-only", import.meta.u
 const cliTool = new URL("../../examples/cli-tool", import.meta.url).pathname;
 const built = new URL("../../test/fixtures/wheels/PyPyDispatcher-2.1.2-py3-none-any.whl", import.meta.url)
   .pathname;
-const bookworm = {
-  python: {
-    command: "/usr/bin/python3",
-    executable: "/usr/bin/python3.11",
-    version: "3.11.2",
-    major: 3,
-    minor: 11,
-    abi: "cp311",
-  },
-  architecture: "amd64",
-  machine: "x86_64" as const,
-  glibc: { major: 2, minor: 36 },
-};
+const bookworm = bookwormFacts;
 
 /** A --wheels folder holding the built wheel under each of these names. */
 async function wheelDir(...names: string[]): Promise<{ dir: string; wheels: LocalWheel[] }> {

@@ -1,22 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { bookwormFacts } from "../../test/support/image-settings.js";
 import { UserError } from "../errors.js";
 import { analyze } from "../project/analyze.js";
 import { chooseWheels, productionPackages, selectionFor } from "./packages.js";
 
 const examples = new URL("../../examples/", import.meta.url).pathname;
-const bookworm = {
-  python: {
-    command: "/usr/bin/python3",
-    executable: "/usr/bin/python3.11",
-    version: "3.11.2",
-    major: 3,
-    minor: 11,
-    abi: "cp311",
-  },
-  architecture: "amd64",
-  machine: "x86_64" as const,
-  glibc: { major: 2, minor: 36 },
-};
+const bookworm = bookwormFacts;
 
 describe("chooseWheels", () => {
   it("takes one locked wheel per production package, with the lock's sha256", async () => {

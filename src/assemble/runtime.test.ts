@@ -1,5 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { bookwormFacts } from "../../test/support/image-settings.js";
 import { generateFor } from "../pipeline.js";
 import { analyze } from "../project/analyze.js";
 import type { BaseImage } from "./base.js";
@@ -8,19 +9,7 @@ import { projectLayer, venvFor } from "./runtime.js";
 
 const fixtures = new URL("../../test/fixtures/projects/", import.meta.url).pathname;
 // The facts of the bookworm stand-in base that the project layer depends on.
-const base = {
-  architecture: "amd64",
-  machine: "x86_64",
-  glibc: { major: 2, minor: 36 },
-  python: {
-    command: "/usr/bin/python3",
-    executable: "/usr/bin/python3.11",
-    version: "3.11.2",
-    major: 3,
-    minor: 11,
-    abi: "cp311",
-  },
-} as BaseImage;
+const base = bookwormFacts as BaseImage;
 
 async function layerOf(name: string) {
   const project = await analyze(path.join(fixtures, name));

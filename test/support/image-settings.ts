@@ -12,3 +12,18 @@ export const imageSettings: ImageSettings = {
   exposed: [],
   settingsHistory: "USER 1000:1000",
 };
+
+/** The facts of the bookworm stand-in base (scripts/make-base-image) that wheel choice and the venv depend on. */
+export const bookwormFacts = {
+  python: {
+    command: "/usr/bin/python3",
+    executable: "/usr/bin/python3.11",
+    version: "3.11.2",
+    major: 3,
+    minor: 11,
+    abi: "cp311",
+  },
+  architecture: "amd64",
+  machine: "x86_64" as const,
+  glibc: { major: 2, minor: 36 },
+};
