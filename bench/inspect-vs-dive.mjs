@@ -97,6 +97,8 @@ const TOOLS = {
   "couplet docker-archive": (image) => ["node", [cli, "inspect", image.docker, "--format", "json"]],
   "couplet OCI gzip": (image) => ["node", [cli, "inspect", image.gzip, "--format", "json"]],
   "couplet OCI zstd": (image) => ["node", [cli, "inspect", image.zstd, "--format", "json"]],
+  // Node running nothing, in the same rounds: the part of couplet's peak memory that is the runtime's own.
+  "node alone": () => ["node", ["-e", "0"]],
 };
 
 /** The report without what differs between archives of one image (where it came from, how layers are stored). */
@@ -132,14 +134,14 @@ for (const image of images) {
       // dive writes its JSON over an existing file without truncating it: start from none.
       rmSync(path.join(work, "dive.json"), { force: true });
       const [command, commandArgs] = TOOLS[tool](image);
-      const result = timed(command, commandArgs, tool !== "dive");
+      const result = timed(command, commandArgs, tool.startsWith("couplet"));
       // dive --ci exits 1 when its own efficiency rules fail; its JSON is written either way.
       if (tool === "dive" ? result.status > 1 : result.status !== 0)
         throw new Error(`${tool} on ${image.name} failed (${result.status}): ${result.stderr.slice(-500)}`);
       samples[tool].push(result);
       if (tool === "dive")
         reports.dive = JSON.parse(readFileSync(path.join(work, "dive.json"), "utf8")).image;
-      else reports[tool] = JSON.parse(result.stdout);
+      else if (tool.startsWith("couplet")) reports[tool] = JSON.parse(result.stdout);
     }
   }
   const c = reports["couplet docker-archive"];
@@ -227,19 +229,21 @@ function renderMarkdown({ machine, images: results }) {
     "",
     "## Time and memory",
     "",
-    "| image | files | layers | dive (s) | couplet (s) | couplet / dive | couplet OCI gzip (s) | gzip / dive | couplet OCI zstd (s) | zstd / dive | CPU dive / couplet (s) | peak RSS dive / couplet (MB) | time ≤ dive | memory ≤ dive |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    "| image | files | layers | dive (s) | couplet (s) | couplet / dive | couplet OCI gzip (s) | gzip / dive | couplet OCI zstd (s) | zstd / dive | CPU dive / couplet (s) | peak RSS dive / couplet (MB) | Node alone (MB) | time ≤ dive | memory ≤ dive |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
   ];
   for (const r of results) {
     const t = r.stats;
     const ratio = (tool) => (t[tool].wall / t.dive.wall).toFixed(2);
     lines.push(
-      `| ${r.name} | ${mb(r.sizeBytes)} | ${r.layers} | ${s(t.dive.wall)} | ${s(t["couplet docker-archive"].wall)} | **${ratio("couplet docker-archive")}** | ${s(t["couplet OCI gzip"].wall)} | ${ratio("couplet OCI gzip")} | ${s(t["couplet OCI zstd"].wall)} | ${ratio("couplet OCI zstd")} | ${s(t.dive.cpu)} / ${s(t["couplet docker-archive"].cpu)} | ${Math.round(t.dive.peakRssMb)} / ${Math.round(t["couplet docker-archive"].peakRssMb)} | ${met(t["couplet docker-archive"].wall <= t.dive.wall)} | ${met(t["couplet docker-archive"].peakRssMb <= t.dive.peakRssMb)} |`,
+      `| ${r.name} | ${mb(r.sizeBytes)} | ${r.layers} | ${s(t.dive.wall)} | ${s(t["couplet docker-archive"].wall)} | **${ratio("couplet docker-archive")}** | ${s(t["couplet OCI gzip"].wall)} | ${ratio("couplet OCI gzip")} | ${s(t["couplet OCI zstd"].wall)} | ${ratio("couplet OCI zstd")} | ${s(t.dive.cpu)} / ${s(t["couplet docker-archive"].cpu)} | ${Math.round(t.dive.peakRssMb)} / ${Math.round(t["couplet docker-archive"].peakRssMb)} | ${t["node alone"] ? Math.round(t["node alone"].peakRssMb) : "–"} | ${met(t["couplet docker-archive"].wall <= t.dive.wall)} | ${met(t["couplet docker-archive"].peakRssMb <= t.dive.peakRssMb)} |`,
     );
   }
   lines.push(
     "",
     "The last two columns are the targets of issue 11 on the docker-archive, the archive both tools read: the median wall time at or under dive's, and the peak memory at or under dive's.",
+    "",
+    "Node alone is the peak RSS of `node -e 0` (Node running no code) measured in the same rounds: the memory any program on this Node takes before it does anything, most of it the node binary's own resident pages. couplet's figure includes it; dive's Go binary has no such floor.",
     "",
     "### Every archive: CPU (user + system, median) and peak RSS",
     "",
