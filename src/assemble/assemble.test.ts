@@ -2,10 +2,23 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { bookwormFacts } from "../../test/support/image-settings.js";
 import { UserError } from "../errors.js";
-import { assemble, missingLibrariesError, parseBaseArgument } from "./assemble.js";
+import type { ImageConfig } from "../image/archive.js";
+import { analyze } from "../project/analyze.js";
+import {
+  assemble,
+  commandOf,
+  missingLibrariesError,
+  parseBaseArgument,
+  planFor,
+  settingsFor,
+} from "./assemble.js";
+import type { BaseImage } from "./base.js";
+import { buildImage } from "./image.js";
 
 const cliTool = new URL("../../examples/cli-tool", import.meta.url).pathname;
+const fixtures = new URL("../../test/fixtures/projects/", import.meta.url).pathname;
 
 describe("parseBaseArgument", () => {
   it("reads PLATFORM=REF, and anything else (a path, a reference with a digest) as a plain base", () => {
@@ -59,5 +72,69 @@ describe("missingLibrariesError", () => {
     expect(error.hint).toContain("apt-get install -y --no-install-recommends libgl1`");
     expect(error.hint).toContain("no Debian package is known for libzz.so.9");
     expect(error.exitCode).toBe(2);
+  });
+});
+
+describe("the container command in the assembled image's config", () => {
+  // The bookworm stand-in's facts, with the config a base image may carry.
+  const baseWith = (config: ImageConfig["config"]) =>
+    ({
+      ...bookwormFacts,
+      opened: { config: { architecture: "amd64", os: "linux", config, history: [] } },
+    }) as unknown as BaseImage;
+  async function configOf(dir: string, cmd: string[] | undefined, base = baseWith({})) {
+    const { plan } = planFor(await analyze(dir), base, cmd);
+    const image = buildImage(base, [], [], settingsFor(plan, new Date(0)));
+    const { config } = JSON.parse(image.config.toString("utf8")) as {
+      config: { Entrypoint?: string[]; Cmd?: string[] };
+    };
+    return { config, command: commandOf(image, plan) };
+  }
+
+  it("is the console script's ENTRYPOINT without --cmd, and --cmd's words as the Cmd with it", async () => {
+    const chosen = await configOf(cliTool, undefined);
+    expect(chosen.config).toMatchObject({ Entrypoint: ["yamlstat"] });
+    expect(chosen.config.Cmd).toBeUndefined();
+    expect(chosen.command).toEqual({ entrypoint: ["yamlstat"], source: "[tool.poetry.scripts] yamlstat" });
+    const given = await configOf(cliTool, ["yamlstat", "-"]);
+    expect(given.config.Entrypoint).toBeUndefined();
+    expect(given.config.Cmd).toEqual(["yamlstat", "-"]);
+    expect(given.command).toEqual({ cmd: ["yamlstat", "-"], source: "--cmd" });
+  });
+
+  it("runs a command line with operators through sh, with exec, as init's Dockerfile does", async () => {
+    const { command } = await configOf(cliTool, ["migrate", "&&", "serve", "$PORT"]);
+    expect(command.cmd).toEqual(["sh", "-c", "migrate && exec serve $PORT"]);
+  });
+
+  it("--cmd wins over [tool.couplet] cmd", async () => {
+    const dir = path.join(fixtures, "package-mode-false");
+    expect((await configOf(dir, undefined)).command).toEqual({
+      cmd: ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"],
+      source: "[tool.couplet] cmd",
+    });
+    expect((await configOf(dir, ["python", "main.py"])).command.cmd).toEqual(["python", "main.py"]);
+  });
+
+  it("keeps the base's ENTRYPOINT under a --cmd (as a Dockerfile's CMD does), and the report shows both", async () => {
+    const base = baseWith({ Entrypoint: ["tini", "--"], Cmd: ["python3"] });
+    expect((await configOf(cliTool, ["yamlstat"], base)).command).toEqual({
+      entrypoint: ["tini", "--"],
+      cmd: ["yamlstat"],
+      source: "--cmd",
+    });
+  });
+
+  it.each([
+    [["a", "|", "b"], /^--cmd pipes or backgrounds commands/],
+    [["serve &"], /^--cmd pipes or backgrounds commands/],
+    [[], /^--cmd is empty/],
+  ])("refuses %j before reading the base, as init does", async (cmd, message) => {
+    const output = path.join(mkdtempSync(path.join(tmpdir(), "couplet-asm-")), "image.tar");
+    const failed = await assemble(cliTool, { base: "no-such-base.tar", output, cmd }).catch(
+      (e: unknown) => e,
+    );
+    expect(failed).toBeInstanceOf(UserError);
+    expect((failed as UserError).message).toMatch(message);
   });
 });

@@ -2,7 +2,8 @@
 import { defaultTag } from "../engine/project-build.js";
 import { UserError } from "../errors.js";
 import type { MissingLibrary } from "../image/libraries.js";
-import { generateFor } from "../pipeline.js";
+import { type Generated, generateFor } from "../pipeline.js";
+import { containerCommand } from "../plan/command.js";
 import type { Plan } from "../plan/types.js";
 import { analyze } from "../project/analyze.js";
 import type { Project } from "../project/types.js";
@@ -19,6 +20,7 @@ import {
   type BaseLayer,
   buildImage,
   checkReplaceable,
+  type ImageSettings,
   type OwnLayer,
   writeDockerArchive,
   writeOciLayout,
@@ -73,6 +75,11 @@ export interface AssembleOptions {
    * package with a locked wheel never takes one from here
    */
   wheels?: string;
+  /**
+   * The container command, as `couplet init --cmd` takes it once parsed (words; one word with spaces, or
+   * operators, is run by sh): replaces the command the plan would choose, and becomes the config's Cmd
+   */
+  cmd?: string[];
   onProgress?: (line: string) => void;
   /** A base layer's bytes as they download (many calls per layer: throttle what is shown) */
   onTransfer?: (transfer: BlobTransfer) => void;
@@ -106,6 +113,15 @@ export interface PlatformReport {
   }[];
   /** Empty unless --allow-missing-libraries let the image be written without them */
   missingLibraries: (MissingLibrary & { package: string })[];
+  /** What the container runs: the config's Entrypoint and Cmd as written (a key left out is unset) */
+  command: ImageCommand;
+}
+
+export interface ImageCommand {
+  entrypoint?: string[];
+  cmd?: string[];
+  /** Where it came from: --cmd, [tool.couplet] cmd, a console script, a detected app; or `the base image` */
+  source: string;
 }
 
 export interface BytecodeReport {
@@ -132,7 +148,8 @@ export interface AssembleReport extends Omit<PlatformReport, "platform"> {
   outputs: { dockerArchive?: string; ociArchive?: string; ociLayout?: string; pushed?: PushReport };
 }
 
-function settingsFor(plan: Plan, created: Date) {
+/** The image config's settings from the plan: user, env, workdir, command, labels, ports. */
+export function settingsFor(plan: Plan, created: Date): ImageSettings {
   const venvBin = `${plan.layout.venv}/bin`;
   const entry = plan.entrypoint;
   const user = plan.layout.user ? `${plan.layout.user.uid}:${plan.layout.user.uid}` : undefined;
@@ -244,6 +261,18 @@ async function targetsFor(
   return targets;
 }
 
+/**
+ * The plan and .dockerignore `couplet init` would write for this base's interpreter and platform, with the same
+ * --cmd: the same pipeline, so the image starts as the Dockerfile's would.
+ */
+export function planFor(project: Project, base: BaseImage, cmd: string[] | undefined): Generated {
+  return generateFor(project, {
+    python: `${base.python.major}.${base.python.minor}`,
+    platforms: [platformOf(base)],
+    ...(cmd ? { cmd } : {}),
+  });
+}
+
 /** A platform's image before any layer is packed: what the library check needs, and what packing then uses. */
 interface Prepared {
   target: Target;
@@ -259,6 +288,7 @@ type LocalWheels = { dir: string; wheels: LocalWheel[] };
 interface Built {
   target: Target;
   image: Assembled;
+  command: ImageCommand;
   layers: OwnLayer[];
   packages: { request: WheelRequest; downloaded: boolean }[];
   problems: PackageProblem[];
@@ -270,6 +300,7 @@ interface Built {
  */
 async function prepareOne(
   project: Project,
+  cmd: string[] | undefined,
   target: Target,
   created: Date,
   cacheDir: string,
@@ -279,12 +310,10 @@ async function prepareOne(
   progress: (line: string) => void,
 ): Promise<Prepared> {
   const { base, source } = target;
-  const minor = `${base.python.major}.${base.python.minor}`;
   progress(
     `base ${source}: CPython ${base.python.version} (${base.python.executable}), glibc ${base.glibc.major}.${base.glibc.minor}, ${base.architecture}`,
   );
-  // The plan and .dockerignore `couplet init` would write for this interpreter and platform: the same pipeline.
-  const { plan, files } = generateFor(project, { python: minor, platforms: [platformOf(base)] });
+  const { plan, files } = planFor(project, base, cmd);
   const venv = venvFor(plan, base);
   const selection = selectionFor(project, base);
   const wheels = chooseWheels(productionPackages(project, selection), selection, base, {
@@ -336,7 +365,26 @@ async function assembleOne(
   layers.push(...dependencies.layers);
   await own(prepared.project, projectLabel(project));
   const image = buildImage(base, target.baseLayers, layers, settingsFor(plan, created));
-  return { target, image, layers, packages: dependencies.packages, problems: prepared.problems };
+  return {
+    target,
+    image,
+    command: commandOf(image, plan),
+    layers,
+    packages: dependencies.packages,
+    problems: prepared.problems,
+  };
+}
+
+/** The config's Entrypoint and Cmd as written, which may be the base's, and where they came from. */
+export function commandOf(image: Assembled, plan: Plan): ImageCommand {
+  const { config } = JSON.parse(image.config.toString("utf8")) as {
+    config: { Entrypoint?: string[] | null; Cmd?: string[] | null };
+  };
+  return {
+    ...(config.Entrypoint ? { entrypoint: config.Entrypoint } : {}),
+    ...(config.Cmd ? { cmd: config.Cmd } : {}),
+    source: plan.entrypoint?.source ?? "the base image",
+  };
 }
 
 /**
@@ -393,7 +441,7 @@ async function compilerFor(
 }
 
 function imageReport(built: Built): PlatformReport {
-  const { image, target, layers, packages, problems } = built;
+  const { image, target, layers, packages, problems, command } = built;
   const base = target.base;
   return {
     platform: `linux/${base.architecture}`,
@@ -425,6 +473,7 @@ function imageReport(built: Built): PlatformReport {
     missingLibraries: problems.flatMap(({ label, missing }) =>
       missing.map((item) => ({ package: label, ...item })),
     ),
+    command,
   };
 }
 
@@ -444,6 +493,11 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
     );
   // A bad reference or an output that must not be replaced is refused before any download.
   if (options.push) parsePushReference(options.push);
+  // A command that cannot be the container's main process is refused as init refuses it, before any download.
+  if (options.cmd) {
+    if (options.cmd.length === 0) throw new UserError("--cmd is empty", { hint: "name the program to run" });
+    containerCommand(options.cmd, "--cmd");
+  }
   if (options.output) await checkReplaceable(options.output, "file");
   if (options.ociLayout) await checkReplaceable(options.ociLayout, "oci-layout");
   const progress = options.onProgress ?? (() => {});
@@ -476,7 +530,17 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
       const compiler = await compilerFor(target.base, options.bytecode !== false, compilers, progress);
       used.add(compiler);
       prepared.push(
-        await prepareOne(project, target, created, cacheDir, cache, compiler, localWheels, progress),
+        await prepareOne(
+          project,
+          options.cmd,
+          target,
+          created,
+          cacheDir,
+          cache,
+          compiler,
+          localWheels,
+          progress,
+        ),
       );
     }
     const failing = prepared
@@ -574,6 +638,7 @@ async function packAndWrite(
     layers: single.layers,
     packages: single.packages,
     missingLibraries: single.missingLibraries,
+    command: single.command,
     images,
     bytecode,
     outputs,

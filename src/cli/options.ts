@@ -21,6 +21,11 @@ export const PLATFORM_FLAG = "--platform <list>";
 export const PLATFORM_HELP =
   "target platforms whose wheels decide what compiles, comma-separated (default: linux/amd64), e.g. linux/amd64,linux/arm64";
 
+/** The container command, as init, plan, build, bench and assemble take it. */
+export const CMD_FLAG = "--cmd <command>";
+export const CMD_HELP =
+  'container command: a JSON array (\'["uvicorn", "app:app"]\') or words separated by spaces';
+
 export function addPlanOptions(command: Command): Command {
   return command
     .addOption(
@@ -37,10 +42,7 @@ export function addPlanOptions(command: Command): Command {
       "--poetry-version <version>",
       "Poetry version to install (default: the one that wrote poetry.lock)",
     )
-    .option(
-      "--cmd <command>",
-      'container command: a JSON array (\'["uvicorn", "app:app"]\') or words separated by spaces',
-    )
+    .option(CMD_FLAG, CMD_HELP)
     .option("--base-image <image>", "default for the PYTHON_IMAGE build argument")
     .option("--no-cache-mounts", "no RUN --mount=type=cache (for builders without BuildKit)")
     .option("--syntax <frontend>", "frontend image for the `# syntax=` line (default: docker/dockerfile:1)")
@@ -50,7 +52,8 @@ export function addPlanOptions(command: Command): Command {
     );
 }
 
-function parseCmd(text: string): string[] {
+/** `--cmd`'s text as words: a JSON array of strings, or the text split on spaces. */
+export function parseCmd(text: string): string[] {
   if (text.trim().startsWith("[")) {
     let parsed: unknown;
     try {

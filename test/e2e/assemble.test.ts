@@ -136,7 +136,7 @@ describe("couplet assemble", () => {
     expect(first.stderr).toMatch(/^downloaded PyYAML-6\.0\.2-cp311-cp311-manylinux_2_17_x86_64/m);
   });
 
-  it("after a source edit reuses the base's facts and every dependency layer; only the project layer is new", async () => {
+  it("after a source edit, with a --cmd, reuses the base's facts and every dependency layer; only the project layer is new, and the image runs that command", async () => {
     const edited = join(work, "c", "cli-tool");
     await cp(join(work, "a", "cli-tool"), edited, { recursive: true });
     const source = join(edited, "src/yamlstat/cli.py");
@@ -146,7 +146,20 @@ describe("couplet assemble", () => {
     );
     const output = join(work, "c", "image.tar");
     const result = await couplet(
-      ["assemble", edited, "--base", base, "--tag", editTag, "--output", output, "--json"],
+      // The words form with an operator: run by sh, the last command exec'd, as init's Dockerfile runs it.
+      [
+        "assemble",
+        edited,
+        "--base",
+        base,
+        "--tag",
+        editTag,
+        "--output",
+        output,
+        "--json",
+        "--cmd",
+        "echo starting && yamlstat",
+      ],
       envWith({ COUPLET_CACHE: join(work, "a", "cache"), SOURCE_DATE_EPOCH: "1700000000" }),
     );
     expect(result.code, result.stderr).toBe(0);
@@ -163,10 +176,20 @@ describe("couplet assemble", () => {
     );
     expect(report.layers[0]?.digest).toBe(firstReport.layers[0]?.digest);
     expect(report.layers.at(-1)?.digest).not.toBe(firstReport.layers.at(-1)?.digest);
+    const command = ["sh", "-c", "echo starting && exec yamlstat"];
+    expect(report.command).toEqual({ cmd: command, source: "--cmd" });
+    expect(firstReport.command).toEqual({
+      entrypoint: ["yamlstat"],
+      source: "[tool.poetry.scripts] yamlstat",
+    });
     const pulled = await buildah(["pull", `docker-archive:${output}`]);
     expect(pulled.code, pulled.stderr).toBe(0);
-    const ran = await runInImage(editTag, ["sh", "-c", 'echo "a: 1" | yamlstat -']);
-    expect(ran.stdout).toBe("yamlstat (edited): document 0 has 1 nodes (pyyaml 6.0.2, libyaml)\n");
+    const config = await imageConfig(editTag);
+    expect([config.entrypoint, config.cmd]).toEqual([[], command]);
+    // What a container runtime starts: the config's command, as the image's user.
+    const ran = await runInImage(editTag, [...config.entrypoint, ...config.cmd]);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toBe("starting\nyamlstat (edited): document 0 has 4 nodes (pyyaml 6.0.2, libyaml)\n");
   });
 
   it("loads into buildah with layers ordered base, venv, dependencies, project, and the plan's config", async () => {

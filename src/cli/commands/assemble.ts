@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { type AssembleOptions, assemble } from "../../assemble/assemble.js";
 import { TransferDisplay } from "../../assemble/transfer-display.js";
+import { CMD_FLAG, CMD_HELP, parseCmd } from "../options.js";
 import { action } from "../run.js";
 
 // The flags are the library's options by name (commander camel-cases them), plus the output format.
@@ -11,6 +12,8 @@ type AssembleFlags = Pick<
   "output" | "ociLayout" | "push" | "tag" | "platform" | "allowMissingLibraries" | "bytecode" | "wheels"
 > & {
   base: string[];
+  /** As init takes it: parsed into the words AssembleOptions.cmd holds */
+  cmd?: string;
   json?: boolean;
 };
 
@@ -50,12 +53,15 @@ export function register(program: Command): void {
       "--wheels <dir>",
       "wheels built once for packages the lock has no fitting wheel for (e.g. an sdist only), by pip wheel in a container of the base; each must match the lock's name and version and fit the base, and is recorded by its own sha256",
     )
-    .option("--json", "print the report (digests, layers, packages, bytecode) as JSON")
+    .option(CMD_FLAG, `${CMD_HELP}; as couplet init's --cmd, it replaces the command init would choose`)
+    .option("--json", "print the report (digests, layers, command, packages, bytecode) as JSON")
     .action(
       action(async (dir: string, flags: AssembleFlags) => {
+        const cmd = flags.cmd !== undefined ? parseCmd(flags.cmd) : undefined;
         const transfers = new TransferDisplay(process.stderr);
         const report = await assemble(resolve(dir), {
           base: flags.base,
+          ...(cmd ? { cmd } : {}),
           ...(flags.output ? { output: resolve(flags.output) } : {}),
           ...(flags.ociLayout ? { ociLayout: resolve(flags.ociLayout) } : {}),
           ...(flags.tag ? { tag: flags.tag } : {}),
