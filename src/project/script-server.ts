@@ -1,6 +1,7 @@
 // Reads a console script's target function to tell a server it starts (uvicorn.run, waitress.serve...) from a CLI tool.
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { importBindings } from "./python-source.js";
 import { escapeRegExp } from "./toml.js";
 import type { Script } from "./types.js";
 
@@ -52,27 +53,6 @@ interface Module {
   name: string;
   text: string;
   lines: string[];
-}
-
-/** Names a module binds by its imports: `import uvicorn as u` → u ⇒ uvicorn; `from a.b import c` → c ⇒ a.b.c. */
-function importBindings(text: string): Map<string, string> {
-  const bound = new Map<string, string>();
-  for (const m of text.matchAll(/^[ \t]*import[ \t]+([\w., \t]+)$/gm)) {
-    for (const part of (m[1] as string).split(",")) {
-      const [dotted, alias] = part.trim().split(/\s+as\s+/);
-      if (!dotted) continue;
-      if (alias) bound.set(alias, dotted);
-      else bound.set(dotted.split(".")[0] as string, dotted.split(".")[0] as string);
-    }
-  }
-  for (const m of text.matchAll(/^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]+)/gm)) {
-    const from = m[1] as string;
-    for (const part of (m[2] as string).replace(/[()]/g, "").replace(/#.*$/gm, "").split(",")) {
-      const [name, alias] = part.trim().split(/\s+as\s+/);
-      if (name && /^\w+$/.test(name)) bound.set(alias ?? name, `${from}.${name}`);
-    }
-  }
-  return bound;
 }
 
 function lineOf(text: string, index: number): number {
