@@ -1,8 +1,14 @@
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { copyProject, editPyproject } from "../../test/support/project-variants.js";
 import { UserError } from "../errors.js";
+import { render } from "../generate/render.js";
+import { loadContext } from "../lint/context.js";
+import { lintText } from "../lint/engine.js";
 import { analyze } from "../project/analyze.js";
 import { containerCommand } from "./command.js";
+import { explainPlan } from "./explain.js";
 import { plan } from "./plan.js";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -178,7 +184,7 @@ describe("the command for a detected web app", () => {
     const project = await load("test/fixtures/projects/fastapi-svc");
     const result = plan({
       ...project,
-      app: { objects: [], django: undefined, entries: [], scriptServers: {} },
+      app: { objects: [], django: undefined, entries: [], scriptServers: {}, celery: [] },
       lock: { ...project.lock, packages: project.lock.packages.filter((p) => p.name !== "uvicorn") },
     });
     expect(result.entrypoint).toBeUndefined();
@@ -192,5 +198,150 @@ describe("the command for a detected web app", () => {
       cmd: ["python", "manage.py", "runserver", "0.0.0.0:8000"],
     });
     expect(result.warnings.join("\n")).toMatch(/development server \(Django's runserver/);
+  });
+});
+
+describe("a Celery worker as the command", () => {
+  const fixture = "test/fixtures/projects/celery-worker";
+  const WORKER = ["celery", "--app", "src.app:celery", "worker", "--loglevel", "INFO"];
+
+  it("runs the worker of the one module-level app, exec form, and plan says where it was found", async () => {
+    const result = plan(await load(fixture));
+    expect(result.entrypoint).toEqual({
+      command: WORKER,
+      form: "cmd",
+      source: "detected: a Celery worker for src.app:celery",
+      found: [
+        "Celery app src.app:celery at src/app.py:6",
+        "celery 5.7.0 in poetry.lock's production packages",
+        "celery imports src.app from the working directory, where the code is copied",
+      ],
+      override: expect.stringMatching(
+        /--cmd "celery --app src\.app:celery worker --loglevel INFO --queues NAME", or \[tool\.couplet\] cmd = \["celery", /,
+      ),
+    });
+    expect(result.warnings).toEqual([]);
+    expect(result.expose).toEqual([]);
+    // The module the command names brings its package, and nothing from tests/.
+    expect(result.project.sourcePaths).toEqual(["src"]);
+    const text = explainPlan(result);
+    expect(text).toContain(
+      `CMD ${JSON.stringify(WORKER)}, from detected: a Celery worker for src.app:celery`,
+    );
+    expect(text).toContain("found: Celery app src.app:celery at src/app.py:6");
+    expect(text).toMatch(/--cmd ".*", or \[tool\.couplet\] cmd = \[/);
+  });
+
+  it("renders the worker as the Dockerfile's CMD, and the file lints clean", async () => {
+    const dir = copyProject(fixture);
+    try {
+      const { dockerfile, dockerignore } = render(plan(await analyze(dir)));
+      expect(dockerfile).toContain(`CMD [${WORKER.map((w) => JSON.stringify(w)).join(", ")}]\n`);
+      expect(dockerfile).not.toMatch(/^ENTRYPOINT/m);
+      const file = join(dir, "Dockerfile");
+      writeFileSync(file, dockerfile);
+      writeFileSync(join(dir, ".dockerignore"), dockerignore);
+      const findings = lintText(dockerfile, file, await loadContext(file, dockerfile));
+      expect(findings.map((f) => `${f.rule} ${f.message}`)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("gives way to --cmd and [tool.couplet] cmd", async () => {
+    const project = await load(fixture);
+    expect(plan(project, { cmd: ["celery", "--app", "src.app", "beat"] }).entrypoint).toMatchObject({
+      command: ["celery", "--app", "src.app", "beat"],
+      source: "--cmd",
+      found: [],
+    });
+    const configured = { ...project, couplet: { ...project.couplet, cmd: ["python", "-m", "src.cli"] } };
+    expect(plan(configured).entrypoint?.command).toEqual(["python", "-m", "src.cli"]);
+  });
+
+  it("picks none of several apps, and names each with its file and line", async () => {
+    const dir = copyProject(fixture);
+    try {
+      writeFileSync(
+        join(dir, "src", "beat.py"),
+        "from celery import Celery\n\n\nscheduler = Celery('beat', broker='memory://')\n",
+      );
+      const result = plan(await analyze(dir));
+      expect(result.entrypoint).toBeUndefined();
+      expect(result.warnings.join("\n")).toMatch(
+        /^no command for the container: found 2 Celery apps, src\.app:celery \(src\/app\.py:6\), src\.beat:scheduler \(src\/beat\.py:4\), .*does not guess .*\[tool\.couplet\] cmd = \["celery", "--app", "src\.app:celery", "worker", "--loglevel", "INFO"\]/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("says which group holds celery when production leaves it out", async () => {
+    const project = await load(fixture);
+    const packages = project.lock.packages.map((p) =>
+      p.name === "celery" ? { ...p, groups: ["worker"] } : p,
+    );
+    const result = plan({ ...project, lock: { ...project.lock, packages } });
+    expect(result.entrypoint).toBeUndefined();
+    expect(result.warnings.join("\n")).toMatch(
+      /found Celery app src\.app:celery \(src\/app\.py:6\), but celery 5\.7\.0 is locked only in group worker, .*with = \["worker"\]/,
+    );
+  });
+
+  it("passes over a web app no locked server can serve, and says so", async () => {
+    const dir = copyProject(fixture);
+    try {
+      writeFileSync(join(dir, "src", "status.py"), "from flask import Flask\n\napp = Flask(__name__)\n");
+      const result = plan(await analyze(dir));
+      expect(result.entrypoint?.command).toEqual(WORKER);
+      expect(result.entrypoint?.found).toContain(
+        "passed over: flask app src.status:app (src/status.py:3), which no production server in poetry.lock serves",
+      );
+      expect(result.warnings).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("leaves a console script the command (path-tmpl-worker's shape), naming the worker and how to run it", async () => {
+    // path-tmpl-worker: a package whose one script is a maintenance CLI, its Celery app in the package.
+    const dir = copyProject(fixture);
+    try {
+      renameSync(join(dir, "src"), join(dir, "checksum_worker"));
+      writeFileSync(join(dir, "checksum_worker", "cli.py"), "def main():\n    print('maintenance')\n");
+      editPyproject(dir, (t) =>
+        t
+          .replace("[tool.poetry]\npackage-mode = false\n", "")
+          .replace(
+            "[tool.poetry.group",
+            '[project.scripts]\nchecksum = "checksum_worker.cli:main"\n\n[tool.poetry.group',
+          ),
+      );
+      const project = await analyze(dir);
+      expect(project.packageMode).toBe(true);
+      const result = plan(project);
+      expect(result.entrypoint?.command).toEqual(["checksum"]);
+      expect(result.entrypoint?.form).toBe("entrypoint");
+      expect(result.entrypoint?.found).toEqual([
+        'Celery app checksum_worker.app:celery at checksum_worker/app.py:6, not started by this command: for its worker, set [tool.couplet] cmd = ["celery", "--app", "checksum_worker.app:celery", "worker", "--loglevel", "INFO"], or run the image with --entrypoint celery and the arguments --app checksum_worker.app:celery worker --loglevel INFO (a second container)',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("is no worker when the only Celery() is made inside a function", async () => {
+    const dir = copyProject(fixture);
+    try {
+      writeFileSync(
+        join(dir, "src", "app.py"),
+        "from celery import Celery\n\n\ndef make_app():\n    return Celery('checksum', broker='memory://')\n",
+      );
+      const result = plan(await analyze(dir));
+      expect(result.entrypoint).toBeUndefined();
+      expect(result.warnings.join("\n")).toMatch(/no Celery app found; the image will start Python/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

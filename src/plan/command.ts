@@ -1,6 +1,7 @@
-// Choose the container's command: the user's, a console script, or a production server for the detected app.
+// Choose the container's command: the user's, a console script, a production server for the detected app, or a Celery worker.
 import { UserError } from "../errors.js";
 import type { AppObject } from "../project/app.js";
+import type { CeleryApp } from "../project/celery.js";
 import { type ScriptServer, SERVER_DEFAULTS } from "../project/script-server.js";
 import type { Project } from "../project/types.js";
 import type { Plan } from "./types.js";
@@ -250,7 +251,98 @@ function serverInOtherGroups(
   return undefined;
 }
 
-/** The command in order of precedence: --cmd, [tool.couplet] cmd, a console script, a detected web app. */
+/** A command as a TOML array, to paste under [tool.couplet]. */
+function tomlArray(words: string[]): string {
+  return `[${words.map((w) => JSON.stringify(w)).join(", ")}]`;
+}
+
+/**
+ * The worker of a Celery app: `--app module:attr` names the app itself (celery otherwise guesses among the
+ * module's attributes), INFO so the log shows the tasks it registered and its "ready." line. Exec form: the
+ * worker is the main process and takes the container's SIGTERM as a warm shutdown.
+ */
+export function celeryCommand(app: CeleryApp): string[] {
+  return ["celery", "--app", app.target, "worker", "--loglevel", "INFO"];
+}
+
+/**
+ * A Celery worker as the command: one module-level app in the sources and celery among the production packages.
+ * Several apps are several workers: which one this image runs is the user's choice, so none is picked.
+ */
+function celeryWorker(project: Project, production: Set<string>): CommandChoice | undefined {
+  const apps = project.app.celery;
+  const [app] = apps;
+  if (!app) return undefined;
+  const listed = apps.map((a) => `${a.target} (${a.source})`).join(", ");
+  const none = (why: string): CommandChoice => ({
+    entrypoint: undefined,
+    env: {},
+    expose: [],
+    warnings: [`no command for the container: ${why}`],
+  });
+  const locked = project.lock.packages.find((p) => p.name === "celery");
+  if (!production.has("celery")) {
+    const groups = locked && !locked.groups.includes("main") ? [...locked.groups].sort() : [];
+    const why = !locked
+      ? "celery is not in poetry.lock;"
+      : groups.length > 0
+        ? `celery ${locked.version} is locked only in group ${groups.join(", ")}, which production leaves out; add [tool.couplet] with = [${groups.map((g) => JSON.stringify(g)).join(", ")}] in pyproject.toml to run its worker, or`
+        : `celery ${locked.version} is locked but left out of production by its markers;`;
+    return none(`found Celery app ${listed}, but ${why} set [tool.couplet] cmd = [...] in pyproject.toml`);
+  }
+  if (apps.length > 1)
+    return none(
+      `found ${apps.length} Celery apps, ${listed}, and each is a worker of its own: couplet does not guess which one this image runs. Set [tool.couplet] cmd = ${tomlArray(celeryCommand(app))} in pyproject.toml (or pass --cmd) with the app to run`,
+    );
+  const command = celeryCommand(app);
+  const module = app.target.split(":")[0] as string;
+  const found = [
+    `Celery app ${app.target} at ${app.source}`,
+    `celery${locked ? ` ${locked.version}` : ""} in poetry.lock's production packages`,
+    project.packageMode
+      ? `${module} is installed with the root package`
+      : `celery imports ${module} from the working directory, where the code is copied`,
+  ];
+  return {
+    entrypoint: {
+      command,
+      form: "cmd",
+      source: `detected: a Celery worker for ${app.target}`,
+      found,
+      override: `to run it another way (queues, concurrency, beat): --cmd "${command.join(" ")} --queues NAME", or [tool.couplet] cmd = ${tomlArray([...command, "--queues", "NAME"])} in pyproject.toml`,
+    },
+    env: {},
+    expose: [],
+    warnings: [],
+  };
+}
+
+/**
+ * A Celery app beside a command that won (a console script, a web app): its worker is a second process, which
+ * the plan names, with the line that makes it this image's command instead.
+ */
+function celeryNote(project: Project, production: Set<string>, form: "entrypoint" | "cmd"): string[] {
+  const apps = project.app.celery;
+  const [app] = apps;
+  if (!app || !production.has("celery")) return [];
+  if (apps.length > 1)
+    return [
+      `${apps.length} Celery apps, ${apps.map((a) => `${a.target} (${a.source})`).join(", ")}, not started: set [tool.couplet] cmd = ${tomlArray(celeryCommand({ ...app, target: "MODULE:NAME" }))} to run a worker`,
+    ];
+  const command = celeryCommand(app);
+  const run =
+    form === "entrypoint"
+      ? `run the image with --entrypoint celery and the arguments ${command.slice(1).join(" ")}`
+      : "run the image with that command";
+  return [
+    `Celery app ${app.target} at ${app.source}, not started by this command: for its worker, set [tool.couplet] cmd = ${tomlArray(command)}, or ${run} (a second container)`,
+  ];
+}
+
+/**
+ * The command in order of precedence: --cmd, [tool.couplet] cmd, a console script, a detected web app, a
+ * Celery worker.
+ */
 export function chooseCommand(
   project: Project,
   cmd: string[] | undefined,
@@ -265,16 +357,36 @@ export function chooseCommand(
     for (const [pattern, why] of DEV_SERVERS)
       if (pattern.test(text))
         given.warnings.push(`the command runs a development server (${why}); use a production server`);
+    if (!user) given.entrypoint.found.push(...celeryNote(project, production, given.entrypoint.form));
     return given;
   }
   const detected = detectedServer(project, production);
-  if (detected) return detected;
+  if (detected?.entrypoint) {
+    detected.entrypoint.found.push(...celeryNote(project, production, detected.entrypoint.form));
+    return detected;
+  }
+  const worker = celeryWorker(project, production);
+  if (worker?.entrypoint) {
+    // An app object with no server to run it (a FastAPI model the worker imports, say) does not stop the worker.
+    for (const o of project.app.objects)
+      worker.entrypoint.found.push(
+        `passed over: ${o.framework} app ${o.target} (${o.source}), which no production server in poetry.lock serves`,
+      );
+    return worker;
+  }
+  if (detected || worker)
+    return {
+      entrypoint: undefined,
+      env: {},
+      expose: [],
+      warnings: [...(detected?.warnings ?? []), ...(worker?.warnings ?? [])],
+    };
   return {
     entrypoint: undefined,
     env: {},
     expose: [],
     warnings: [
-      `no command for the container: no --cmd, [tool.couplet] cmd or console script, and no web app (${KNOWN_SERVERS.join(", ")} with a Django, FastAPI, Flask or Starlette app) found; the image will start Python. Set [tool.couplet] cmd = ["program", "arg"] in pyproject.toml`,
+      `no command for the container: no --cmd, [tool.couplet] cmd or console script, no web app (${KNOWN_SERVERS.join(", ")} with a Django, FastAPI, Flask or Starlette app) and no Celery app found; the image will start Python. Set [tool.couplet] cmd = ["program", "arg"] in pyproject.toml`,
     ],
   };
 }

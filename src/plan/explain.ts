@@ -99,6 +99,7 @@ export function explainPlan(plan: Plan): string {
         ? [
             `${plan.entrypoint.form === "entrypoint" ? "ENTRYPOINT" : "CMD"} ${JSON.stringify(plan.entrypoint.command)}, from ${plan.entrypoint.source}`,
             ...plan.entrypoint.found.map((fact) => `found: ${fact}`),
+            ...(plan.entrypoint.override ? [plan.entrypoint.override] : []),
           ]
         : ['none found: set [tool.couplet] cmd = ["program", "arg"] in pyproject.toml']),
     ),

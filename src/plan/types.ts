@@ -129,6 +129,8 @@ export interface Plan {
         source: string;
         /** What detection found that led to this command (empty for a command the user gave) */
         found: string[];
+        /** How to run it differently, for a detected command whose usual variants need arguments couplet cannot know */
+        override?: string;
       }
     | undefined;
   /** Environment the app runs with (e.g. DJANGO_SETTINGS_MODULE for production settings) */

@@ -1,6 +1,7 @@
 // Detect what a web project serves: the app objects in its sources, Django's settings, and which local modules reference which.
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
+import { type CeleryApp, celeryApps } from "./celery.js";
 import { detectScriptServers, type ScriptServer } from "./script-server.js";
 import type { Script } from "./types.js";
 
@@ -45,6 +46,8 @@ export interface AppFacts {
   entries: LocalEntry[];
   /** Console scripts whose function starts a web server (package mode only: scripts are the package's) */
   scriptServers: Record<string, ScriptServer>;
+  /** Celery apps made at module level, whose worker can be the container's command */
+  celery: CeleryApp[];
 }
 
 /** Folders never searched for an app: tools' caches, environments, tests and docs. */
@@ -369,5 +372,6 @@ export async function detectApp(
     django: djangoFacts,
     entries,
     scriptServers: roots ? await detectScriptServers(dir, scripts, roots) : {},
+    celery: celeryApps(files),
   };
 }
