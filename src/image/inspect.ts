@@ -140,9 +140,29 @@ export async function inspectImage(
   return (await scanImage(opened, options)).report;
 }
 
+/**
+ * A layer's entries on their way to be applied: held in tar order until the layer's turn comes, then handed on as
+ * they are read.
+ */
+class LayerFeed {
+  private waiting: LayerEntry[] = [];
+  private apply: ((entry: LayerEntry) => void) | undefined;
+
+  push(entry: LayerEntry): void {
+    if (this.apply) this.apply(entry);
+    else this.waiting.push(entry);
+  }
+
+  /** The layer's turn: what waited is applied now, and what comes next as it comes. */
+  open(apply: (entry: LayerEntry) => void): void {
+    for (const entry of this.waiting) apply(entry);
+    this.waiting = [];
+    this.apply = apply;
+  }
+}
+
 interface ParsedLayer {
   compression: Compression;
-  entries: LayerEntry[];
   /** ELF files of this layer that have a dynamic section */
   elves: Map<string, ElfInfo>;
   /** RECORD path -> the installed files it lists */
@@ -152,14 +172,14 @@ interface ParsedLayer {
   problems: Map<string, string>;
 }
 
-/** Read one layer: its entries in order, and the facts worth keeping (ELF dynamic sections, RECORD paths, small texts). */
+/** Read one layer: its entries in order into its feed, and the facts worth keeping (ELF dynamic sections, RECORD paths, small texts). */
 async function parseLayer(
   opened: OpenedImage,
   index: number,
   blob: LayerBlob,
   budget: Budget,
+  feed: LayerFeed,
 ): Promise<ParsedLayer> {
-  const entries: LayerEntry[] = [];
   const elves = new Map<string, ElfInfo>();
   const records = new Map<string, string[]>();
   const texts = new Map<string, string>();
@@ -227,7 +247,7 @@ async function parseLayer(
     let compression: Compression;
     try {
       compression = await readLayer(reader, (entry) => {
-        entries.push(entry);
+        feed.push(entry);
         if (entry.kind !== "file") return undefined;
         if (wantsElf(entry.path, entry.size)) return elfSink(entry.path, entry.size);
         if (RECORD_FILE.test(entry.path))
@@ -248,7 +268,7 @@ async function parseLayer(
       if (budget.take(cost)) elves.set(file, info);
       else budget.drop("shared object");
     }
-    return { compression, entries, elves, records, texts, problems };
+    return { compression, elves, records, texts, problems };
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new UserError(
@@ -302,63 +322,80 @@ export async function scanImage(opened: OpenedImage, options: InspectOptions = {
   const layers: LayerReport[] = [];
   const deletedFolders: { path: string; bytes: number; layer: number }[] = [];
 
-  // Layers are read and decompressed ahead, two at a time (zlib works on other threads), and applied in order.
+  // One layer's tally while its entries are applied: its content bytes, entry count, largest files, bytes per folder.
+  let size = 0;
+  let files = 0;
+  let largest = new Top(top);
+  let folders = new Map<string, number>();
+  let collected: LayerEntry[] | undefined;
+  const apply = (index: number, entry: LayerEntry): void => {
+    files += 1;
+    collected?.push(entry);
+    // Entry paths are absolute and clean, so the last slash splits them as basename and dirname would.
+    const slash = entry.path.lastIndexOf("/");
+    const base = entry.path.slice(slash + 1);
+    const dir = slash === 0 ? "/" : entry.path.slice(0, slash);
+    if (base === OPAQUE_MARKER) {
+      tree.makeOpaque(dir, index);
+      return;
+    }
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      const target = path.posix.join(dir, base.slice(WHITEOUT_PREFIX.length));
+      const previous = tree.get(target);
+      const deleted = previous?.kind === "directory" ? tree.sizeOf(previous) : 0;
+      waste.leaf(target, deleted);
+      if (deleted > 0) deletedFolders.push({ path: target, bytes: deleted, layer: index });
+      tree.remove(target);
+      return;
+    }
+    size += entry.size;
+    if (entry.kind === "directory") waste.directory(entry.path);
+    else {
+      waste.leaf(entry.path, entry.size);
+      // A later layer's file replaces whatever an earlier one said about this path.
+      elves.delete(entry.path);
+      records.delete(entry.path);
+      texts.delete(entry.path);
+      problems.delete(entry.path);
+    }
+    tree.set(entry.path, entry.kind, entry.size, entry.linkname, index);
+    if (entry.kind === "file" && entry.size > 0) {
+      largest.add({ path: entry.path, size: entry.size });
+      // Summed per folder here, and up to the ancestors once per folder at the end of the layer.
+      if (dir !== "/") folders.set(dir, (folders.get(dir) ?? 0) + entry.size);
+    }
+  };
+
+  // Layers are read and decompressed ahead, two at a time (zlib works on other threads), and applied in order:
+  // the entries of the layer whose turn it is are applied as they are read, those of the layer read ahead wait in
+  // its feed. Keeping every entry of a layer until it had been read whole made them outlive the young generation,
+  // so they were promoted and died in the old one.
   const ahead = Math.max(1, Math.min(2, availableParallelism()));
-  const parsing: Promise<ParsedLayer>[] = [];
+  const parsing: { feed: LayerFeed; parsed: Promise<ParsedLayer> }[] = [];
   const start = (i: number) => {
     const blob = opened.layers[i];
     if (!blob) return;
-    const promise = parseLayer(opened, i, blob, budget);
+    const feed = new LayerFeed();
+    const parsed = parseLayer(opened, i, blob, budget, feed);
     // Awaited in order below; a later layer's failure must not surface as unhandled meanwhile.
-    promise.catch(() => undefined);
-    parsing[i] = promise;
+    parsed.catch(() => undefined);
+    parsing[i] = { feed, parsed };
   };
   for (let i = 0; i < ahead; i++) start(i);
 
   for (const [index, blob] of opened.layers.entries()) {
     options.onLayer?.(index, opened.layers.length);
-    const parsed = await (parsing[index] as Promise<ParsedLayer>);
+    const reading = parsing[index] as { feed: LayerFeed; parsed: Promise<ParsedLayer> };
+    size = 0;
+    files = 0;
+    largest = new Top(top);
+    folders = new Map<string, number>();
+    collected = options.onLayerEntries ? [] : undefined;
+    reading.feed.open((entry) => apply(index, entry));
+    const parsed = await reading.parsed;
     delete parsing[index];
     start(index + ahead);
-    options.onLayerEntries?.(index, parsed.entries);
-    let size = 0;
-    const largest = new Top(top);
-    const folders = new Map<string, number>();
-    for (const entry of parsed.entries) {
-      // Entry paths are absolute and clean, so the last slash splits them as basename and dirname would.
-      const slash = entry.path.lastIndexOf("/");
-      const base = entry.path.slice(slash + 1);
-      const dir = slash === 0 ? "/" : entry.path.slice(0, slash);
-      if (base === OPAQUE_MARKER) {
-        tree.makeOpaque(dir, index);
-        continue;
-      }
-      if (base.startsWith(WHITEOUT_PREFIX)) {
-        const target = path.posix.join(dir, base.slice(WHITEOUT_PREFIX.length));
-        const previous = tree.get(target);
-        const deleted = previous?.kind === "directory" ? tree.sizeOf(previous) : 0;
-        waste.leaf(target, deleted);
-        if (deleted > 0) deletedFolders.push({ path: target, bytes: deleted, layer: index });
-        tree.remove(target);
-        continue;
-      }
-      size += entry.size;
-      if (entry.kind === "directory") waste.directory(entry.path);
-      else {
-        waste.leaf(entry.path, entry.size);
-        // A later layer's file replaces whatever an earlier one said about this path.
-        elves.delete(entry.path);
-        records.delete(entry.path);
-        texts.delete(entry.path);
-        problems.delete(entry.path);
-      }
-      tree.set(entry.path, entry.kind, entry.size, entry.linkname, index);
-      if (entry.kind === "file" && entry.size > 0) {
-        largest.add({ path: entry.path, size: entry.size });
-        // Summed per folder here, and up to the ancestors once per folder at the end of the layer.
-        if (dir !== "/") folders.set(dir, (folders.get(dir) ?? 0) + entry.size);
-      }
-    }
+    if (collected) options.onLayerEntries?.(index, collected);
     for (const [file, info] of parsed.elves) elves.set(file, info);
     for (const [file, paths] of parsed.records) records.set(file, paths);
     for (const [file, text] of parsed.texts) texts.set(file, text);
@@ -371,7 +408,7 @@ export async function scanImage(opened: OpenedImage, options: InspectOptions = {
       size,
       storedSize: blob.storedSize,
       compression: parsed.compression,
-      files: parsed.entries.length,
+      files,
       largestFiles: largest.items,
       largestFolders: largestFolders(folderTotals(folders), Math.min(top, 5)),
     });
