@@ -20,22 +20,25 @@ export const FOLDER_LIMITS = {
 };
 
 /**
- * Sizes of every folder, then the tree cut down to FOLDER_LIMITS. The walk is one pass over the final tree
- * (iterative: a layer can nest paths thousands of folders deep), and only kept folders become objects.
+ * Sizes of every folder, then the tree cut down to FOLDER_LIMITS. The walk is one pass over the final tree's
+ * folders (iterative: a layer can nest paths thousands of folders deep), and only kept folders become objects.
+ * Only folders get a total: a file's is its size, and a map and a list with every node of the image in them were
+ * the largest things inspect allocated after its last layer.
  */
 export function folderSizes(tree: FsTree, limits = FOLDER_LIMITS): FolderSize {
   const totals = new Map<FsNode, number>();
-  // Post-order without recursion: children pushed after their parent, sizes added up in reverse.
+  // Post-order without recursion: folders pushed after their parent, sizes added up in reverse.
   const order: FsNode[] = [];
   const stack: FsNode[] = [tree.root];
   for (let node = stack.pop(); node; node = stack.pop()) {
     order.push(node);
-    if (node.children) for (const child of node.children.values()) stack.push(child);
+    for (const child of node.children?.values() ?? []) if (child.children) stack.push(child);
   }
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i] as FsNode;
-    let size = node.kind === "file" ? node.size : 0;
-    if (node.children) for (const child of node.children.values()) size += totals.get(child) ?? 0;
+    let size = 0;
+    for (const child of node.children?.values() ?? [])
+      size += child.children ? (totals.get(child) ?? 0) : child.kind === "file" ? child.size : 0;
     totals.set(node, size);
   }
   const whole = totals.get(tree.root) ?? 0;
