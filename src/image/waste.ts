@@ -16,27 +16,71 @@ export interface PathWaste {
   count: number;
 }
 
-interface PathData {
-  cumulative: number;
-  min: number;
-  count: number;
-}
+/** Numbers kept per path, in this order, in blocks of ROWS paths (a block once made is never copied). */
+const CUMULATIVE = 0; // bytes summed over every layer that has the path
+const MIN_BEFORE = 1; // the smallest size among the layers before LAST (Infinity when none)
+const CURRENT = 2; // the size in layer LAST (a later entry of one layer replaces an earlier one)
+const COUNT = 3; // how many layers have the path
+const LAST = 4; // the last layer that has the path
+const FIELDS = 5;
+const ROWS = 4096;
 
+/**
+ * Leaves are counted as they come, into columns indexed by path, rather than gathered per layer into a map and
+ * added up at its end: the per-layer maps held an entry per path until the layer ended, long enough to outlive
+ * V8's young generation, and each layer's died in the old one.
+ */
 export class WasteCounter {
-  private readonly paths = new Map<string, PathData>();
-  private layerLeaves = new Map<string, number>();
-  private layerDirs = new Set<string>();
+  /** Path -> its row */
+  private readonly index = new Map<string, number>();
+  /** Row -> its path */
+  private readonly paths: string[] = [];
+  private readonly blocks: Float64Array[] = [];
+  private layer = 0;
+  /** Directory entries of the current layer: leaves at its end unless something below them is in it too */
+  private layerDirs: string[] = [];
   private layerParents = new Set<string>();
 
   /** A non-directory entry of the current layer (for a whiteout: the deleted path and what it deletes). */
   leaf(path: string, size: number): void {
-    this.layerLeaves.set(path, size);
+    this.write(path, size);
     this.markParents(path);
   }
 
   directory(path: string): void {
-    this.layerDirs.add(path);
+    this.layerDirs.push(path);
     this.markParents(path);
+  }
+
+  /** The path is a leaf of the current layer with this size (the last one given for it in the layer). */
+  private write(path: string, size: number): void {
+    let row = this.index.get(path);
+    if (row === undefined) {
+      row = this.paths.length;
+      if (row % ROWS === 0) this.blocks.push(new Float64Array(ROWS * FIELDS));
+      this.index.set(path, row);
+      this.paths.push(path);
+      const block = this.blocks[this.blocks.length - 1] as Float64Array;
+      const at = (row % ROWS) * FIELDS;
+      block[at + CUMULATIVE] = size;
+      block[at + MIN_BEFORE] = Number.POSITIVE_INFINITY;
+      block[at + CURRENT] = size;
+      block[at + COUNT] = 1;
+      block[at + LAST] = this.layer;
+      return;
+    }
+    const block = this.blocks[Math.floor(row / ROWS)] as Float64Array;
+    const at = (row % ROWS) * FIELDS;
+    const current = block[at + CURRENT] as number;
+    if (block[at + LAST] === this.layer)
+      block[at + CUMULATIVE] = (block[at + CUMULATIVE] as number) + size - current;
+    else {
+      block[at + MIN_BEFORE] = Math.min(block[at + MIN_BEFORE] as number, current);
+      block[at + CUMULATIVE] = (block[at + CUMULATIVE] as number) + size;
+      block[at + COUNT] = (block[at + COUNT] as number) + 1;
+      block[at + LAST] = this.layer;
+    }
+    block[at + CURRENT] = size;
   }
 
   private markParents(path: string): void {
@@ -50,18 +94,9 @@ export class WasteCounter {
   }
 
   endLayer(): void {
-    for (const dir of this.layerDirs) if (!this.layerParents.has(dir)) this.layerLeaves.set(dir, 0);
-    for (const [path, size] of this.layerLeaves) {
-      const data = this.paths.get(path);
-      if (!data) this.paths.set(path, { cumulative: size, min: size, count: 1 });
-      else {
-        data.cumulative += size;
-        if (size < data.min) data.min = size;
-        data.count += 1;
-      }
-    }
-    this.layerLeaves = new Map();
-    this.layerDirs = new Set();
+    for (const dir of this.layerDirs) if (!this.layerParents.has(dir)) this.write(dir, 0);
+    this.layer += 1;
+    this.layerDirs = [];
     this.layerParents = new Set();
   }
 
@@ -70,12 +105,17 @@ export class WasteCounter {
     let discovered = 0;
     let wastedBytes = 0;
     const inefficiencies: PathWaste[] = [];
-    for (const [path, data] of this.paths) {
-      minimum += data.min;
-      discovered += data.cumulative;
-      if (data.count >= 2) {
-        wastedBytes += data.cumulative;
-        inefficiencies.push({ path, cumulative: data.cumulative, count: data.count });
+    // Rows are in the order paths were first seen, as the map's entries: a loop over them makes no [key, value] pairs.
+    for (let row = 0; row < this.paths.length; row++) {
+      const block = this.blocks[Math.floor(row / ROWS)] as Float64Array;
+      const at = (row % ROWS) * FIELDS;
+      const cumulative = block[at + CUMULATIVE] as number;
+      minimum += Math.min(block[at + MIN_BEFORE] as number, block[at + CURRENT] as number);
+      discovered += cumulative;
+      const count = block[at + COUNT] as number;
+      if (count >= 2) {
+        wastedBytes += cumulative;
+        inefficiencies.push({ path: this.paths[row] as string, cumulative, count });
       }
     }
     inefficiencies.sort((a, b) => b.cumulative - a.cumulative || compareNames(a.path, b.path));
