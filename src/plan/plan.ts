@@ -13,6 +13,7 @@ import { besidePackage, codeToCopy } from "./code.js";
 import { chooseCommand } from "./command.js";
 import { choosePython, selectionOn } from "./python.js";
 import { type CPythonRelease, fullImage, slimImage } from "./pythons.js";
+import { staticFilesWarning } from "./static-files.js";
 import { parseStrategy, STRATEGY_TABLE } from "./strategies.js";
 import type { PackageToCompile, Plan, PlanOptions } from "./types.js";
 
@@ -327,6 +328,13 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
   const sourcePaths = code.paths;
   const user = table.nonRoot ? { name: "app", uid: 10001 } : undefined;
   const writable = user ? writableDirs(project, command.entrypoint) : [];
+  const uncollected = staticFilesWarning(project, new Set(production.map((pkg) => normalizeName(pkg.name))), {
+    entrypoint: command.entrypoint,
+    env: command.env,
+    writable,
+    workdir: WORKDIR,
+  });
+  if (uncollected) warnings.push(uncollected);
   const installFiles = project.packageMode
     ? [...new Set([...project.readme, ...project.licenseFiles, ...project.couplet.copy])]
     : [];

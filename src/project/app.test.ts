@@ -175,6 +175,66 @@ describe("on the real fixture projects", () => {
   });
 });
 
+describe("Django's static files settings", () => {
+  const manage = `import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\n`;
+  const settings = [
+    "INSTALLED_APPS = [",
+    '    "django.contrib.admin",',
+    '    # "django.contrib.staticfiles" is named in a comment first',
+    '    "django.contrib.staticfiles",',
+    "]",
+    'STATIC_URL = "static/"',
+    "STATIC_ROOT = BASE_DIR / 'static'",
+    "",
+  ].join("\n");
+
+  it("finds the app, STATIC_ROOT, a manifest storage and WhiteNoise, production's settings before the others", async () => {
+    const dir = await layout({
+      "manage.py": manage,
+      "proj/settings.py": settings,
+      // A development module sorts before settings_prod.py by name; its storage is not what production uses.
+      "proj/settings_dev.py":
+        'STORAGES = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}\n',
+      "proj/settings_prod.py": [
+        "from .settings import *",
+        'MIDDLEWARE = ["whitenoise.middleware.WhiteNoiseMiddleware"]',
+        'STORAGES = {"staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}',
+        "",
+      ].join("\n"),
+    });
+    const facts = await detectApp(dir, undefined);
+    expect(facts.django?.production?.module).toBe("proj.settings_prod");
+    expect(facts.django?.staticFiles).toEqual({
+      app: "proj/settings.py:4",
+      root: "proj/settings.py:7",
+      manifest: {
+        backend: "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        source: "proj/settings_prod.py:3",
+      },
+      whitenoise: "proj/settings_prod.py:2",
+    });
+  });
+
+  it("has no static files facts without the app, and no STATIC_ROOT when none is set", async () => {
+    const without = await detectApp(
+      await layout({ "manage.py": manage, "proj/settings.py": 'INSTALLED_APPS = ["pages"]\n' }),
+      undefined,
+    );
+    expect(without.django).toBeDefined();
+    expect(without.django?.staticFiles).toBeUndefined();
+    const noRoot = await detectApp(
+      await layout({ "manage.py": manage, "proj/settings.py": settings.replace(/^STATIC_ROOT.*$/m, "") }),
+      undefined,
+    );
+    expect(noRoot.django?.staticFiles).toEqual({
+      app: "proj/settings.py:4",
+      root: undefined,
+      manifest: undefined,
+      whitenoise: undefined,
+    });
+  });
+});
+
 describe("on a project with many source files", () => {
   it("finds the app under a 64-descriptor limit (files are read a few at a time, none skipped by EMFILE)", async () => {
     const files: Record<string, string> = {

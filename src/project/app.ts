@@ -22,6 +22,20 @@ export interface DjangoFacts {
   settings: { module: string; source: string } | undefined;
   /** A production settings module next to it (settings/production.py, settings_prod.py, ...) */
   production: { module: string; source: string } | undefined;
+  /** Set when the sources name django.contrib.staticfiles: what serving the collected files depends on */
+  staticFiles: StaticFilesFacts | undefined;
+}
+
+/** Where the settings name the static files app and what collecting its files needs; each a `file:line`. */
+export interface StaticFilesFacts {
+  /** `django.contrib.staticfiles` named (in INSTALLED_APPS) */
+  app: string;
+  /** `STATIC_ROOT = ...`: where collectstatic writes */
+  root: string | undefined;
+  /** A manifest storage: `{% static %}` raises (a 500) for a file missing from the collected manifest */
+  manifest: { backend: string; source: string } | undefined;
+  /** WhiteNoise's middleware, which serves the collected files from the app */
+  whitenoise: string | undefined;
 }
 
 /** A top-level entry of the project folder and the other top-level entries its Python code names. */
@@ -272,7 +286,51 @@ function django(files: SourceFile[], objects: AppObject[]): DjangoFacts | undefi
       });
   }
   if (!settings && !manage && !objects.some((o) => o.framework === "django")) return undefined;
-  return { settings, production: settings ? productionSettings(settings.module, byModule) : undefined };
+  const production = settings ? productionSettings(settings.module, byModule) : undefined;
+  const modules = [production?.module, settings?.module].filter((m): m is string => m !== undefined);
+  return { settings, production, staticFiles: staticFiles(files, modules) };
+}
+
+/** The first line (files in path order) that matches and is not a comment, as `file:line` and the match. */
+function locate(
+  files: SourceFile[],
+  pattern: RegExp,
+): { source: string; match: RegExpExecArray } | undefined {
+  for (const file of files) {
+    const lines = file.text.split("\n");
+    for (const [index, line] of lines.entries()) {
+      if (line.trimStart().startsWith("#")) continue;
+      const match = pattern.exec(line);
+      if (match) return { source: `${file.path}:${index + 1}`, match };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * What the settings say about static files, read from every source file (settings may be split): the settings
+ * the image runs with first (production's, then the default's), then their package, then the rest by path, so
+ * a development module's storage does not speak for production's.
+ */
+function staticFiles(files: SourceFile[], modules: string[]): StaticFilesFacts | undefined {
+  const rank = (file: SourceFile) => {
+    const at = modules.indexOf(file.module);
+    if (at >= 0) return at;
+    const inPackage = modules.some((m) => file.module.startsWith(`${m.slice(0, m.lastIndexOf(".") + 1)}`));
+    return inPackage ? modules.length : modules.length + 1;
+  };
+  const sorted = [...files].sort(
+    (a, b) => rank(a) - rank(b) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
+  const app = locate(sorted, /["']django\.contrib\.staticfiles(\.apps\.StaticFilesConfig)?["']/);
+  if (!app) return undefined;
+  const manifest = locate(sorted, /["']([\w.]*Manifest\w*Storage)["']/);
+  return {
+    app: app.source,
+    root: locate(sorted, /^STATIC_ROOT\s*[:=]/)?.source,
+    manifest: manifest ? { backend: manifest.match[1] as string, source: manifest.source } : undefined,
+    whitenoise: locate(sorted, /["']whitenoise\.middleware\.WhiteNoiseMiddleware["']/)?.source,
+  };
 }
 
 /** settings/production.py beside settings/base.py, or settings_prod.py beside settings.py, and similar names. */
