@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fuzzParameters } from "../../test/support/fuzz.js";
 import { Budget } from "./budget.js";
-import { recordPath, recordSink } from "./record.js";
+import { recordPath, recordPathIn, recordSink } from "./record.js";
 
 // A real RECORD: distro 1.8.0 as Debian bookworm's python3-distro installs it.
 const RECORD = readFileSync(
@@ -30,6 +30,31 @@ describe("recordPath", () => {
     expect(recordPath("x.pyc,,")).toBe("x.pyc");
     expect(recordPath("no-commas")).toBeUndefined();
     expect(recordPath("a,b")).toBeUndefined();
+  });
+});
+
+describe("recordPathIn", () => {
+  // Rows built from the bytes that matter: commas, CR, digits, spaces, UTF-8 (a no-break space too, which Number
+  // trims) and bytes that are not UTF-8.
+  const piece = fc.constantFrom(
+    ...["a", "lib/x.py", ",", ",", "\r", "12", " ", "sha256=x", "é", "\u00a0"].map((text) =>
+      Buffer.from(text),
+    ),
+    Buffer.from([0xff]),
+    Buffer.from([0xc3]),
+  );
+  const row = fc.array(piece, { maxLength: 10 }).map((pieces) => Buffer.concat(pieces));
+
+  it("reads from the bytes the path recordPath reads from the decoded row, inside a larger buffer (property)", () => {
+    fc.assert(
+      fc.property(row, row, row, (before, bytes, after) => {
+        const text = bytes.toString("utf8");
+        const expected = recordPath(text.endsWith("\r") ? text.slice(0, -1) : text);
+        const buffer = Buffer.concat([before, bytes, after]);
+        expect(recordPathIn(buffer, before.length, before.length + bytes.length)).toBe(expected);
+      }),
+      fuzzParameters(1000),
+    );
   });
 });
 

@@ -15,6 +15,25 @@ export function recordPath(line: string): string | undefined {
   return file && Number.isFinite(size) ? file : undefined;
 }
 
+const COMMA = 0x2c;
+
+/**
+ * recordPath of the row in bytes[start, end) (without its newline), decoded from the bytes: split from the row's
+ * text, a path of 13 characters or more was a slice that kept the whole row (hash and size too) alive for the rest
+ * of the scan. A comma byte is never part of a longer UTF-8 sequence, so the bytes split where the text does; a CR
+ * before the newline ends the size column, which Number() trims.
+ */
+export function recordPathIn(bytes: Buffer, start: number, end: number): string | undefined {
+  // lastIndexOf counts a negative offset from the buffer's end: the search stops short of it.
+  const last = end > start ? bytes.lastIndexOf(COMMA, end - 1) : -1;
+  if (last < start || last === start) return undefined;
+  const second = bytes.lastIndexOf(COMMA, last - 1);
+  if (second < start || second === start) return undefined;
+  return Number.isFinite(Number(bytes.toString("utf8", last + 1, end)))
+    ? bytes.toString("utf8", start, second)
+    : undefined;
+}
+
 /**
  * A sink for one RECORD file: calls `done` with the paths it lists, or with undefined when the budget ran out
  * part way (a partial list would understate the package, so none is kept).
@@ -26,8 +45,8 @@ export function recordSink(budget: Budget, done: (paths: string[] | undefined) =
   let partialLength = 0;
   let overlong = false;
   let overBudget = false;
-  const line = (text: string) => {
-    const file = recordPath(text.endsWith("\r") ? text.slice(0, -1) : text);
+  const line = (bytes: Buffer, start: number, end: number) => {
+    const file = recordPathIn(bytes, start, end);
     if (file === undefined || overBudget) return;
     const cost = costOf(file);
     if (budget.take(cost)) {
@@ -51,16 +70,20 @@ export function recordSink(budget: Budget, done: (paths: string[] | undefined) =
     partial.push(Buffer.from(bytes));
     partialLength += bytes.length;
   };
+  const whole = () => {
+    const bytes = Buffer.concat(partial);
+    line(bytes, 0, bytes.length);
+  };
   return {
     data(chunk) {
       let at = 0;
       for (let newline = chunk.indexOf(10, at); newline !== -1; newline = chunk.indexOf(10, at)) {
         if (overlong) overlong = false;
         else if (partialLength === 0) {
-          if (newline - at <= MAX_LINE) line(chunk.toString("utf8", at, newline));
+          if (newline - at <= MAX_LINE) line(chunk, at, newline);
         } else {
           piece(chunk.subarray(at, newline));
-          if (!overlong) line(Buffer.concat(partial).toString("utf8"));
+          if (!overlong) whole();
           overlong = false;
         }
         partial = [];
@@ -70,7 +93,7 @@ export function recordSink(budget: Budget, done: (paths: string[] | undefined) =
       if (at < chunk.length) piece(chunk.subarray(at));
     },
     end() {
-      if (partialLength > 0 && !overlong) line(Buffer.concat(partial).toString("utf8"));
+      if (partialLength > 0 && !overlong) whole();
       done(overBudget ? undefined : paths);
     },
   };
