@@ -86,7 +86,7 @@ describe("the container command in the assembled image's config", () => {
     const { plan } = planFor(await analyze(dir), base, cmd);
     const image = buildImage(base, [], [], settingsFor(plan, new Date(0)));
     const { config } = JSON.parse(image.config.toString("utf8")) as {
-      config: { Entrypoint?: string[]; Cmd?: string[] };
+      config: { Entrypoint?: string[]; Cmd?: string[]; Volumes?: Record<string, object> };
     };
     return { config, command: commandOf(image, plan) };
   }
@@ -96,7 +96,10 @@ describe("the container command in the assembled image's config", () => {
     expect(chosen.config).toMatchObject({ Entrypoint: ["yamlstat"] });
     expect(chosen.config.Cmd).toBeUndefined();
     expect(chosen.command).toEqual({ entrypoint: ["yamlstat"], source: "[tool.poetry.scripts] yamlstat" });
+    expect(chosen.config).not.toHaveProperty("Volumes");
     const given = await configOf(cliTool, ["yamlstat", "-"]);
+    // A command line gets the app user's writable /app/data, a VOLUME, as init's Dockerfile gives it.
+    expect(given.config).toMatchObject({ Volumes: { "/app/data": {} } });
     expect(given.config.Entrypoint).toBeUndefined();
     expect(given.config.Cmd).toEqual(["yamlstat", "-"]);
     expect(given.command).toEqual({ cmd: ["yamlstat", "-"], source: "--cmd" });

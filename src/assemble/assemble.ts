@@ -1,4 +1,5 @@
 // `couplet assemble`: a Poetry project's image from its lock, a base image and downloaded wheels, no engine.
+import path from "node:path";
 import { defaultTag } from "../engine/project-build.js";
 import { UserError } from "../errors.js";
 import type { MissingLibrary } from "../image/libraries.js";
@@ -153,6 +154,7 @@ export function settingsFor(plan: Plan, created: Date): ImageSettings {
   const venvBin = `${plan.layout.venv}/bin`;
   const entry = plan.entrypoint;
   const user = plan.layout.user ? `${plan.layout.user.uid}:${plan.layout.user.uid}` : undefined;
+  const volumes = plan.writable.map((dir) => path.posix.join(plan.layout.workdir, dir));
   const command = entry
     ? `${entry.form === "entrypoint" ? "ENTRYPOINT" : "CMD"} ${JSON.stringify(entry.command)}`
     : "";
@@ -171,10 +173,12 @@ export function settingsFor(plan: Plan, created: Date): ImageSettings {
     cmd: entry?.form === "cmd" ? entry.command : undefined,
     labels: plan.labels,
     exposed: plan.expose,
+    volumes,
     settingsHistory: [
       `ENV VIRTUAL_ENV=${plan.layout.venv} PATH=${venvBin}:$PATH`,
       user ? `USER ${user}` : "",
       `WORKDIR ${plan.layout.workdir}`,
+      volumes.length ? `VOLUME ${JSON.stringify(volumes)}` : "",
       command,
     ]
       .filter(Boolean)

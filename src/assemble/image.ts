@@ -101,6 +101,8 @@ export interface ImageSettings {
   cmd: string[] | undefined;
   labels: Record<string, string>;
   exposed: number[];
+  /** Folders declared as volumes (the Dockerfile's VOLUME): the app's writable folders */
+  volumes?: string[];
   /** Summary of the settings for the history */
   settingsHistory: string;
 }
@@ -139,6 +141,11 @@ export function buildImage(
     config.ExposedPorts = {
       ...((inheritedConfig.ExposedPorts as Record<string, object> | undefined) ?? {}),
       ...Object.fromEntries(settings.exposed.map((port) => [`${port}/tcp`, {}])),
+    };
+  if (settings.volumes?.length)
+    config.Volumes = {
+      ...((inheritedConfig.Volumes as Record<string, object> | undefined) ?? {}),
+      ...Object.fromEntries(settings.volumes.map((volume) => [volume, {}])),
     };
   const history = [
     ...(inherited.history ?? []),

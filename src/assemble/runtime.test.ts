@@ -5,11 +5,15 @@ import { generateFor } from "../pipeline.js";
 import { analyze } from "../project/analyze.js";
 import type { BaseImage } from "./base.js";
 import { platformOf } from "./packages.js";
-import { projectLayer, venvFor } from "./runtime.js";
+import { projectLayer, setupLayer, venvFor } from "./runtime.js";
 
 const fixtures = new URL("../../test/fixtures/projects/", import.meta.url).pathname;
 // The facts of the bookworm stand-in base that the project layer depends on.
-const base = bookwormFacts as BaseImage;
+const base = {
+  ...bookwormFacts,
+  passwd: "root:x:0:0:root:/root:/bin/sh\n",
+  group: "root:x:0:\n",
+} as BaseImage;
 
 async function layerOf(name: string) {
   const project = await analyze(path.join(fixtures, name));
@@ -46,5 +50,37 @@ describe("projectLayer", () => {
     expect(plan.project.packageMode).toBe(false);
     const files = [...entries.values()].filter((entry) => entry.type === "file").map((entry) => entry.path);
     expect(files).toEqual(["/app/main.py"]);
+  });
+});
+
+describe("setupLayer", () => {
+  async function entriesOf(name: string, cmd?: string[]) {
+    const project = await analyze(path.join(fixtures, name));
+    const { plan } = generateFor(project, {
+      python: "3.11",
+      platforms: [platformOf(base)],
+      ...(cmd ? { cmd } : {}),
+    });
+    const tree = setupLayer(plan, base, venvFor(plan, base));
+    return { plan, entries: new Map(tree.sorted().map((entry) => [entry.path, entry])) };
+  }
+
+  it("makes the plan's writable folders the app user's, as the Dockerfile's install -d -o app does", async () => {
+    // A command line (not a console script's ENTRYPOINT) gets the writable /app/data, as init's Dockerfile does.
+    const { plan, entries } = await entriesOf("pep621", ["pep621-app", "serve"]);
+    expect(plan.writable).toEqual(["data"]);
+    expect(entries.get("/app/data")).toMatchObject({
+      type: "directory",
+      mode: 0o755,
+      uid: 10001,
+      gid: 10001,
+    });
+    expect(entries.get("/app")).toMatchObject({ uid: 0, gid: 0 });
+  });
+
+  it("makes none for a console script's ENTRYPOINT, whose plan has no writable folder", async () => {
+    const { plan, entries } = await entriesOf("pep621");
+    expect(plan.writable).toEqual([]);
+    expect(entries.has("/app/data")).toBe(false);
   });
 });

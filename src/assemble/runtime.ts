@@ -57,6 +57,9 @@ export function setupLayer(plan: Plan, base: BaseImage, venv: Venv): LayerTree {
     tree.dir(`/home/${user.name}`, 0o700, user.uid);
   }
   tree.dir(plan.layout.workdir);
+  // The folders the app may write, made as the Dockerfile's `install -d -o app` makes them (the code stays root's).
+  if (user)
+    for (const dir of plan.writable) tree.dir(path.posix.join(plan.layout.workdir, dir), 0o755, user.uid);
   const version = base.python.version;
   tree.file(
     `${venv.root}/pyvenv.cfg`,

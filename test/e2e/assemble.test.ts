@@ -136,7 +136,7 @@ describe("couplet assemble", () => {
     expect(first.stderr).toMatch(/^downloaded PyYAML-6\.0\.2-cp311-cp311-manylinux_2_17_x86_64/m);
   });
 
-  it("after a source edit, with a --cmd, reuses the base's facts and every dependency layer; only the project layer is new, and the image runs that command", async () => {
+  it("after a source edit, with a --cmd, reuses the base's facts and every dependency layer, and the image runs that command as the user who may write /app/data", async () => {
     const edited = join(work, "c", "cli-tool");
     await cp(join(work, "a", "cli-tool"), edited, { recursive: true });
     const source = join(edited, "src/yamlstat/cli.py");
@@ -158,7 +158,7 @@ describe("couplet assemble", () => {
         output,
         "--json",
         "--cmd",
-        "echo starting && yamlstat",
+        "touch data/started && yamlstat",
       ],
       envWith({ COUPLET_CACHE: join(work, "a", "cache"), SOURCE_DATE_EPOCH: "1700000000" }),
     );
@@ -174,9 +174,11 @@ describe("couplet assemble", () => {
     expect(deps(report).map((layer) => [layer.digest, layer.reused])).toEqual(
       deps(firstReport).map((layer) => [layer.digest, true]),
     );
-    expect(report.layers[0]?.digest).toBe(firstReport.layers[0]?.digest);
+    // A command line gets the app user's writable /app/data (a console script's ENTRYPOINT has none), made in
+    // the runtime user's layer: that layer and the project's are the new ones.
+    expect(report.layers[0]?.digest).not.toBe(firstReport.layers[0]?.digest);
     expect(report.layers.at(-1)?.digest).not.toBe(firstReport.layers.at(-1)?.digest);
-    const command = ["sh", "-c", "echo starting && exec yamlstat"];
+    const command = ["sh", "-c", "touch data/started && exec yamlstat"];
     expect(report.command).toEqual({ cmd: command, source: "--cmd" });
     expect(firstReport.command).toEqual({
       entrypoint: ["yamlstat"],
@@ -186,10 +188,10 @@ describe("couplet assemble", () => {
     expect(pulled.code, pulled.stderr).toBe(0);
     const config = await imageConfig(editTag);
     expect([config.entrypoint, config.cmd]).toEqual([[], command]);
-    // What a container runtime starts: the config's command, as the image's user.
+    // What a container runtime starts: the config's command, as the image's user (touch fails unless it may write).
     const ran = await runInImage(editTag, [...config.entrypoint, ...config.cmd]);
     expect(ran.code, ran.stderr).toBe(0);
-    expect(ran.stdout).toBe("starting\nyamlstat (edited): document 0 has 4 nodes (pyyaml 6.0.2, libyaml)\n");
+    expect(ran.stdout).toBe("yamlstat (edited): document 0 has 4 nodes (pyyaml 6.0.2, libyaml)\n");
   });
 
   it("loads into buildah with layers ordered base, venv, dependencies, project, and the plan's config", async () => {
@@ -373,9 +375,10 @@ describe("couplet assemble", () => {
     expect(pulled.code, pulled.stderr).toBe(0);
     const config = await imageConfig(webTag);
     expect(config.cmd).toEqual(["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]);
-    // package-mode = false: the code the command reaches is copied (app/), not its tests, lock or README.
-    const listed = await runInImage(webTag, ["sh", "-c", "id -u; ls -A /app"]);
-    expect(listed.stdout).toBe("10001\n.venv\napp\n");
+    // package-mode = false: the code the command reaches is copied (app/), not its tests, lock or README; data/
+    // is the app user's writable folder (a VOLUME), as in couplet build's image.
+    const listed = await runInImage(webTag, ["sh", "-c", "id -u; ls -A /app; stat -c %u:%g /app/data"]);
+    expect(listed.stdout).toBe("10001\n.venv\napp\ndata\n10001:10001\n");
     const inspected = await couplet(
       ["inspect", output, "--format", "json", "--fail-on", "missing-libraries"],
       envWith({}),
