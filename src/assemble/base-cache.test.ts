@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pack } from "tar-stream";
+import { type Pack, pack } from "tar-stream";
 import { describe, expect, it } from "vitest";
 import { readBaseCached } from "./base-cache.js";
 import { AssembleCache } from "./cache.js";
@@ -12,7 +12,7 @@ import { AssembleCache } from "./cache.js";
 const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 
 /** An uncompressed layer with what readBase looks for: python3 → python3.11 on PATH, and libc.so.6. */
-async function layer(machine: string, python = "3.11.2"): Promise<Buffer> {
+async function layer(machine: string, python = "3.11.2", more?: (packer: Pack) => void): Promise<Buffer> {
   const packer = pack();
   const chunks: Buffer[] = [];
   packer.on("data", (chunk: unknown) => chunks.push(chunk as Buffer));
@@ -30,6 +30,7 @@ async function layer(machine: string, python = "3.11.2"): Promise<Buffer> {
   packer.entry({ name: "opt/odbc/lib/libodbc.so.2", type: "symlink", linkname: "libodbc.so.2.0.0" });
   packer.entry({ name: "etc/os-release", type: "symlink", linkname: "../usr/lib/os-release" });
   packer.entry({ name: "usr/lib/os-release" }, Buffer.from('ID=debian\nVERSION_CODENAME="bookworm"\n'));
+  more?.(packer);
   packer.finalize();
   await ended;
   return Buffer.concat(chunks);
@@ -129,6 +130,95 @@ describe("readBaseCached", () => {
   });
 });
 
+describe("the base's Debian packages", () => {
+  // dpkg's status file of the bookworm stand-in base (scripts/make-base-image) after `apt-get install ssdeep
+  // unixodbc-common` and `dpkg -r unixodbc-common`, cut to ten of its 142 stanzas (test/fixtures/dpkg/README.md).
+  const status = readFileSync(new URL("../../test/fixtures/dpkg/status", import.meta.url));
+  const stanzas = status.toString("utf8").trimEnd().split("\n\n");
+  /** The same database after `apt-get purge ssdeep`: its stanza gone. */
+  const purged = Buffer.from(`${stanzas.filter((s) => !s.startsWith("Package: ssdeep\n")).join("\n\n")}\n`);
+  const withStatus = (data: Buffer) => (packer: Pack) => packer.entry({ name: "var/lib/dpkg/status" }, data);
+  async function readArchive(layers: Buffer[]) {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-base-dpkg-"));
+    const archive = path.join(dir, "base.tar");
+    await writeDockerArchive(archive, layers);
+    const cache = new AssembleCache(path.join(dir, "cache"));
+    return { read: () => readBaseCached(archive, cache, { cacheDir: dir }), cache: path.join(dir, "cache") };
+  }
+
+  it("lists what dpkg's status says is installed, and keeps it with the facts (a record without it is read again)", async () => {
+    const { read, cache } = await readArchive([await layer("x86_64", "3.11.2", withStatus(status))]);
+    const first = await read();
+    expect(first.base.dpkg).toEqual({
+      installed: [
+        "apt:amd64",
+        "ca-certificates:all",
+        "dpkg:amd64",
+        "libc6:amd64",
+        "libpython3.11-stdlib:amd64",
+        "libssl3:amd64",
+        "python3.11-minimal:amd64",
+        "ssdeep:amd64",
+        "tzdata:all",
+      ],
+      database: ["/var/lib/dpkg/status"],
+      aptGet: false,
+    });
+    const again = await read();
+    expect([again.cached, again.base.dpkg]).toEqual([true, first.base.dpkg]);
+    // The record an older couplet kept: the same facts without the package list.
+    const records = path.join(cache, "assemble", "base");
+    const [shard] = readdirSync(records);
+    const [name] = readdirSync(path.join(records, shard as string));
+    const file = path.join(records, shard as string, name as string);
+    const record = JSON.parse(readFileSync(file, "utf8")) as { facts: { dpkg?: unknown } };
+    delete record.facts.dpkg;
+    writeFileSync(file, JSON.stringify(record));
+    const reread = await read();
+    expect([reread.cached, reread.base.dpkg]).toEqual([false, first.base.dpkg]);
+  });
+
+  it("takes the status file of the last layer that wrote it, not a union of the layers'", async () => {
+    const { read } = await readArchive([
+      await layer("x86_64", "3.11.2", withStatus(status)),
+      await plainLayer([["var/lib/dpkg/status", purged], ["usr/bin/apt-get"]]),
+    ]);
+    const { dpkg } = (await read()).base;
+    expect(dpkg?.installed).toContain("libc6:amd64");
+    expect(dpkg?.installed).not.toContain("ssdeep:amd64");
+    expect(dpkg?.aptGet).toBe(true);
+  });
+
+  it("has no database when a later layer's whiteout removed the status file", async () => {
+    const { read } = await readArchive([
+      await layer("x86_64", "3.11.2", withStatus(status)),
+      await plainLayer([["var/lib/dpkg/.wh.status"]]),
+    ]);
+    expect((await read()).base.dpkg).toBeNull();
+  });
+
+  it("reads a distroless-style status.d (a package's control fields per file, no Status) and skips its .md5sums", async () => {
+    const files: [string, Buffer][] = stanzas.slice(0, 3).flatMap((stanza) => {
+      const name = /^Package: (.+)$/m.exec(stanza)?.[1] as string;
+      const control = stanza.replace(/^Status: .*\n/m, "");
+      return [
+        [`var/lib/dpkg/status.d/${name}`, Buffer.from(`${control}\n`)],
+        [`var/lib/dpkg/status.d/${name}.md5sums`, Buffer.from(`Package: not-a-package\n`)],
+      ];
+    });
+    const { read } = await readArchive([
+      await layer("x86_64", "3.11.2", (packer) => {
+        for (const [name, data] of files) packer.entry({ name }, data);
+      }),
+    ]);
+    expect((await read()).base.dpkg).toEqual({
+      installed: ["apt:amd64", "ca-certificates:all", "dpkg:amd64"],
+      database: ["/var/lib/dpkg/status.d"],
+      aptGet: false,
+    });
+  });
+});
+
 describe("readBaseCached with a registry base", () => {
   it("keeps the facts under the manifest digest: a second run reads none of the base's layers, a moved tag is read afresh", async () => {
     // A registry on loopback that serves the OCI distribution API's reads from a table of blobs and a movable tag.
@@ -212,14 +302,27 @@ describe("readBaseCached with a registry base", () => {
   });
 });
 
-/** A docker-archive of one layer, with LD_LIBRARY_PATH set in its config. */
-async function writeDockerArchive(file: string, tar: Buffer): Promise<void> {
+/** An uncompressed layer of just these entries (`data` undefined: an empty file). */
+async function plainLayer(entries: [name: string, data?: Buffer][]): Promise<Buffer> {
+  const packer = pack();
+  const chunks: Buffer[] = [];
+  packer.on("data", (chunk: unknown) => chunks.push(chunk as Buffer));
+  const ended = new Promise<void>((resolve) => packer.on("end", () => resolve()));
+  for (const [name, data] of entries) packer.entry({ name }, data ?? Buffer.alloc(0));
+  packer.finalize();
+  await ended;
+  return Buffer.concat(chunks);
+}
+
+/** A docker-archive of these layers, oldest first, with LD_LIBRARY_PATH set in its config. */
+async function writeDockerArchive(file: string, tars: Buffer | Buffer[]): Promise<void> {
+  const layers = Array.isArray(tars) ? tars : [tars];
   const config = Buffer.from(
     JSON.stringify({
       architecture: "amd64",
       os: "linux",
       config: { Env: ["PATH=/usr/bin", "LD_LIBRARY_PATH=/opt/lib:relative"] },
-      rootfs: { type: "layers", diff_ids: [`sha256:${sha(tar)}`] },
+      rootfs: { type: "layers", diff_ids: layers.map((tar) => `sha256:${sha(tar)}`) },
     }),
   );
   const packer = pack();
@@ -228,10 +331,11 @@ async function writeDockerArchive(file: string, tar: Buffer): Promise<void> {
   const ended = new Promise<void>((resolve) => packer.on("end", () => resolve()));
   const configName = `${sha(config)}.json`;
   packer.entry({ name: configName }, config);
-  packer.entry({ name: "layer.tar" }, tar);
+  const names = layers.map((_, index) => `${index}/layer.tar`);
+  for (const [index, tar] of layers.entries()) packer.entry({ name: names[index] as string }, tar);
   packer.entry(
     { name: "manifest.json" },
-    Buffer.from(JSON.stringify([{ Config: configName, RepoTags: [], Layers: ["layer.tar"] }])),
+    Buffer.from(JSON.stringify([{ Config: configName, RepoTags: [], Layers: names }])),
   );
   packer.finalize();
   await ended;

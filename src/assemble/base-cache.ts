@@ -46,8 +46,8 @@ export async function readBaseCached(
   const architecture = options.platform?.architecture;
   const key = cacheKey({ base: await identity(target).catch(() => target), architecture });
   const record = await cache.get<Record>("base", key);
-  // A record from a couplet that kept no library index cannot answer the library check: read the base again.
-  if (record?.facts.libraries) {
+  // A record from a couplet that kept no library index or package list cannot answer the checks: read the base again.
+  if (isComplete(record)) {
     const opened = await openImageArchive(target, architecture);
     if (sameBlobs(opened, record))
       return { base: { ...record.facts, label: target, opened }, layers: record.layers, cached: true };
@@ -57,6 +57,11 @@ export async function readBaseCached(
   const { opened: _opened, label: _label, ...facts } = base;
   await cache.put("base", key, { facts, layers } satisfies Record);
   return { base, layers, cached: false };
+}
+
+/** The record holds every fact this couplet checks (`dpkg` is null for a base without a package database). */
+function isComplete(record: Record | undefined): record is Record {
+  return record?.facts.libraries !== undefined && record.facts.dpkg !== undefined;
 }
 
 /** The image still lists the blobs the record was made from: anything else means the record is stale. */
@@ -82,7 +87,7 @@ async function readRegistryBaseCached(
   const pulled = await pullRegistryBase(target, options);
   const key = cacheKey({ registryManifest: pulled.origin.manifestDigest });
   const record = await cache.get<Record>("base", key);
-  if (record?.facts.libraries && sameBlobs(pulled.opened, record))
+  if (isComplete(record) && sameBlobs(pulled.opened, record))
     return {
       // Where it came from is this run's: a push mounts the base's layers from the repository it was pulled from.
       base: { ...record.facts, origin: pulled.origin, label: target, opened: pulled.opened },

@@ -3,6 +3,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { type OpenedImage, openImageArchive } from "../image/archive.js";
+import { DPKG_STATUS, DPKG_STATUS_D, installedPackages, parseDpkgStatus } from "../image/dpkg.js";
 import { FsTree, OPAQUE_MARKER, pathOf, WHITEOUT_PREFIX } from "../image/fs-tree.js";
 import { readLayer } from "../image/layer.js";
 import { osRelease, parseLdConfig } from "../image/libraries.js";
@@ -38,6 +39,20 @@ export interface BaseImage {
   group: string;
   /** What the dynamic loader finds in the base: the packages' shared libraries are checked against it */
   libraries: BaseLibraries;
+  /**
+   * The Debian packages installed in the base, from dpkg's database: the plan's runtime packages are checked
+   * against it. null when the base has no database (not Debian-based), so they cannot be checked.
+   */
+  dpkg: DebianPackages | null;
+}
+
+export interface DebianPackages {
+  /** `name:arch` of each installed package (`libc6:amd64`, `tzdata:all`), sorted */
+  installed: string[];
+  /** Where they were read: /var/lib/dpkg/status, /var/lib/dpkg/status.d (distroless), or both */
+  database: string[];
+  /** The base has /usr/bin/apt-get, so a derived image can install what it lacks */
+  aptGet: boolean;
 }
 
 const MACHINES: Record<string, "x86_64" | "aarch64"> = { amd64: "x86_64", arm64: "aarch64" };
@@ -50,7 +65,9 @@ const WANTED = (file: string) =>
   file === "/etc/passwd" ||
   file === "/etc/group" ||
   file.startsWith("/etc/ld.so.conf") ||
-  OS_RELEASE.includes(file);
+  OS_RELEASE.includes(file) ||
+  file === DPKG_STATUS ||
+  (file.startsWith(DPKG_STATUS_D) && !file.endsWith(".md5sums"));
 
 function envOf(opened: OpenedImage): Map<string, string> {
   const env = new Map<string, string>();
@@ -268,5 +285,32 @@ async function factsOf(opened: OpenedImage, label: string): Promise<BaseImage> {
     passwd: fileText("/etc/passwd")?.toString("utf8") ?? "",
     group: fileText("/etc/group")?.toString("utf8") ?? "",
     libraries,
+    dpkg: dpkgOf(tree, fileText),
   };
+}
+
+/**
+ * The base's installed Debian packages, from the status file and the status.d files as the stacked layers leave
+ * them (the tree has applied whiteouts, and `fileText` gives the content of the layer that wrote a file last).
+ */
+export function dpkgOf(tree: FsTree, fileText: (name: string) => Buffer | undefined): DebianPackages | null {
+  const texts: string[] = [];
+  const database: string[] = [];
+  const status = fileText(DPKG_STATUS);
+  if (status) {
+    texts.push(status.toString("utf8"));
+    database.push(DPKG_STATUS);
+  }
+  const folder = tree.resolve(DPKG_STATUS_D.slice(0, -1));
+  const entries = folder?.kind === "directory" ? [...(folder.children?.keys() ?? [])].sort() : [];
+  const parts = entries
+    .filter((name) => !name.endsWith(".md5sums"))
+    .flatMap((name) => fileText(`${DPKG_STATUS_D}${name}`)?.toString("utf8") ?? []);
+  if (parts.length > 0) {
+    texts.push(...parts);
+    database.push(DPKG_STATUS_D.slice(0, -1));
+  }
+  if (database.length === 0) return null;
+  const aptGet = ["/usr/bin/apt-get", "/bin/apt-get"].some((file) => tree.resolve(file)?.kind === "file");
+  return { installed: installedPackages(texts.flatMap(parseDpkgStatus)), database, aptGet };
 }
