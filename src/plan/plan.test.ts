@@ -97,6 +97,7 @@ describe("native needs", () => {
       buildPackages: [],
       buildPackagesByPlatform: { "linux/amd64": [] },
       runtimePackages: [],
+      runtimeReasons: {},
     });
   });
 });
@@ -199,6 +200,7 @@ describe("groups, extras and Poetry", () => {
       buildPackages: [],
       buildPackagesByPlatform: { "linux/amd64": [] },
       runtimePackages: [],
+      runtimeReasons: {},
     });
     expect(plan(await load("examples/cli-tool")).install.rootRequiredBy).toEqual([]);
   });
@@ -339,6 +341,33 @@ describe("the command and the code", () => {
     expect(plan(await load("test/fixtures/projects/package-mode-false")).native.runtimePackages).toEqual([
       "libpq5",
     ]);
+  });
+
+  it("says why each runtime package is wanted: the Python package, with couplet's note or its pyproject.toml line", async () => {
+    expect(plan(await load("test/fixtures/projects/package-mode-false")).native.runtimeReasons).toEqual({
+      libpq5: [
+        "psycopg 3.3.9: psycopg 3 is pure Python and loads the system libpq at run time (unless psycopg[binary] is installed)",
+      ],
+    });
+    // A [tool.couplet.native] entry with runtime-with-wheel: its own line, and its note when it has one.
+    const project = await load("test/fixtures/projects/odbc-client");
+    project.couplet.native.pyodbc = {
+      build: [],
+      runtime: ["libodbc2", "ssdeep"],
+      runtimeWithWheel: true,
+      declaredAt: 14,
+    };
+    expect(plan(project).native.runtimeReasons).toEqual({
+      libodbc2: ["pyodbc 5.5.0: [tool.couplet.native.pyodbc] runtime, pyproject.toml line 14"],
+      ssdeep: ["pyodbc 5.5.0: [tool.couplet.native.pyodbc] runtime, pyproject.toml line 14"],
+    });
+    project.couplet.native.pyodbc.note = "ssdeep is run by subprocess";
+    expect(plan(project).native.runtimeReasons.ssdeep).toEqual([
+      "pyodbc 5.5.0: [tool.couplet.native.pyodbc] runtime, pyproject.toml line 14 (ssdeep is run by subprocess)",
+    ]);
+    // Several Python packages wanting one Debian package: each is named; a compiled one says so.
+    const flask = plan(await load("examples/flask-uwsgi")).native.runtimeReasons;
+    expect(flask.libpq5).toEqual([expect.stringMatching(/^psycopg2 2\.9\.\d+ \(compiled from source\): /)]);
   });
 
   it("is plain JSON: it survives a round trip unchanged", async () => {

@@ -7,7 +7,7 @@ import { DEFAULT_PLATFORM, type Platform, platformName } from "../project/platfo
 import { FALLBACK_POETRY_VERSION, lockPoetry } from "../project/poetry-version.js";
 import { buildNeed, productionPackages, productionSelection, type Selection } from "../project/selection.js";
 import { lockedIndexes, sshGitSources } from "../project/sources.js";
-import type { LockedPackage, Project } from "../project/types.js";
+import type { LockedPackage, NativeNeed, Project } from "../project/types.js";
 import { checkContextPath } from "../project/values.js";
 import { besidePackage, codeToCopy } from "./code.js";
 import { chooseCommand } from "./command.js";
@@ -109,6 +109,14 @@ function nativePackages(
 ): Plan["native"] {
   const build = new Set<string>();
   const runtime = new Set<string>();
+  const reasons = new Map<string, string[]>();
+  const want = (names: string[], pkg: LockedPackage, need: NativeNeed, compiled: boolean) => {
+    const why = runtimeReason(pkg, need, compiled);
+    for (const name of names) {
+      runtime.add(name);
+      reasons.set(name, [...(reasons.get(name) ?? []), why]);
+    }
+  };
   const perPlatform = new Map(platforms.map((p) => [p, new Set<string>()]));
   const compiledOn = new Map<string, Set<string>>();
   for (const c of compile) {
@@ -124,17 +132,32 @@ function nativePackages(
       const packages = (need ?? defaultNativeNeed()).build;
       for (const name of packages) build.add(name);
       for (const p of on) for (const name of packages) perPlatform.get(p)?.add(name);
-      for (const name of need?.runtime ?? []) runtime.add(name);
+      if (need) want(need.runtime, pkg, need, true);
     } else if (need?.runtimeWithWheel && !bundledByWheel(need.unlessInstalled, production, compiledOn)) {
-      for (const name of need.runtime) runtime.add(name);
+      want(need.runtime, pkg, need, false);
     }
   }
+  const sorted = [...runtime].sort();
   return {
     compile,
     buildPackages: [...build].sort(),
     buildPackagesByPlatform: Object.fromEntries([...perPlatform].map(([p, names]) => [p, [...names].sort()])),
-    runtimePackages: [...runtime].sort(),
+    runtimePackages: sorted,
+    runtimeReasons: Object.fromEntries(sorted.map((name) => [name, reasons.get(name) ?? []])),
   };
+}
+
+/**
+ * Why a runtime package is wanted, for messages that must say where to change it: the Python package, and the
+ * pyproject.toml line of a `[tool.couplet.native]` entry or couplet's table with its note.
+ */
+function runtimeReason(pkg: LockedPackage, need: NativeNeed, compiled: boolean): string {
+  const who = `${pkg.name} ${pkg.version}${compiled ? " (compiled from source)" : ""}`;
+  if (need.declaredAt !== undefined) {
+    const own = `[tool.couplet.native.${normalizeName(pkg.name)}] runtime, pyproject.toml line ${need.declaredAt}`;
+    return `${who}: ${own}${need.note && !need.note.startsWith("from [tool.couplet") ? ` (${need.note})` : ""}`;
+  }
+  return `${who}: ${need.note ?? "couplet's native-needs table"}`;
 }
 
 /** A package whose wheel bundles the libraries (psycopg-binary's libpq) is installed, and compiled nowhere. */

@@ -120,6 +120,11 @@ export interface Plan {
     buildPackagesByPlatform: Record<string, string[]>;
     /** Debian packages for the runtime stage (shared libraries) */
     runtimePackages: string[];
+    /**
+     * Why each runtime package is there: the Python packages that want it and where that is written (couplet's
+     * table, or a pyproject.toml line), e.g. libpq5 → ["psycopg 3.2.3: psycopg 3 is pure Python and loads ..."]
+     */
+    runtimeReasons: Record<string, string[]>;
   };
   /** `entrypoint` form for a console script (arguments pass through), `cmd` for a full command line */
   entrypoint:

@@ -257,6 +257,7 @@ describe("analyze on real Poetry projects", () => {
       build: ["libwebp-dev"],
       runtime: ["libwebp7"],
       note: "we rebuild pillow against the system libwebp",
+      declaredAt: 29,
     });
     expect(p.python.source).toBe("project.requires-python");
     expect(p.lockFresh).toBe(true);

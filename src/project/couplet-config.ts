@@ -137,6 +137,8 @@ function readNative(doc: TomlDoc, value: unknown): Record<string, NativeNeed> {
     if (note !== undefined) need.note = note;
     const withWheel = doc.boolean(get(entry, "runtime-with-wheel"), `${where}.runtime-with-wheel`);
     if (withWheel !== undefined) need.runtimeWithWheel = withWheel;
+    const line = doc.locate(Object.hasOwn(entry, "runtime") ? `${where}.runtime` : where).line;
+    if (line !== undefined) need.declaredAt = line;
     setOwn(out, normalizeName(name), need);
   }
   return out;

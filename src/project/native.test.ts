@@ -111,6 +111,7 @@ describe("nativeNeedFor", () => {
       build: ["libwebp-dev"],
       runtime: ["libwebp7"],
       note: "we rebuild pillow against the system libwebp",
+      declaredAt: 29,
     });
     expect(nativeNeedFor("lxml", project)).toEqual(nativeNeedFor("lxml"));
   });

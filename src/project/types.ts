@@ -91,6 +91,8 @@ export interface NativeNeed {
   runtimeWithWheel?: boolean;
   /** Packages whose wheels bundle the runtime libraries: with one of them installed from a wheel, none are needed */
   unlessInstalled?: string[];
+  /** For a `[tool.couplet.native.<pkg>]` entry: the pyproject.toml line of its `runtime` (else of its table) */
+  declaredAt?: number;
 }
 
 export interface CoupletConfig {
