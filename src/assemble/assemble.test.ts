@@ -3,19 +3,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { bookwormFacts } from "../../test/support/image-settings.js";
-import { UserError } from "../errors.js";
+import { formatUserError, UserError } from "../errors.js";
 import type { ImageConfig } from "../image/archive.js";
 import { analyze } from "../project/analyze.js";
-import {
-  assemble,
-  commandOf,
-  missingLibrariesError,
-  parseBaseArgument,
-  planFor,
-  settingsFor,
-} from "./assemble.js";
+import { assemble, baseLacksError, commandOf, parseBaseArgument, planFor, settingsFor } from "./assemble.js";
 import type { BaseImage } from "./base.js";
 import { buildImage } from "./image.js";
+import { type RuntimePackage, runtimePackagesIn } from "./runtime-packages.js";
 
 const cliTool = new URL("../../examples/cli-tool", import.meta.url).pathname;
 const fixtures = new URL("../../test/fixtures/projects/", import.meta.url).pathname;
@@ -53,25 +47,116 @@ describe("assemble's platform and base choice", () => {
   });
 });
 
-describe("missingLibrariesError", () => {
+describe("baseLacksError", () => {
   const lacks = (file: string, needed: string, debianPackage?: string) => ({
     label: "pkg 1.0",
     missing: [{ file, needed, ...(debianPackage ? { debianPackage } : {}) }],
   });
-  it("names each platform when there are several, and the Debian packages to install once", () => {
-    const error = missingLibrariesError([
-      { platform: "linux/amd64", problems: [lacks("/v/site-packages/a.so", "libGL.so.1", "libgl1")] },
+  it("names each platform when there are several, the buildah commands that make each base, and the packages no table knows", () => {
+    const error = baseLacksError([
+      {
+        platform: "linux/amd64",
+        problems: [lacks("/v/site-packages/a.so", "libGL.so.1", "libgl1")],
+        baseRef: "docker-archive:/b/amd64.tar",
+      },
       {
         platform: "linux/arm64",
         problems: [lacks("/v/site-packages/a.so", "libGL.so.1", "libgl1"), lacks("/opt/b", "libzz.so.9")],
+        baseRef: "r.example/python:3.11",
       },
     ]);
     expect(error.message).toBe(
       "cannot assemble an image that would fail at import: linux/amd64: pkg 1.0: a.so needs libGL.so.1 (Debian package libgl1), which the base lacks; linux/arm64: pkg 1.0: a.so needs libGL.so.1 (Debian package libgl1), which the base lacks; linux/arm64: pkg 1.0: /opt/b needs libzz.so.9, which the base lacks",
     );
-    expect(error.hint).toContain("apt-get install -y --no-install-recommends libgl1`");
-    expect(error.hint).toContain("no Debian package is known for libzz.so.9");
+    expect(error.hint).toBe(
+      "make a base that has them: " +
+        '`c=$(buildah from --arch amd64 docker-archive:/b/amd64.tar) && buildah run "$c" -- sh -c \'apt-get update && apt-get install -y --no-install-recommends libgl1 && rm -rf /var/lib/apt/lists/*\' && buildah commit "$c" docker-archive:base-with-packages-amd64.tar; buildah rm "$c"` and ' +
+        '`c=$(buildah from --arch arm64 r.example/python:3.11) && buildah run "$c" -- sh -c \'apt-get update && apt-get install -y --no-install-recommends libgl1 && rm -rf /var/lib/apt/lists/*\' && buildah commit "$c" docker-archive:base-with-packages-arm64.tar; buildah rm "$c"`, ' +
+        "then assemble onto it: `couplet assemble --base linux/amd64=base-with-packages-amd64.tar --base linux/arm64=base-with-packages-arm64.tar` with your other options; " +
+        "or use `couplet build`, whose runtime stage installs the packages couplet knows a package needs; no Debian package is known for libzz.so.9; --allow-missing-libraries writes the image anyway",
+    );
     expect(error.exitCode).toBe(2);
+  });
+
+  it("is the exact refusal line for a runtime package the base lacks, with why it is wanted and the way through", () => {
+    const ssdeep: RuntimePackage = {
+      name: "ssdeep",
+      wantedBy: [
+        "openrelik-worker-common 0.5.0: [tool.couplet.native.openrelik-worker-common] runtime, pyproject.toml line 31",
+      ],
+      base: "missing",
+    };
+    const libpq: RuntimePackage = {
+      name: "libpq5",
+      wantedBy: ["psycopg 3.3.9: psycopg 3 is pure Python and loads the system libpq at run time"],
+      base: "missing",
+    };
+    const error = baseLacksError([
+      {
+        platform: "linux/amd64",
+        problems: [],
+        runtime: [libpq, ssdeep],
+        baseRef: "docker-archive:/work/my base.tar",
+        aptGet: true,
+      },
+    ]);
+    expect(formatUserError(error)).toBe(
+      "cannot assemble: the base lacks Debian packages the plan installs at run time: " +
+        "libpq5 (for psycopg 3.3.9: psycopg 3 is pure Python and loads the system libpq at run time), " +
+        "ssdeep (for openrelik-worker-common 0.5.0: [tool.couplet.native.openrelik-worker-common] runtime, pyproject.toml line 31) " +
+        '(make a base that has them: `c=$(buildah from \'docker-archive:/work/my base.tar\') && buildah run "$c" -- sh -c \'apt-get update && apt-get install -y --no-install-recommends libpq5 ssdeep && rm -rf /var/lib/apt/lists/*\' && buildah commit "$c" docker-archive:base-with-packages.tar; buildah rm "$c"`, ' +
+        "then assemble onto it: `couplet assemble --base base-with-packages.tar` with your other options; " +
+        "or use `couplet build`, whose runtime stage installs the packages couplet knows a package needs; --allow-missing-libraries writes the image anyway)",
+    );
+  });
+
+  it("installs a library the runtime list and an ELF file both want once, and says when the base has no apt-get", () => {
+    const libodbc: RuntimePackage = { name: "libodbc2", wantedBy: ["pyodbc 5.5.0: x"], base: "missing" };
+    const problems = [lacks("/v/site-packages/pyodbc.so", "libodbc.so.2", "libodbc2")];
+    const both = baseLacksError([
+      { platform: "linux/amd64", problems, runtime: [libodbc], baseRef: "b", aptGet: true },
+    ]);
+    expect(both.message).toBe(
+      "cannot assemble: the base lacks Debian packages the plan installs at run time: libodbc2 (for pyodbc 5.5.0: x); and an image that would fail at import: pkg 1.0: pyodbc.so needs libodbc.so.2 (Debian package libodbc2), which the base lacks",
+    );
+    expect(both.hint).toContain("apt-get install -y --no-install-recommends libodbc2 && rm");
+    const distroless = baseLacksError([
+      { platform: "linux/amd64", problems: [], runtime: [libodbc], baseRef: "b", aptGet: false },
+    ]);
+    expect(distroless.hint).toMatch(
+      /^the base has no apt-get to install them with: assemble onto a base that has them; or use `couplet build`/,
+    );
+  });
+});
+
+describe("runtimePackagesIn", () => {
+  it("marks each of the plan's runtime packages installed, missing, or unchecked without a package database", async () => {
+    const project = await analyze(path.join(fixtures, "odbc-client"));
+    project.couplet.native.pyodbc = {
+      build: [],
+      runtime: ["libodbc2", "ssdeep", "tzdata"],
+      runtimeWithWheel: true,
+      declaredAt: 12,
+    };
+    const base = { ...bookwormFacts } as unknown as BaseImage;
+    const { plan } = planFor(project, base, undefined);
+    const why = ["pyodbc 5.5.0: [tool.couplet.native.pyodbc] runtime, pyproject.toml line 12"];
+    // As dpkg lists them, name:arch (`all` for architecture-independent ones); a foreign copy does not count.
+    const dpkg = {
+      installed: ["libodbc2:i386", "ssdeep:amd64", "tzdata:all"],
+      database: ["/var/lib/dpkg/status"],
+      aptGet: true,
+    };
+    expect(runtimePackagesIn(plan, dpkg, "amd64")).toEqual([
+      { name: "libodbc2", wantedBy: why, base: "missing" },
+      { name: "ssdeep", wantedBy: why, base: "installed" },
+      { name: "tzdata", wantedBy: why, base: "installed" },
+    ]);
+    expect(runtimePackagesIn(plan, null, "amd64").map(({ base }) => base)).toEqual([
+      "unchecked",
+      "unchecked",
+      "unchecked",
+    ]);
   });
 });
 

@@ -40,6 +40,12 @@ import { chooseWheels, platformOf, productionPackages, selectionFor } from "./pa
 import { type BlobTransfer, formatPlatform, type Platform, parsePlatform } from "./pull.js";
 import { type PushReport, parsePushReference, pushImage } from "./push.js";
 import { compileProject, projectLayer, setupLayer, venvFor } from "./runtime.js";
+import {
+  derivedBaseCommand,
+  describeRuntimePackage,
+  type RuntimePackage,
+  runtimePackagesIn,
+} from "./runtime-packages.js";
 import type { Venv } from "./wheel.js";
 
 export interface AssembleOptions {
@@ -60,8 +66,9 @@ export interface AssembleOptions {
   /** Seconds since the epoch for every timestamp; default SOURCE_DATE_EPOCH, else the project's last commit */
   sourceDateEpoch?: number;
   /**
-   * Write the image even when a package needs a shared library the base lacks (each is still printed, and
-   * listed in the report): for a base the image will be extended from, or a module never imported
+   * Write the image even when the base lacks what the code needs at run time: a shared library a package links
+   * to, or a Debian package the plan installs at run time (each is still printed, and listed in the report): for
+   * a base the image will be extended from, or a module never imported
    */
   allowMissingLibraries?: boolean;
   /** Download cache; default COUPLET_CACHE or ~/.cache/couplet */
@@ -114,6 +121,11 @@ export interface PlatformReport {
   }[];
   /** Empty unless --allow-missing-libraries let the image be written without them */
   missingLibraries: (MissingLibrary & { package: string })[];
+  /**
+   * The Debian packages the plan installs at run time (what `couplet build` apt-installs), each with why and
+   * whether the base has it: `missing` only when --allow-missing-libraries let the image be written without it
+   */
+  runtimePackages: RuntimePackage[];
   /** What the container runs: the config's Entrypoint and Cmd as written (a key left out is unset) */
   command: ImageCommand;
 }
@@ -285,6 +297,9 @@ interface Prepared {
   dependencies: PreparedDependencies;
   project: LayerTree;
   problems: PackageProblem[];
+  runtime: RuntimePackage[];
+  /** The base as buildah names it, for the commands a refusal prints */
+  baseRef: string;
 }
 
 type LocalWheels = { dir: string; wheels: LocalWheel[] };
@@ -296,6 +311,7 @@ interface Built {
   layers: OwnLayer[];
   packages: { request: WheelRequest; downloaded: boolean }[];
   problems: PackageProblem[];
+  runtime: RuntimePackage[];
 }
 
 /**
@@ -320,9 +336,10 @@ async function prepareOne(
   const { plan, files } = planFor(project, base, cmd);
   const venv = venvFor(plan, base);
   const selection = selectionFor(project, base);
+  const baseRef = await buildahReference(source);
   const wheels = chooseWheels(productionPackages(project, selection), selection, base, {
     ...(local ? { local } : {}),
-    baseRef: await buildahReference(source),
+    baseRef,
   });
   const dependencies = await prepareDependencies(wheels, {
     venv,
@@ -342,7 +359,8 @@ async function prepareOne(
     })),
     { label: projectLabel(project), libraries: librariesOf(projectTree) },
   ]);
-  return { target, plan, venv, dependencies, project: projectTree, problems };
+  const runtime = runtimePackagesIn(plan, base.dpkg, base.architecture);
+  return { target, plan, venv, dependencies, project: projectTree, problems, runtime, baseRef };
 }
 
 function projectLabel(project: Project): string {
@@ -376,6 +394,7 @@ async function assembleOne(
     layers,
     packages: dependencies.packages,
     problems: prepared.problems,
+    runtime: prepared.runtime,
   };
 }
 
@@ -391,24 +410,71 @@ export function commandOf(image: Assembled, plan: Plan): ImageCommand {
   };
 }
 
+/** What one platform's base lacks, for the refusal. */
+export interface BaseLack {
+  /** linux/amd64 */
+  platform: string;
+  /** Shared libraries that packages link to (DT_NEEDED) and the base lacks */
+  problems: PackageProblem[];
+  /** The plan's runtime Debian packages that the base's package database does not list as installed */
+  runtime?: RuntimePackage[];
+  /** The base as buildah names it: with it, the hint prints the commands that make a base with the packages */
+  baseRef?: string;
+  /** false when the base has no apt-get to install them with */
+  aptGet?: boolean;
+}
+
 /**
- * The missing libraries of every platform as one line: each package with the files and sonames it lacks (the
- * platform named when there are several), and the way through in the hint.
+ * What every platform's base lacks, as one line: the plan's runtime packages it does not have (each with why it
+ * is wanted), then each package with the files and sonames it lacks (the platform named when there are several);
+ * the hint gives the way through: the buildah commands that make a base with the Debian packages, the --base to
+ * assemble onto it, or `couplet build`.
  */
-export function missingLibrariesError(
-  prepared: { platform: string; problems: PackageProblem[] }[],
-): UserError {
-  const several = prepared.length > 1;
-  const lines = prepared.flatMap(({ platform, problems }) =>
-    problems.map((problem) => `${several ? `${platform}: ` : ""}${describeProblem(problem)}`),
+export function baseLacksError(lacks: BaseLack[]): UserError {
+  const several = lacks.length > 1;
+  const prefix = (platform: string) => (several ? `${platform}: ` : "");
+  const runtime = lacks.flatMap(({ platform, runtime }) =>
+    runtime?.length
+      ? [
+          `${prefix(platform)}the base lacks Debian packages the plan installs at run time: ${runtime.map(describeRuntimePackage).join(", ")}`,
+        ]
+      : [],
   );
-  const { packages, unknown } = debianPackagesFor(prepared.flatMap(({ problems }) => problems));
-  const install = packages.length
-    ? `add them to the base, in a derived image that runs \`apt-get install -y --no-install-recommends ${packages.join(" ")}\`, and assemble onto that`
-    : "assemble onto a base that has them";
+  const libraries = lacks.flatMap(({ platform, problems }) =>
+    problems.map((problem) => `${prefix(platform)}${describeProblem(problem)}`),
+  );
+  const message = runtime.length
+    ? `cannot assemble: ${runtime.join("; ")}${libraries.length ? `; and an image that would fail at import: ${libraries.join("; ")}` : ""}`
+    : `cannot assemble an image that would fail at import: ${libraries.join("; ")}`;
+  const { unknown } = debianPackagesFor(lacks.flatMap(({ problems }) => problems));
+  const commands: string[] = [];
+  const bases: string[] = [];
+  let noApt = false;
+  for (const lack of lacks) {
+    const wanted = [
+      ...new Set([
+        ...(lack.runtime ?? []).map(({ name }) => name),
+        ...debianPackagesFor(lack.problems).packages,
+      ]),
+    ].sort();
+    if (wanted.length === 0) continue;
+    if (lack.aptGet === false || !lack.baseRef) {
+      noApt ||= lack.aptGet === false;
+      continue;
+    }
+    const arch = lack.platform.replace(/^linux\//, "").replace(/\//g, "-");
+    const output = several ? `base-with-packages-${arch}.tar` : "base-with-packages.tar";
+    commands.push(`\`${derivedBaseCommand(wanted, lack.baseRef, output, several ? arch : undefined)}\``);
+    bases.push(several ? `--base ${lack.platform}=${output}` : `--base ${output}`);
+  }
+  const way = commands.length
+    ? `make a base that has them: ${commands.join(" and ")}, then assemble onto it: \`couplet assemble ${bases.join(" ")}\` with your other options`
+    : noApt
+      ? "the base has no apt-get to install them with: assemble onto a base that has them"
+      : "assemble onto a base that has them";
   const find = unknown.length ? `; no Debian package is known for ${unknown.join(", ")}` : "";
-  return new UserError(`cannot assemble an image that would fail at import: ${lines.join("; ")}`, {
-    hint: `${install}, or use \`couplet build\`, whose runtime stage installs the libraries couplet knows a package needs${find}; --allow-missing-libraries writes the image anyway`,
+  return new UserError(message, {
+    hint: `${way}; or use \`couplet build\`, whose runtime stage installs the packages couplet knows a package needs${find}; --allow-missing-libraries writes the image anyway`,
   });
 }
 
@@ -445,7 +511,7 @@ async function compilerFor(
 }
 
 function imageReport(built: Built): PlatformReport {
-  const { image, target, layers, packages, problems, command } = built;
+  const { image, target, layers, packages, problems, command, runtime } = built;
   const base = target.base;
   return {
     platform: `linux/${base.architecture}`,
@@ -477,6 +543,7 @@ function imageReport(built: Built): PlatformReport {
     missingLibraries: problems.flatMap(({ label, missing }) =>
       missing.map((item) => ({ package: label, ...item })),
     ),
+    runtimePackages: runtime,
     command,
   };
 }
@@ -547,15 +614,31 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
         ),
       );
     }
-    const failing = prepared
-      .filter(({ problems }) => problems.length > 0)
-      .map(({ target, problems }) => ({ platform: `linux/${target.base.architecture}`, problems }));
+    for (const { target, runtime } of prepared)
+      for (const item of runtime.filter(({ base }) => base === "unchecked"))
+        progress(
+          `warning: the base ${target.source} has no Debian package database (/var/lib/dpkg/status or status.d), so couplet cannot check that it has ${describeRuntimePackage(item)}, which the plan installs at run time`,
+        );
+    const lacks = prepared.map(({ target, problems, runtime, baseRef }) => ({
+      platform: `linux/${target.base.architecture}`,
+      problems,
+      runtime: runtime.filter(({ base }) => base === "missing"),
+      baseRef,
+      aptGet: target.base.dpkg?.aptGet ?? true,
+    }));
+    const failing = lacks.filter(({ problems, runtime }) => problems.length > 0 || runtime.length > 0);
     if (failing.length > 0) {
-      const error = missingLibrariesError(failing);
-      if (!options.allowMissingLibraries) throw error;
-      progress(
-        `warning: --allow-missing-libraries: ${error.message.replace(/^cannot assemble/, "assembling")}`,
-      );
+      if (!options.allowMissingLibraries) throw baseLacksError(failing);
+      for (const { platform, runtime } of failing)
+        for (const item of runtime)
+          progress(
+            `warning: --allow-missing-libraries: ${failing.length > 1 ? `${platform}: ` : ""}the base lacks ${describeRuntimePackage(item)}, which the plan installs at run time: the image is written without it`,
+          );
+      const libraries = failing.filter(({ problems }) => problems.length > 0);
+      if (libraries.length > 0)
+        progress(
+          `warning: --allow-missing-libraries: ${baseLacksError(libraries.map(({ platform, problems }) => ({ platform, problems }))).message.replace(/^cannot assemble/, "assembling")}`,
+        );
     }
   } catch (error) {
     stopWarming.abort();
@@ -642,6 +725,7 @@ async function packAndWrite(
     layers: single.layers,
     packages: single.packages,
     missingLibraries: single.missingLibraries,
+    runtimePackages: single.runtimePackages,
     command: single.command,
     images,
     bytecode,

@@ -43,7 +43,7 @@ export function register(program: Command): void {
     )
     .option(
       "--allow-missing-libraries",
-      "write the image even when a package needs a shared library the base lacks (each is printed as a warning and listed in --json); by default assemble refuses before writing anything",
+      "write the image even when the base lacks what the code needs at run time: a shared library a package links to, or a Debian package the plan installs at run time ([tool.couplet.native] runtime, or couplet's table: programs run by subprocess, libraries loaded by ctypes), read from the base's dpkg database; each is printed as a warning and listed in --json. By default assemble refuses before writing anything and prints the buildah commands that make a base with them",
     )
     .option(
       "--no-bytecode",
