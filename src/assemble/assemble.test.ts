@@ -6,7 +6,15 @@ import { bookwormFacts } from "../../test/support/image-settings.js";
 import { formatUserError, UserError } from "../errors.js";
 import type { ImageConfig } from "../image/archive.js";
 import { analyze } from "../project/analyze.js";
-import { assemble, baseLacksError, commandOf, parseBaseArgument, planFor, settingsFor } from "./assemble.js";
+import {
+  assemble,
+  baseLacksError,
+  baseVerdict,
+  commandOf,
+  parseBaseArgument,
+  planFor,
+  settingsFor,
+} from "./assemble.js";
 import type { BaseImage } from "./base.js";
 import { buildImage } from "./image.js";
 import { type RuntimePackage, runtimePackagesIn } from "./runtime-packages.js";
@@ -126,6 +134,49 @@ describe("baseLacksError", () => {
     expect(distroless.hint).toMatch(
       /^the base has no apt-get to install them with: assemble onto a base that has them; or use `couplet build`/,
     );
+  });
+});
+
+describe("baseVerdict", () => {
+  const item = (name: string, base: RuntimePackage["base"]): RuntimePackage => ({
+    name,
+    wantedBy: [`pkg 1.0: [tool.couplet.native.pkg] runtime, pyproject.toml line 9`],
+    base,
+  });
+  const entry = (runtime: RuntimePackage[]) => ({
+    platform: "linux/amd64",
+    source: "base.tar",
+    problems: [],
+    runtime,
+    baseRef: "docker-archive:/b/base.tar",
+    aptGet: true,
+  });
+  it("passes a base that has every runtime package, silently", () => {
+    expect(baseVerdict([entry([item("ssdeep", "installed")])], false)).toEqual({ warnings: [] });
+  });
+  it("refuses a base that lacks one, naming only the missing ones; --allow-missing-libraries warns per package instead", () => {
+    const bases = [
+      entry([item("libpq5", "installed"), item("ssdeep", "missing"), item("libmagic1", "missing")]),
+    ];
+    const refused = baseVerdict(bases, false);
+    expect(refused.warnings).toEqual([]);
+    expect(refused.error?.message).toBe(
+      "cannot assemble: the base lacks Debian packages the plan installs at run time: ssdeep (for pkg 1.0: [tool.couplet.native.pkg] runtime, pyproject.toml line 9), libmagic1 (for pkg 1.0: [tool.couplet.native.pkg] runtime, pyproject.toml line 9)",
+    );
+    expect(refused.error?.hint).toContain("apt-get install -y --no-install-recommends libmagic1 ssdeep &&");
+    expect(baseVerdict(bases, true)).toEqual({
+      warnings: ["ssdeep", "libmagic1"].map(
+        (name) =>
+          `warning: --allow-missing-libraries: the base lacks ${name} (for pkg 1.0: [tool.couplet.native.pkg] runtime, pyproject.toml line 9), which the plan installs at run time: the image is written without it`,
+      ),
+    });
+  });
+  it("warns, and does not refuse, when the base has no package database to check", () => {
+    expect(baseVerdict([entry([item("ssdeep", "unchecked")])], false)).toEqual({
+      warnings: [
+        "warning: the base base.tar has no Debian package database (/var/lib/dpkg/status or status.d), so couplet cannot check that it has ssdeep (for pkg 1.0: [tool.couplet.native.pkg] runtime, pyproject.toml line 9), which the plan installs at run time",
+      ],
+    });
   });
 });
 

@@ -479,6 +479,42 @@ export function baseLacksError(lacks: BaseLack[]): UserError {
 }
 
 /**
+ * What each platform's base lacks, decided before anything is written: a refusal (one line for every platform),
+ * or with `allow` a warning per missing runtime package and one for the missing libraries. A runtime package
+ * that cannot be checked (the base has no package database) is a warning either way.
+ */
+export function baseVerdict(
+  bases: (Omit<BaseLack, "runtime"> & { source: string; runtime: RuntimePackage[] })[],
+  allow: boolean,
+): { warnings: string[]; error?: UserError } {
+  const warnings = bases.flatMap(({ source, runtime }) =>
+    runtime
+      .filter(({ base }) => base === "unchecked")
+      .map(
+        (item) =>
+          `warning: the base ${source} has no Debian package database (/var/lib/dpkg/status or status.d), so couplet cannot check that it has ${describeRuntimePackage(item)}, which the plan installs at run time`,
+      ),
+  );
+  const failing = bases
+    .map((entry) => ({ ...entry, runtime: entry.runtime.filter(({ base }) => base === "missing") }))
+    .filter(({ problems, runtime }) => problems.length > 0 || runtime.length > 0);
+  if (failing.length === 0) return { warnings };
+  if (!allow) return { warnings, error: baseLacksError(failing) };
+  const several = bases.length > 1;
+  for (const { platform, runtime } of failing)
+    for (const item of runtime)
+      warnings.push(
+        `warning: --allow-missing-libraries: ${several ? `${platform}: ` : ""}the base lacks ${describeRuntimePackage(item)}, which the plan installs at run time: the image is written without it`,
+      );
+  const libraries = failing.filter(({ problems }) => problems.length > 0);
+  if (libraries.length > 0)
+    warnings.push(
+      `warning: --allow-missing-libraries: ${baseLacksError(libraries.map(({ platform, problems }) => ({ platform, problems }))).message.replace(/^cannot assemble/, "assembling")}`,
+    );
+  return { warnings };
+}
+
+/**
  * The compiler for a base's interpreter: a host CPython of its minor version, found once per minor version;
  * undefined when bytecode is off or there is none (with one note line saying what that costs).
  */
@@ -614,32 +650,19 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
         ),
       );
     }
-    for (const { target, runtime } of prepared)
-      for (const item of runtime.filter(({ base }) => base === "unchecked"))
-        progress(
-          `warning: the base ${target.source} has no Debian package database (/var/lib/dpkg/status or status.d), so couplet cannot check that it has ${describeRuntimePackage(item)}, which the plan installs at run time`,
-        );
-    const lacks = prepared.map(({ target, problems, runtime, baseRef }) => ({
-      platform: `linux/${target.base.architecture}`,
-      problems,
-      runtime: runtime.filter(({ base }) => base === "missing"),
-      baseRef,
-      aptGet: target.base.dpkg?.aptGet ?? true,
-    }));
-    const failing = lacks.filter(({ problems, runtime }) => problems.length > 0 || runtime.length > 0);
-    if (failing.length > 0) {
-      if (!options.allowMissingLibraries) throw baseLacksError(failing);
-      for (const { platform, runtime } of failing)
-        for (const item of runtime)
-          progress(
-            `warning: --allow-missing-libraries: ${failing.length > 1 ? `${platform}: ` : ""}the base lacks ${describeRuntimePackage(item)}, which the plan installs at run time: the image is written without it`,
-          );
-      const libraries = failing.filter(({ problems }) => problems.length > 0);
-      if (libraries.length > 0)
-        progress(
-          `warning: --allow-missing-libraries: ${baseLacksError(libraries.map(({ platform, problems }) => ({ platform, problems }))).message.replace(/^cannot assemble/, "assembling")}`,
-        );
-    }
+    const verdict = baseVerdict(
+      prepared.map(({ target, problems, runtime, baseRef }) => ({
+        platform: `linux/${target.base.architecture}`,
+        source: target.source,
+        problems,
+        runtime,
+        baseRef,
+        aptGet: target.base.dpkg?.aptGet ?? true,
+      })),
+      options.allowMissingLibraries === true,
+    );
+    for (const line of verdict.warnings) progress(line);
+    if (verdict.error) throw verdict.error;
   } catch (error) {
     stopWarming.abort();
     await warming;

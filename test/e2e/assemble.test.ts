@@ -1,7 +1,8 @@
 // End to end: `couplet assemble` writes images with no engine; buildah loads and runs them as the non-root user.
 // cli-tool and fastapi-app assemble onto the bookworm stand-in base (CPython 3.11; a docker-archive, and for cli-tool
 // also an OCI archive and an OCI layout of it); flask-uwsgi must refuse, and so
-// must odbc-client, whose pyodbc wheel needs libodbc.so.2 from a base that lacks it; the sdist-only fixture
+// must odbc-client, whose pyodbc wheel needs libodbc.so.2 from a base that lacks it (with Debian's ssdeep program
+// wanted too, the commands its refusal prints make the base it then assembles onto); the sdist-only fixture
 // refuses, then assembles with --wheels from the wheel its refusal's command builds in the base.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -36,7 +37,6 @@ const webTag = `localhost/couplet-e2e-assemble/fastapi-app:${runId}`;
 const editTag = `localhost/couplet-e2e-assemble/cli-tool-edited:${runId}`;
 const odbcClient = join(repo, "test/fixtures/projects/odbc-client");
 const odbcAllowedTag = `localhost/couplet-e2e-assemble/odbc-allowed:${runId}`;
-const odbcBaseTag = `localhost/couplet-e2e-assemble/base-with-libodbc2:${runId}`;
 const odbcTag = `localhost/couplet-e2e-assemble/odbc-client:${runId}`;
 const sdistTag = `localhost/couplet-e2e-assemble/sdist-only:${runId}`;
 
@@ -113,7 +113,6 @@ describe("couplet assemble", () => {
       webTag,
       editTag,
       odbcAllowedTag,
-      odbcBaseTag,
       sdistTag,
       odbcTag,
       `localhost${join(work, "a", "oci")}:latest`,
@@ -557,7 +556,11 @@ describe("couplet assemble", () => {
     expect(errors[0]).toContain(
       "pyodbc 5.5.0: pyodbc.cpython-311-x86_64-linux-gnu.so needs libodbc.so.2 (Debian package libodbc2), which the base lacks",
     );
-    expect(errors[0]).toContain("apt-get install -y --no-install-recommends libodbc2");
+    // libodbc2 is also one of the plan's runtime packages (couplet's table: pyodbc's wheels leave unixODBC out).
+    expect(errors[0]).toContain(
+      "the base lacks Debian packages the plan installs at run time: libodbc2 (for pyodbc 5.5.0: pyodbc wheels do not bundle unixODBC",
+    );
+    expect(errors[0]).toContain("apt-get install -y --no-install-recommends libodbc2 &&");
     expect(errors[0]).toContain("couplet build");
     await expect(stat(output)).rejects.toThrow();
     await expect(stat(layout)).rejects.toThrow();
@@ -592,6 +595,10 @@ describe("couplet assemble", () => {
     ];
     const report = JSON.parse(result.stdout) as AssembleReport;
     expect(report.missingLibraries).toEqual(missing.map((item) => ({ package: "pyodbc 5.5.0", ...item })));
+    expect(result.stderr).toMatch(
+      /^warning: --allow-missing-libraries: the base lacks libodbc2 \(for pyodbc 5\.5\.0: .+\), which the plan installs at run time: the image is written without it$/m,
+    );
+    expect(report.runtimePackages).toEqual([expect.objectContaining({ name: "libodbc2", base: "missing" })]);
     const inspected = await couplet(
       ["inspect", output, "--format", "json", "--fail-on", "missing-libraries"],
       envWith({}),
@@ -608,41 +615,74 @@ describe("couplet assemble", () => {
     expect(ran.stderr).toContain("libodbc.so.2: cannot open shared object file");
   });
 
-  it("assembles odbc-client onto the way through, a base with apt-get install libodbc2, and pyodbc imports", async () => {
-    const container = await buildah(["from", "--pull=never", baseRef]);
-    expect(container.code, container.stderr).toBe(0);
-    const name = container.stdout.trim();
-    try {
-      const installed = await buildah([
-        "run",
-        "--isolation",
-        "chroot",
-        name,
-        "--",
-        "sh",
-        "-c",
-        "apt-get update -qq && apt-get install -y -qq --no-install-recommends libodbc2 && rm -rf /var/lib/apt/lists/*",
-      ]);
-      expect(installed.code, installed.stderr).toBe(0);
-      expect((await buildah(["commit", "-q", name, odbcBaseTag])).code).toBe(0);
-    } finally {
-      await buildah(["rm", name]);
-    }
-    const derived = join(work, "base-with-libodbc2.tar");
-    const pushed = await buildah(["push", odbcBaseTag, `docker-archive:${derived}`]);
-    expect(pushed.code, pushed.stderr).toBe(0);
+  it("refuses odbc-client wanting Debian's ssdeep program too; the refusal's own commands make a base with both, and onto it pyodbc imports and ssdeep runs", async () => {
+    // A program run by subprocess is in no ELF file's DT_NEEDED: only the plan's runtime packages, checked
+    // against the base's dpkg database, can tell the base lacks it (openrelik-worker-hasher's case).
+    const project = join(work, "odbc-ssdeep");
+    await cp(odbcClient, project, { recursive: true });
+    const pyproject = join(project, "pyproject.toml");
+    const lines = (await readFile(pyproject, "utf8")).trimEnd().split("\n");
+    lines.push(
+      "",
+      "[tool.couplet.native.pyodbc]",
+      'runtime = ["libodbc2", "ssdeep"]',
+      "runtime-with-wheel = true",
+    );
+    await writeFile(pyproject, `${lines.join("\n")}\n`);
+    const line = lines.length - 1;
+    const env = envWith({ COUPLET_CACHE: join(work, "a", "cache") });
     const output = join(work, "odbc-ok.tar");
+    const refused = await couplet(["assemble", project, "--base", base, "--output", output], env);
+    expect(refused.code).toBe(2);
+    const errors = refused.stderr.split("\n").filter((entry) => entry.startsWith("couplet:"));
+    expect(errors).toHaveLength(1);
+    const why = `pyodbc 5.5.0: [tool.couplet.native.pyodbc] runtime, pyproject.toml line ${line}`;
+    expect(errors[0]).toContain(
+      `couplet: cannot assemble: the base lacks Debian packages the plan installs at run time: libodbc2 (for ${why}), ssdeep (for ${why}); and an image that would fail at import: pyodbc 5.5.0: `,
+    );
+    await expect(stat(output)).rejects.toThrow();
+    // Run the commands it prints, as printed, in a fresh folder: they write base-with-packages.tar there.
+    const command = /`(c=\$\(buildah from [^`]+)`/.exec(errors[0] as string)?.[1];
+    expect(command).toContain("apt-get install -y --no-install-recommends libodbc2 ssdeep");
+    const again = /`couplet assemble --base ([^`\s]+)`/.exec(errors[0] as string)?.[1];
+    expect(again).toBe("base-with-packages.tar");
+    const folder = join(work, "derived-base");
+    await mkdir(folder, { recursive: true });
+    await run("sh", ["-c", command as string], {
+      cwd: folder,
+      env: { ...process.env, STORAGE_DRIVER: "overlay", BUILDAH_ISOLATION: "chroot" },
+    });
     const result = await couplet(
-      ["assemble", odbcClient, "--base", derived, "--tag", odbcTag, "--output", output, "--json"],
-      envWith({ COUPLET_CACHE: join(work, "a", "cache") }),
+      [
+        "assemble",
+        project,
+        "--base",
+        join(folder, again as string),
+        "--tag",
+        odbcTag,
+        "--output",
+        output,
+        "--json",
+      ],
+      env,
     );
     expect(result.code, result.stderr).toBe(0);
-    expect((JSON.parse(result.stdout) as AssembleReport).missingLibraries).toEqual([]);
+    const report = JSON.parse(result.stdout) as AssembleReport;
+    expect(report.missingLibraries).toEqual([]);
+    expect(report.runtimePackages).toEqual([
+      { name: "libodbc2", wantedBy: [why], base: "installed" },
+      { name: "ssdeep", wantedBy: [why], base: "installed" },
+    ]);
     const pulled = await buildah(["pull", `docker-archive:${output}`]);
     expect(pulled.code, pulled.stderr).toBe(0);
-    // unixODBC with no driver configured lists none: pyodbc imported and called into libodbc, as non-root.
-    const ran = await runInImage(odbcTag, ["sh", "-c", "id -u; odbc-drivers"]);
+    // unixODBC with no driver configured lists none: pyodbc imported and called into libodbc, as non-root; and
+    // the program a subprocess would run hashes a file.
+    const ran = await runInImage(odbcTag, [
+      "sh",
+      "-c",
+      "id -u; odbc-drivers; ssdeep -s /etc/os-release | tail -n 1",
+    ]);
     expect(ran.code, ran.stderr).toBe(0);
-    expect(ran.stdout).toBe("10001\n[]\n");
+    expect(ran.stdout).toMatch(/^10001\n\[\]\n\d+:[\w/+]+:[\w/+]+,"\/etc\/os-release"\n$/);
   });
 });
