@@ -34,6 +34,19 @@ function buildApt(plan: Plan): string[] {
   );
 }
 
+/**
+ * The final stage's apt packages, then why each is there: a reader can tell a table entry from their own
+ * pyproject line, and `couplet assemble` refuses a base that lacks one (it runs no apt).
+ */
+function runtimeApt(plan: Plan): string[] {
+  const names = plan.native.runtimePackages;
+  if (names.length === 0) return ["none"];
+  const reasons = names.flatMap((name) =>
+    (plan.native.runtimeReasons?.[name] ?? []).map((reason) => `${name}: for ${reason}`),
+  );
+  return [names.join(" "), ...reasons];
+}
+
 export function explainPlan(plan: Plan): string {
   const on = Object.entries(plan.features)
     .filter(([, value]) => value)
@@ -92,7 +105,7 @@ export function explainPlan(plan: Plan): string {
           ]),
     ),
     row("Build apt", ...buildApt(plan)),
-    row("Runtime apt", plan.native.runtimePackages.join(" ") || "none"),
+    row("Runtime apt", ...runtimeApt(plan)),
     row(
       "Command",
       ...(plan.entrypoint

@@ -365,6 +365,10 @@ describe("the command and the code", () => {
     expect(plan(project).native.runtimeReasons.ssdeep).toEqual([
       "pyodbc 5.5.0: [tool.couplet.native.pyodbc] runtime, pyproject.toml line 14 (ssdeep is run by subprocess)",
     ]);
+    // plan's text says it under the row, for someone deciding where to change it.
+    expect(explainPlan(plan(project))).toContain(
+      "Runtime apt  libodbc2 ssdeep\n             libodbc2: for pyodbc 5.5.0: [tool.couplet.native.pyodbc] runtime, pyproject.toml line 14 (ssdeep is run by subprocess)\n             ssdeep: for pyodbc 5.5.0:",
+    );
     // Several Python packages wanting one Debian package: each is named; a compiled one says so.
     const flask = plan(await load("examples/flask-uwsgi")).native.runtimeReasons;
     expect(flask.libpq5).toEqual([expect.stringMatching(/^psycopg2 2\.9\.\d+ \(compiled from source\): /)]);
