@@ -69,8 +69,14 @@ type Entry = { kind: "leaf"; path: string; size: number } | { kind: "directory";
 const pathArb = fc
   .array(fc.constantFrom("a", "b", "lib", "x.so"), { minLength: 1, maxLength: 4 })
   .map((parts) => `/${parts.join("/")}`);
-// Sizes past 2^32 too: files that large exist, and sums of them must stay exact.
-const sizeArb = fc.oneof(fc.nat(4096), fc.constant(0), fc.integer({ min: 2 ** 32, max: 2 ** 40 }));
+// Sizes past 2^32 too (files that large exist, and sums of them must stay exact), and around 2^43, past which
+// a path seen once no longer fits in one number with its layer (kept small enough that no sum passes 2^53).
+const sizeArb = fc.oneof(
+  fc.nat(4096),
+  fc.constant(0),
+  fc.integer({ min: 2 ** 32, max: 2 ** 40 }),
+  fc.integer({ min: 2 ** 43 - 4, max: 2 ** 45 }),
+);
 const entryArb: fc.Arbitrary<Entry> = fc.oneof(
   fc.record({ kind: fc.constant("leaf" as const), path: pathArb, size: sizeArb }),
   fc.record({ kind: fc.constant("directory" as const), path: pathArb }),
@@ -104,6 +110,22 @@ describe("WasteCounter", () => {
     const counted = count(new WasteCounter(), layers);
     expect(counted).toEqual(count(new ReferenceCounter(), layers));
     expect(counted.inefficiencies).toHaveLength(9000);
+  });
+
+  it("counts past the 1024th layer, where a path seen once no longer fits in one number with its layer", () => {
+    const layers: Entry[][] = Array.from({ length: 1100 }, (_, i) => [
+      { kind: "leaf", path: "/etc/every", size: i },
+      { kind: "leaf", path: `/once/${i}`, size: 3 },
+      { kind: "leaf", path: `/twice/${i >> 1}`, size: i },
+      { kind: "leaf", path: `/twice/${i >> 1}`, size: i + 1 },
+    ]);
+    const counted = count(new WasteCounter(), layers);
+    expect(counted).toEqual(count(new ReferenceCounter(), layers));
+    expect(counted.inefficiencies[0]).toEqual({
+      path: "/etc/every",
+      cumulative: (1099 * 1100) / 2,
+      count: 1100,
+    });
   });
 
   it("keeps the last size a layer gives a path, and a folder with nothing below it as a leaf of 0 bytes", () => {

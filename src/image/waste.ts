@@ -16,7 +16,7 @@ export interface PathWaste {
   count: number;
 }
 
-/** Numbers kept per path, in this order, in blocks of ROWS paths (a block once made is never copied). */
+/** Numbers kept per path seen in two layers or more, in this order, in blocks of ROWS paths (never copied). */
 const CUMULATIVE = 0; // bytes summed over every layer that has the path
 const MIN_BEFORE = 1; // the smallest size among the layers before LAST (Infinity when none)
 const CURRENT = 2; // the size in layer LAST (a later entry of one layer replaces an earlier one)
@@ -26,15 +26,22 @@ const FIELDS = 5;
 const ROWS = 4096;
 
 /**
- * Leaves are counted as they come, into columns indexed by path, rather than gathered per layer into a map and
- * added up at its end: the per-layer maps held an entry per path until the layer ended, long enough to outlive
- * V8's young generation, and each layer's died in the old one.
+ * A path seen in one layer so far, as most are, is one number in the index: its size times LAYERS plus the layer
+ * (for a file under 2 MiB a small integer, which V8 keeps in the map's entry with nothing allocated). Sizes or
+ * layers too large for that number to stay exact get a row from the start.
+ */
+const LAYERS = 1024;
+const MAX_PACKED_SIZE = Math.floor((Number.MAX_SAFE_INTEGER - LAYERS) / LAYERS);
+
+/**
+ * Leaves are counted as they come rather than gathered per layer into a map and added up at its end: the per-layer
+ * maps held an entry per path until the layer ended, long enough to outlive V8's young generation, and each
+ * layer's died in the old one.
  */
 export class WasteCounter {
-  /** Path -> its row */
+  /** Path -> its size and layer packed (a path seen in one layer), or -1 - its row (seen in more) */
   private readonly index = new Map<string, number>();
-  /** Row -> its path */
-  private readonly paths: string[] = [];
+  private rows = 0;
   private readonly blocks: Float64Array[] = [];
   private layer = 0;
   /** Directory entries of the current layer: leaves at its end unless something below them is in it too */
@@ -54,21 +61,23 @@ export class WasteCounter {
 
   /** The path is a leaf of the current layer with this size (the last one given for it in the layer). */
   private write(path: string, size: number): void {
-    let row = this.index.get(path);
-    if (row === undefined) {
-      row = this.paths.length;
-      if (row % ROWS === 0) this.blocks.push(new Float64Array(ROWS * FIELDS));
-      this.index.set(path, row);
-      this.paths.push(path);
-      const block = this.blocks[this.blocks.length - 1] as Float64Array;
-      const at = (row % ROWS) * FIELDS;
-      block[at + CUMULATIVE] = size;
-      block[at + MIN_BEFORE] = Number.POSITIVE_INFINITY;
-      block[at + CURRENT] = size;
-      block[at + COUNT] = 1;
-      block[at + LAST] = this.layer;
+    const value = this.index.get(path);
+    const packable = size <= MAX_PACKED_SIZE && this.layer < LAYERS;
+    if (value === undefined) {
+      if (packable) this.index.set(path, size * LAYERS + this.layer);
+      else this.index.set(path, -1 - this.newRow(size, Number.POSITIVE_INFINITY, 1, size));
       return;
     }
+    if (value >= 0) {
+      const layer = value % LAYERS;
+      const before = (value - layer) / LAYERS;
+      if (layer === this.layer && packable) this.index.set(path, size * LAYERS + this.layer);
+      else if (layer === this.layer)
+        this.index.set(path, -1 - this.newRow(size, Number.POSITIVE_INFINITY, 1, size));
+      else this.index.set(path, -1 - this.newRow(before + size, before, 2, size));
+      return;
+    }
+    const row = -1 - value;
     const block = this.blocks[Math.floor(row / ROWS)] as Float64Array;
     const at = (row % ROWS) * FIELDS;
     const current = block[at + CURRENT] as number;
@@ -81,6 +90,20 @@ export class WasteCounter {
       block[at + LAST] = this.layer;
     }
     block[at + CURRENT] = size;
+  }
+
+  /** A row for a path of the current layer; returns its number. */
+  private newRow(cumulative: number, minBefore: number, count: number, current: number): number {
+    const row = this.rows++;
+    if (row % ROWS === 0) this.blocks.push(new Float64Array(ROWS * FIELDS));
+    const block = this.blocks[this.blocks.length - 1] as Float64Array;
+    const at = (row % ROWS) * FIELDS;
+    block[at + CUMULATIVE] = cumulative;
+    block[at + MIN_BEFORE] = minBefore;
+    block[at + CURRENT] = current;
+    block[at + COUNT] = count;
+    block[at + LAST] = this.layer;
+    return row;
   }
 
   private markParents(path: string): void {
@@ -105,8 +128,15 @@ export class WasteCounter {
     let discovered = 0;
     let wastedBytes = 0;
     const inefficiencies: PathWaste[] = [];
-    // Rows are in the order paths were first seen, as the map's entries: a loop over them makes no [key, value] pairs.
-    for (let row = 0; row < this.paths.length; row++) {
+    // In the order paths were first seen (sorting keeps it among equals), as the per-layer maps gave.
+    for (const [path, value] of this.index) {
+      if (value >= 0) {
+        const size = (value - (value % LAYERS)) / LAYERS;
+        minimum += size;
+        discovered += size;
+        continue;
+      }
+      const row = -1 - value;
       const block = this.blocks[Math.floor(row / ROWS)] as Float64Array;
       const at = (row % ROWS) * FIELDS;
       const cumulative = block[at + CUMULATIVE] as number;
@@ -115,7 +145,7 @@ export class WasteCounter {
       const count = block[at + COUNT] as number;
       if (count >= 2) {
         wastedBytes += cumulative;
-        inefficiencies.push({ path: this.paths[row] as string, cumulative, count });
+        inefficiencies.push({ path, cumulative, count });
       }
     }
     inefficiencies.sort((a, b) => b.cumulative - a.cumulative || compareNames(a.path, b.path));
