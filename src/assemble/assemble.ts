@@ -5,6 +5,7 @@ import { UserError } from "../errors.js";
 import type { MissingLibrary } from "../image/libraries.js";
 import { type Generated, generateFor } from "../pipeline.js";
 import { containerCommand } from "../plan/command.js";
+import { imageWarnings } from "../plan/plan.js";
 import type { Plan } from "../plan/types.js";
 import { analyze } from "../project/analyze.js";
 import type { Project } from "../project/types.js";
@@ -158,6 +159,8 @@ export interface AssembleReport extends Omit<PlatformReport, "platform"> {
   /** One per platform, in the order asked for; the fields above repeat the first */
   images: PlatformReport[];
   bytecode: BytecodeReport;
+  /** What `couplet plan` warns of about this image (printed as `warning:` lines too) */
+  warnings: string[];
   outputs: { dockerArchive?: string; ociArchive?: string; ociLayout?: string; pushed?: PushReport };
 }
 
@@ -650,6 +653,7 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
         ),
       );
     }
+    for (const warning of warningsOf(prepared)) progress(`warning: ${warning}`);
     const verdict = baseVerdict(
       prepared.map(({ target, problems, runtime, baseRef }) => ({
         platform: `linux/${target.base.architecture}`,
@@ -676,6 +680,11 @@ export async function assemble(dir: string, options: AssembleOptions): Promise<A
     stopWarming.abort();
     await warming;
   }
+}
+
+/** The plans' warnings about the image (its command, Django's static files...), once each. */
+function warningsOf(prepared: Prepared[]): string[] {
+  return [...new Set(prepared.flatMap(({ plan }) => imageWarnings(plan)))];
 }
 
 async function packAndWrite(
@@ -750,6 +759,7 @@ async function packAndWrite(
     missingLibraries: single.missingLibraries,
     runtimePackages: single.runtimePackages,
     command: single.command,
+    warnings: warningsOf(prepared),
     images,
     bytecode,
     outputs,

@@ -10,7 +10,7 @@ import { analyze } from "../project/analyze.js";
 import { parsePlatforms } from "../project/platform.js";
 import type { Project } from "../project/types.js";
 import { explainPlan } from "./explain.js";
-import { plan } from "./plan.js";
+import { imageWarnings, plan } from "./plan.js";
 
 const root = new URL("../..", import.meta.url).pathname;
 const load = (path: string) => analyze(join(root, path));
@@ -423,5 +423,19 @@ describe("a package-mode project with no package of its name (an application tha
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("imageWarnings: what couplet assemble says of a plan", () => {
+  it("keeps the warnings about the image and drops those about how the Dockerfile builds it", async () => {
+    const planned = plan(await load("examples/cli-tool"), {
+      cacheMounts: false,
+      cmd: ["yamlstat", "--reload"],
+    });
+    expect(planned.warnings).toHaveLength(2);
+    expect(planned.warnings[1]).toMatch(/^cache mounts are off/);
+    expect(imageWarnings(planned)).toEqual([
+      "the command runs a development server (--reload watches files: a development setting); use a production server",
+    ]);
   });
 });

@@ -18,6 +18,16 @@ import { parseStrategy, STRATEGY_TABLE } from "./strategies.js";
 import type { PackageToCompile, Plan, PlanOptions } from "./types.js";
 
 const WORKDIR = "/app";
+const CACHE_MOUNTS_OFF = "cache mounts are off";
+const POETRY_UNNAMED = "poetry.lock names no Poetry version";
+
+/**
+ * The warnings about the image, not about how the Dockerfile builds it (cache mounts, the Poetry it installs):
+ * what `couplet assemble`, which runs neither, says too.
+ */
+export function imageWarnings(planned: Plan): string[] {
+  return planned.warnings.filter((w) => !w.startsWith(CACHE_MOUNTS_OFF) && !w.startsWith(POETRY_UNNAMED));
+}
 
 /** What every generated .dockerignore keeps out of the build context. */
 const DOCKERIGNORE = [
@@ -328,13 +338,11 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
   warnings.push(...command.warnings);
   if (features.cacheMounts === false && table.features.cacheMounts) {
     warnings.push(
-      "cache mounts are off (the builder has no BuildKit): caches are removed in the same layer instead",
+      `${CACHE_MOUNTS_OFF} (the builder has no BuildKit): caches are removed in the same layer instead`,
     );
   }
   if (options.poetryVersion === undefined && lockPoetry(project.lock) === undefined) {
-    warnings.push(
-      `poetry.lock names no Poetry version; using Poetry ${poetry.version} (pass --poetry-version)`,
-    );
+    warnings.push(`${POETRY_UNNAMED}; using Poetry ${poetry.version} (pass --poetry-version)`);
   }
   if (project.rootPackageMissing) {
     warnings.push(

@@ -316,6 +316,31 @@ describe("couplet assemble", () => {
     }
   });
 
+  it("prints the plan's warnings about the image once, as init does, and lists them in --json", async () => {
+    const result = await couplet(
+      [
+        "assemble",
+        join(work, "a", "cli-tool"),
+        "--base",
+        base,
+        "--oci-layout",
+        join(work, "reload-oci"),
+        "--json",
+        "--cmd",
+        "yamlstat --reload",
+      ],
+      envWith({ COUPLET_CACHE: join(work, "a", "cache"), SOURCE_DATE_EPOCH: "1700000000" }),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const warning =
+      "the command runs a development server (--reload watches files: a development setting); use a production server";
+    expect(result.stderr.split("\n").filter((line) => line.startsWith("warning:"))).toEqual([
+      `warning: ${warning}`,
+    ]);
+    expect((JSON.parse(result.stdout) as AssembleReport).warnings).toEqual([warning]);
+    expect(firstReport.warnings).toEqual([]);
+  });
+
   it("writes an OCI layout that loads as the same image", async () => {
     const pulled = await buildah(["pull", `oci:${join(work, "a", "oci")}:${runId}`]);
     expect(pulled.code, pulled.stderr).toBe(0);
