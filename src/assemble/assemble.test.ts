@@ -1,10 +1,11 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { bookwormFacts } from "../../test/support/image-settings.js";
 import { formatUserError, UserError } from "../errors.js";
 import type { ImageConfig } from "../image/archive.js";
+import { installedPackages, parseDpkgStatus, providedPackages } from "../image/dpkg.js";
 import { analyze } from "../project/analyze.js";
 import {
   assemble,
@@ -195,6 +196,7 @@ describe("runtimePackagesIn", () => {
     // As dpkg lists them, name:arch (`all` for architecture-independent ones); a foreign copy does not count.
     const dpkg = {
       installed: ["libodbc2:i386", "ssdeep:amd64", "tzdata:all"],
+      provided: [],
       database: ["/var/lib/dpkg/status"],
       aptGet: true,
     };
@@ -208,6 +210,27 @@ describe("runtimePackagesIn", () => {
       "unchecked",
       "unchecked",
     ]);
+  });
+
+  it("takes a name an installed package provides as installed: trixie's libmagic1t64 for libmagic1", async () => {
+    const project = await analyze(path.join(fixtures, "odbc-client"));
+    project.couplet.native.pyodbc = { build: [], runtime: ["libmagic1", "libssl3"], runtimeWithWheel: true };
+    const { plan } = planFor(project, { ...bookwormFacts } as unknown as BaseImage, undefined);
+    // dpkg's real status of the trixie stand-in after `apt-get install libmagic1` (test/fixtures/dpkg/README.md).
+    const stanzas = parseDpkgStatus(
+      readFileSync(new URL("../../test/fixtures/dpkg/status-trixie", import.meta.url), "utf8"),
+    );
+    const dpkg = {
+      installed: installedPackages(stanzas),
+      provided: providedPackages(stanzas),
+      database: ["/var/lib/dpkg/status"],
+      aptGet: true,
+    };
+    expect(runtimePackagesIn(plan, dpkg, "amd64").map(({ name, base }) => [name, base])).toEqual([
+      ["libmagic1", "installed"],
+      ["libssl3", "installed"],
+    ]);
+    expect(runtimePackagesIn(plan, dpkg, "arm64").map(({ base }) => base)).toEqual(["missing", "missing"]);
   });
 });
 

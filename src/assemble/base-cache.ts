@@ -59,9 +59,13 @@ export async function readBaseCached(
   return { base, layers, cached: false };
 }
 
-/** The record holds every fact this couplet checks (`dpkg` is null for a base without a package database). */
+/**
+ * The record holds every fact this couplet checks (`dpkg` is null for a base without a package database; one
+ * without `provided` was made before the names installed packages provide were kept).
+ */
 function isComplete(record: Record | undefined): record is Record {
-  return record?.facts.libraries !== undefined && record.facts.dpkg !== undefined;
+  const dpkg = record?.facts.dpkg;
+  return record?.facts.libraries !== undefined && (dpkg === null || Array.isArray(dpkg?.provided));
 }
 
 /** The image still lists the blobs the record was made from: anything else means the record is stale. */

@@ -3,7 +3,13 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { type OpenedImage, openImageArchive } from "../image/archive.js";
-import { DPKG_STATUS, DPKG_STATUS_D, installedPackages, parseDpkgStatus } from "../image/dpkg.js";
+import {
+  DPKG_STATUS,
+  DPKG_STATUS_D,
+  installedPackages,
+  parseDpkgStatus,
+  providedPackages,
+} from "../image/dpkg.js";
 import { FsTree, OPAQUE_MARKER, pathOf, WHITEOUT_PREFIX } from "../image/fs-tree.js";
 import { readLayer } from "../image/layer.js";
 import { osRelease, parseLdConfig } from "../image/libraries.js";
@@ -49,6 +55,8 @@ export interface BaseImage {
 export interface DebianPackages {
   /** `name:arch` of each installed package (`libc6:amd64`, `tzdata:all`), sorted */
   installed: string[];
+  /** `name:arch` of each name an installed package provides (`libmagic1:amd64` from trixie's libmagic1t64), sorted */
+  provided: string[];
   /** Where they were read: /var/lib/dpkg/status, /var/lib/dpkg/status.d (distroless), or both */
   database: string[];
   /** The base has /usr/bin/apt-get, so a derived image can install what it lacks */
@@ -312,5 +320,6 @@ export function dpkgOf(tree: FsTree, fileText: (name: string) => Buffer | undefi
   }
   if (database.length === 0) return null;
   const aptGet = ["/usr/bin/apt-get", "/bin/apt-get"].some((file) => tree.resolve(file)?.kind === "file");
-  return { installed: installedPackages(texts.flatMap(parseDpkgStatus)), database, aptGet };
+  const stanzas = texts.flatMap(parseDpkgStatus);
+  return { installed: installedPackages(stanzas), provided: providedPackages(stanzas), database, aptGet };
 }

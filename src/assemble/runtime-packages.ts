@@ -15,7 +15,7 @@ export interface RuntimePackage {
 
 /**
  * Each runtime package of the plan (what `couplet build` apt-installs in the final stage) and whether the base
- * has it installed. These are found by no ELF check: a program run by subprocess (ssdeep), a library loaded by
+ * has it installed, or a package that provides it (apt-get would install nothing more). These are found by no ELF check: a program run by subprocess (ssdeep), a library loaded by
  * ctypes or cffi (psycopg 3's libpq) is in no file's DT_NEEDED.
  */
 export function runtimePackagesIn(
@@ -26,7 +26,11 @@ export function runtimePackagesIn(
   return plan.native.runtimePackages.map((name) => ({
     name,
     wantedBy: plan.native.runtimeReasons?.[name] ?? [],
-    base: !dpkg ? "unchecked" : isInstalled(name, dpkg.installed, architecture) ? "installed" : "missing",
+    base: !dpkg
+      ? "unchecked"
+      : isInstalled(name, [...dpkg.installed, ...dpkg.provided], architecture)
+        ? "installed"
+        : "missing",
   }));
 }
 

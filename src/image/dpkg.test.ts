@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { installedPackages, isInstalled, parseDpkgStatus } from "./dpkg.js";
+import { installedPackages, isInstalled, parseDpkgStatus, providedPackages } from "./dpkg.js";
 
 // A real status file of the bookworm stand-in base, cut to ten stanzas (test/fixtures/dpkg/README.md).
 const status = readFileSync(new URL("../../test/fixtures/dpkg/status", import.meta.url), "utf8");
@@ -24,19 +24,20 @@ describe("parseDpkgStatus", () => {
       package: "unixodbc-common",
       architecture: "all",
       status: "deinstall ok config-files",
+      provides: [],
     });
     // A Description's continuation line that looks like a field does not start a field.
     expect(
       parseDpkgStatus(
         "Package: a\nStatus: install ok installed\nDescription: x\n Status: purge ok not-installed\n",
       ),
-    ).toEqual([{ package: "a", architecture: "", status: "install ok installed" }]);
+    ).toEqual([{ package: "a", architecture: "", status: "install ok installed", provides: [] }]);
   });
 
   it("takes field names case-insensitively, and CRLF endings and several blank lines as separators", () => {
     expect(parseDpkgStatus("package: a\r\nARCHITECTURE: amd64\r\n\r\n\r\nPackage: b\r\n")).toEqual([
-      { package: "a", architecture: "amd64", status: undefined },
-      { package: "b", architecture: "", status: undefined },
+      { package: "a", architecture: "amd64", status: undefined, provides: [] },
+      { package: "b", architecture: "", status: undefined, provides: [] },
     ]);
   });
 });
@@ -67,6 +68,34 @@ describe("installedPackages", () => {
     expect(installedPackages(parseDpkgStatus("Package: netbase\nVersion: 6.4\nArchitecture: all\n"))).toEqual(
       ["netbase:all"],
     );
+  });
+});
+
+describe("providedPackages", () => {
+  // dpkg's real status of the trixie stand-in after `apt-get install libmagic1` (test/fixtures/dpkg/README.md):
+  // the t64 transition renamed the library packages, and the new ones provide the old names.
+  const trixie = readFileSync(new URL("../../test/fixtures/dpkg/status-trixie", import.meta.url), "utf8");
+
+  it("lists the names installed packages provide, without their versions, as name:arch", () => {
+    const stanzas = parseDpkgStatus(trixie);
+    expect(installedPackages(stanzas)).toContain("libmagic1t64:amd64");
+    expect(installedPackages(stanzas)).not.toContain("libmagic1:amd64");
+    expect(providedPackages(stanzas)).toEqual([
+      "libmagic1:amd64",
+      "libpam-mkhomedir:amd64",
+      "libpam-motd:amd64",
+      "libpam-umask:amd64",
+      "libssl3:amd64",
+    ]);
+    expect(isInstalled("libmagic1", providedPackages(stanzas), "amd64")).toBe(true);
+  });
+
+  it("reads a Provides folded over continuation lines, and leaves out what a removed package provided", () => {
+    const text = [
+      "Package: a\nStatus: install ok installed\nArchitecture: amd64\nProvides: x (= 1),\n y,\n\tz\nDescription: d\n w, v",
+      "Package: b\nStatus: deinstall ok config-files\nArchitecture: amd64\nProvides: gone",
+    ].join("\n\n");
+    expect(providedPackages(parseDpkgStatus(text))).toEqual(["x:amd64", "y:amd64", "z:amd64"]);
   });
 });
 

@@ -10,16 +10,20 @@ export interface DpkgStanza {
   architecture: string;
   /** `install ok installed`; undefined in a distroless status.d file, which holds the package's control fields only */
   status: string | undefined;
+  /** The names in its Provides field, without their versions: trixie's libmagic1t64 provides libmagic1 */
+  provides: string[];
 }
 
 /**
  * The stanzas of a deb822 file (dpkg's status, or a status.d entry): blank lines separate stanzas, a line that
- * starts with a space or tab continues the field before it, and field names are case-insensitive. Only the three
+ * starts with a space or tab continues the field before it, and field names are case-insensitive. Only the
  * fields above are kept; a stanza with no Package field is skipped.
  */
 export function parseDpkgStatus(text: string): DpkgStanza[] {
   const stanzas: DpkgStanza[] = [];
   let fields = new Map<string, string>();
+  /** The field the last line started, which a continuation line continues */
+  let field = "";
   const finish = () => {
     const name = fields.get("package");
     if (name)
@@ -27,19 +31,29 @@ export function parseDpkgStatus(text: string): DpkgStanza[] {
         package: name,
         architecture: fields.get("architecture") ?? "",
         status: fields.get("status"),
+        provides: (fields.get("provides") ?? "")
+          .split(",")
+          .map((entry) => entry.trim().split(/[\s(]/)[0] as string)
+          .filter(Boolean),
       });
     fields = new Map();
+    field = "";
   };
   for (const line of text.split("\n")) {
     if (line.trim() === "") {
       finish();
       continue;
     }
-    // Continuation lines belong to long fields (Description, Conffiles) that the check does not read.
-    if (line.startsWith(" ") || line.startsWith("\t")) continue;
+    // Continuation lines belong to long fields (Description, Conffiles) that the check does not read, but a
+    // relationship field such as Provides may be folded over several lines too.
+    if (line.startsWith(" ") || line.startsWith("\t")) {
+      if (field === "provides") fields.set(field, `${fields.get(field)} ${line.trim()}`);
+      continue;
+    }
     const colon = line.indexOf(":");
     if (colon <= 0) continue;
-    fields.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    field = line.slice(0, colon).trim().toLowerCase();
+    fields.set(field, line.slice(colon + 1).trim());
   }
   finish();
   return stanzas;
@@ -53,13 +67,25 @@ export function parseDpkgStatus(text: string): DpkgStanza[] {
  * file, where being listed is being shipped.
  */
 export function installedPackages(stanzas: DpkgStanza[]): string[] {
-  const installed = new Set<string>();
-  for (const stanza of stanzas) {
-    const words = stanza.status?.split(/\s+/);
-    if (words && (words[1] !== "ok" || words[2] !== "installed")) continue;
-    installed.add(`${stanza.package}:${stanza.architecture}`);
-  }
-  return [...installed].sort();
+  return [...new Set(stanzas.filter(isInstalledStanza).map((s) => `${s.package}:${s.architecture}`))].sort();
+}
+
+/**
+ * `name:arch` of each name an installed package provides. apt installs a name only some package provides by
+ * installing that package (`apt-get install libmagic1` on trixie installs libmagic1t64, which provides it), so
+ * the name is as good as installed: without this, a base that has the library is refused, and the refusal's own
+ * command, run, changes nothing.
+ */
+export function providedPackages(stanzas: DpkgStanza[]): string[] {
+  const provided = new Set<string>();
+  for (const stanza of stanzas.filter(isInstalledStanza))
+    for (const name of stanza.provides) provided.add(`${name}:${stanza.architecture}`);
+  return [...provided].sort();
+}
+
+function isInstalledStanza(stanza: DpkgStanza): boolean {
+  const words = stanza.status?.split(/\s+/);
+  return !words || (words[1] === "ok" && words[2] === "installed");
 }
 
 /**
