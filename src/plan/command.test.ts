@@ -106,6 +106,24 @@ describe("the command for a detected web app", () => {
     });
   }
 
+  it("keeps a Django site's production settings under a --cmd, and the Dockerfile sets them", async () => {
+    const result = plan(await load("test/fixtures/projects/django-site"), {
+      cmd: ["python", "manage.py", "migrate", "&&", "gunicorn", "mysite.wsgi"],
+    });
+    expect(result.entrypoint?.command).toEqual([
+      "sh",
+      "-c",
+      "python manage.py migrate && exec gunicorn mysite.wsgi",
+    ]);
+    expect(result.env).toEqual({ DJANGO_SETTINGS_MODULE: "mysite.settings.production" });
+    expect(result.entrypoint?.found).toEqual([
+      "production settings mysite.settings.production (mysite/settings/production.py), set as DJANGO_SETTINGS_MODULE",
+    ]);
+    expect(render(result).dockerfile).toContain('ENV DJANGO_SETTINGS_MODULE="mysite.settings.production"\n');
+    // Not a Django site: a --cmd sets nothing.
+    expect(plan(await load("examples/flask-uwsgi"), { cmd: ["uwsgi"] }).env).toEqual({});
+  });
+
   it("keeps a console script ahead of detection", async () => {
     const result = plan(await load("examples/cli-tool"));
     expect(result.entrypoint).toMatchObject({ command: ["yamlstat"], form: "entrypoint" });

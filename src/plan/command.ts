@@ -348,6 +348,25 @@ export function chooseCommand(
   cmd: string[] | undefined,
   production: Set<string>,
 ): CommandChoice {
+  return withProductionSettings(project, commandFor(project, cmd, production));
+}
+
+/**
+ * A Django site's production settings hold whichever command runs: a --cmd, a console script or a worker loads
+ * the same settings as the detected server would (a user's command otherwise fell back to manage.py's default,
+ * often the development settings).
+ */
+function withProductionSettings(project: Project, choice: CommandChoice): CommandChoice {
+  const settings = project.app.django?.production;
+  if (!settings || choice.env.DJANGO_SETTINGS_MODULE) return choice;
+  choice.env.DJANGO_SETTINGS_MODULE = settings.module;
+  choice.entrypoint?.found.push(
+    `production settings ${settings.module} (${settings.source}), set as DJANGO_SETTINGS_MODULE`,
+  );
+  return choice;
+}
+
+function commandFor(project: Project, cmd: string[] | undefined, production: Set<string>): CommandChoice {
   const user = userCommand(project, cmd);
   const given: CommandChoice | undefined = user
     ? { entrypoint: user, env: {}, expose: [], warnings: [] }
