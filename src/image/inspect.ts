@@ -96,6 +96,25 @@ class Top {
   }
 }
 
+/** One layer's tally while its entries are applied: content bytes, entries, largest files, bytes per folder. */
+class LayerTally {
+  size = 0;
+  files = 0;
+  readonly largest: Top;
+  readonly folders = new Map<string, number>();
+  /** Every entry, for onLayerEntries */
+  readonly collected: LayerEntry[] | undefined;
+
+  constructor(
+    readonly index: number,
+    top: number,
+    collect: boolean,
+  ) {
+    this.largest = new Top(top);
+    this.collected = collect ? [] : undefined;
+  }
+}
+
 /** Bytes in each folder and all below it, from the bytes of the files directly in each folder. */
 function folderTotals(own: Map<string, number>): Map<string, number> {
   const totals = new Map<string, number>();
@@ -322,15 +341,13 @@ export async function scanImage(opened: OpenedImage, options: InspectOptions = {
   const layers: LayerReport[] = [];
   const deletedFolders: { path: string; bytes: number; layer: number }[] = [];
 
-  // One layer's tally while its entries are applied: its content bytes, entry count, largest files, bytes per folder.
-  let size = 0;
-  let files = 0;
-  let largest = new Top(top);
-  let folders = new Map<string, number>();
-  let collected: LayerEntry[] | undefined;
-  const apply = (index: number, entry: LayerEntry): void => {
-    files += 1;
-    collected?.push(entry);
+  // The layer whose entries are being applied, and one function applying them for every layer: a closure made per
+  // layer was a new call target for the parser's optimized code at each layer.
+  let layer = new LayerTally(0, top, options.onLayerEntries !== undefined);
+  const apply = (entry: LayerEntry): void => {
+    const index = layer.index;
+    layer.files += 1;
+    layer.collected?.push(entry);
     // Entry paths are absolute and clean, so the last slash splits them as basename and dirname would.
     const slash = entry.path.lastIndexOf("/");
     const base = entry.path.slice(slash + 1);
@@ -348,7 +365,7 @@ export async function scanImage(opened: OpenedImage, options: InspectOptions = {
       tree.remove(target);
       return;
     }
-    size += entry.size;
+    layer.size += entry.size;
     if (entry.kind === "directory") waste.directory(entry.path);
     else {
       waste.leaf(entry.path, entry.size);
@@ -360,9 +377,9 @@ export async function scanImage(opened: OpenedImage, options: InspectOptions = {
     }
     tree.set(entry.path, entry.kind, entry.size, entry.linkname, index);
     if (entry.kind === "file" && entry.size > 0) {
-      largest.add({ path: entry.path, size: entry.size });
+      layer.largest.add({ path: entry.path, size: entry.size });
       // Summed per folder here, and up to the ancestors once per folder at the end of the layer.
-      if (dir !== "/") folders.set(dir, (folders.get(dir) ?? 0) + entry.size);
+      if (dir !== "/") layer.folders.set(dir, (layer.folders.get(dir) ?? 0) + entry.size);
     }
   };
 
@@ -386,16 +403,12 @@ export async function scanImage(opened: OpenedImage, options: InspectOptions = {
   for (const [index, blob] of opened.layers.entries()) {
     options.onLayer?.(index, opened.layers.length);
     const reading = parsing[index] as { feed: LayerFeed; parsed: Promise<ParsedLayer> };
-    size = 0;
-    files = 0;
-    largest = new Top(top);
-    folders = new Map<string, number>();
-    collected = options.onLayerEntries ? [] : undefined;
-    reading.feed.open((entry) => apply(index, entry));
+    layer = new LayerTally(index, top, options.onLayerEntries !== undefined);
+    reading.feed.open(apply);
     const parsed = await reading.parsed;
     delete parsing[index];
     start(index + ahead);
-    if (collected) options.onLayerEntries?.(index, collected);
+    if (layer.collected) options.onLayerEntries?.(index, layer.collected);
     for (const [file, info] of parsed.elves) elves.set(file, info);
     for (const [file, paths] of parsed.records) records.set(file, paths);
     for (const [file, text] of parsed.texts) texts.set(file, text);
@@ -405,12 +418,12 @@ export async function scanImage(opened: OpenedImage, options: InspectOptions = {
       index,
       blob: blob.blob,
       createdBy: history[index]?.created_by ?? "",
-      size,
+      size: layer.size,
       storedSize: blob.storedSize,
       compression: parsed.compression,
-      files,
-      largestFiles: largest.items,
-      largestFolders: largestFolders(folderTotals(folders), Math.min(top, 5)),
+      files: layer.files,
+      largestFiles: layer.largest.items,
+      largestFolders: largestFolders(folderTotals(layer.folders), Math.min(top, 5)),
     });
   }
 
