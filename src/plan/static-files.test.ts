@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: shell variables, not templates
+import { execFileSync } from "node:child_process";
 import { appendFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -31,7 +32,7 @@ describe("the plan says when Django's static files are never collected", () => {
     const planned = plan(await analyze(dir));
     expect(planned.env).toEqual({ DJANGO_SETTINGS_MODULE: "mysite.settings.production" });
     expect(uncollected(planned.warnings)).toEqual([
-      'static files are not collected: django.contrib.staticfiles (mysite/settings/base.py:19) with STATIC_ROOT (mysite/settings/base.py:21), and nothing runs collectstatic, so every page that uses {% static %} answers 500 (whitenoise.storage.CompressedManifestStaticFilesStorage, mysite/settings/production.py:7); couplet does not run it at build time, where the settings lack the runtime environment (SECRET_KEY, DATABASE_URL, ...): run it at start, --cmd "export DJANGO_SETTINGS_MODULE=mysite.settings.production && python manage.py collectstatic --noinput && gunicorn --bind 0.0.0.0:${PORT:-8000} mysite.wsgi:application" with STATIC_ROOT under /app/data (the app user\'s writable folder), or add `RUN python manage.py collectstatic --noinput` to the production stage with what the settings need; WhiteNoise (mysite/settings/production.py:6) serves them from there',
+      "static files are not collected: django.contrib.staticfiles (mysite/settings/base.py:19) with STATIC_ROOT (mysite/settings/base.py:21), and nothing runs collectstatic, so every page that uses {% static %} answers 500 (whitenoise.storage.CompressedManifestStaticFilesStorage, mysite/settings/production.py:7); couplet does not run it at build time, where the settings lack the runtime environment (SECRET_KEY, DATABASE_URL, ...): run it at start, --cmd 'export DJANGO_SETTINGS_MODULE=mysite.settings.production && python manage.py collectstatic --noinput && gunicorn --bind 0.0.0.0:${PORT:-8000} mysite.wsgi:application' with STATIC_ROOT under /app/data (the app user's writable folder), or add `RUN python manage.py collectstatic --noinput` to the production stage with what the settings need; WhiteNoise (mysite/settings/production.py:6) serves them from there",
     ]);
     // No step is added: a build that works today never gains one that imports the settings.
     const plainSite = plan(await analyze(copyProject("test/fixtures/projects/django-site")));
@@ -41,8 +42,10 @@ describe("the plan says when Django's static files are never collected", () => {
   it("the --cmd it suggests runs collectstatic before the same server, with the same settings, and silences it", async () => {
     const dir = siteWithStaticFiles();
     const detected = plan(await analyze(dir));
-    const line = /--cmd "([^"]+)"/.exec(uncollected(detected.warnings)[0] ?? "")?.[1] as string;
-    expect(line).toBeDefined();
+    // Pasted into a shell as printed, with PORT set on the host: the words reach couplet unexpanded.
+    const quoted = /--cmd ('[^']+') with/.exec(uncollected(detected.warnings)[0] ?? "")?.[1] as string;
+    const line = execFileSync("sh", ["-c", `printf %s ${quoted}`], { env: { PORT: "1234" } }).toString();
+    expect(line).toContain("--bind 0.0.0.0:${PORT:-8000} ");
     const given = plan(await analyze(dir), { cmd: parseCmd(line) });
     expect(given.entrypoint?.command).toEqual([
       "sh",
@@ -77,5 +80,17 @@ describe("the plan says when Django's static files are never collected", () => {
     expect(warning).toContain("nothing is served at STATIC_URL");
     expect(warning).toContain("`RUN python -m django collectstatic --noinput`");
     expect(warning).toMatch(/serve them with WhiteNoise or a web server in front$/);
+    // Without production settings the image sets no DJANGO_SETTINGS_MODULE, and `python -m django` alone answers
+    // "Unknown command: 'collectstatic'": the line names the settings wsgi.py defaults to.
+    rmSync(join(dir, "mysite/settings/production.py"));
+    const planned = plan(await analyze(dir));
+    expect(planned.env).toEqual({});
+    const line = /--cmd '([^']+)'/.exec(uncollected(planned.warnings)[0] ?? "")?.[1];
+    expect(line).toBe(
+      "python -m django collectstatic --noinput --settings mysite.settings.base && gunicorn --bind 0.0.0.0:${PORT:-8000} mysite.wsgi:application",
+    );
+    expect(uncollected(planned.warnings)[0]).toContain(
+      "`RUN python -m django collectstatic --noinput --settings mysite.settings.base`",
+    );
   });
 });

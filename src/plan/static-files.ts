@@ -10,6 +10,14 @@ function commandLine(command: string[]): string {
 }
 
 /**
+ * The line as one shell word to paste: in single quotes, so the user's shell leaves `${PORT:-8000}` for the
+ * container's (in double quotes it took the host's PORT, or 8000, into the image's command).
+ */
+function shellQuoted(line: string): string {
+  return `'${line.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
  * One warning when the production image would serve a Django site whose settings collect static files
  * (django.contrib.staticfiles and STATIC_ROOT) while nothing runs collectstatic. couplet does not add the step
  * itself: collectstatic imports the settings, which at build time lack what the runtime gives them (shark
@@ -25,16 +33,21 @@ export function staticFilesWarning(
   const command = image.entrypoint ? commandLine(image.entrypoint.command) : undefined;
   if (command?.includes("collectstatic")) return undefined;
   const manage = project.app.entries.some((entry) => entry.name === "manage.py" && !entry.folder);
-  const collect = `${manage ? "python manage.py" : "python -m django"} collectstatic --noinput`;
+  // A --cmd replaces the detected command and the production settings chosen with it: the line keeps them.
+  const settings = image.env.DJANGO_SETTINGS_MODULE;
+  // `python -m django` has no collectstatic ("Unknown command") until settings are loaded: manage.py names them,
+  // and without it and without the image's DJANGO_SETTINGS_MODULE, --settings must (wsgi.py's default is not read).
+  const named = project.app.django?.settings?.module;
+  const collect = manage
+    ? "python manage.py collectstatic --noinput"
+    : `python -m django collectstatic --noinput${!settings && named ? ` --settings ${named}` : ""}`;
   const effect = facts.manifest
     ? `every page that uses {% static %} answers 500 (${facts.manifest.backend}, ${facts.manifest.source})`
     : "nothing is served at STATIC_URL";
-  // A --cmd replaces the detected command and the production settings chosen with it: the line keeps them.
-  const settings = image.env.DJANGO_SETTINGS_MODULE;
   const line = `${settings ? `export DJANGO_SETTINGS_MODULE=${settings} && ` : ""}${collect} && ${command}`;
   const folder = image.writable[0] ? `${image.workdir}/${image.writable[0]}` : undefined;
   const atStart = command
-    ? `--cmd "${line}" with STATIC_ROOT ${folder ? `under ${folder} (the app user's writable folder)` : "in a folder the app user may write"}`
+    ? `--cmd ${shellQuoted(line)} with STATIC_ROOT ${folder ? `under ${folder} (the app user's writable folder)` : "in a folder the app user may write"}`
     : `\`${collect}\` before the server, with STATIC_ROOT in a folder the app user may write`;
   const serve = facts.whitenoise
     ? `WhiteNoise (${facts.whitenoise}) serves them from there`
