@@ -1,27 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { projectLayouts } from "../../test/support/project-layout.js";
 import { type AppFacts, detectApp } from "./app.js";
 
 const root = new URL("../..", import.meta.url).pathname;
-const made: string[] = [];
-
-/** A project folder laid out as the table says (real files, read by the real detector). */
-async function layout(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "couplet-app-"));
-  made.push(dir);
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), text);
-  }
-  return dir;
-}
-
-afterAll(async () => {
-  for (const dir of made) await rm(dir, { recursive: true, force: true });
-});
+const layout = projectLayouts("couplet-app-");
 
 const brief = (facts: AppFacts) =>
   facts.objects.map((o) => `${o.framework} ${o.interface} ${o.target}${o.factory ? "()" : ""} @${o.source}`);

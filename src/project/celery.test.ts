@@ -1,25 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { projectLayouts } from "../../test/support/project-layout.js";
 import { detectApp } from "./app.js";
 
-const made: string[] = [];
-
-/** A project folder laid out as the case says, read by the real detector. */
-async function layout(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "couplet-celery-"));
-  made.push(dir);
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), text);
-  }
-  return dir;
-}
-
-afterAll(async () => {
-  for (const dir of made) await rm(dir, { recursive: true, force: true });
-});
+const layout = projectLayouts("couplet-celery-");
 
 interface Case {
   name: string;
