@@ -339,7 +339,7 @@ async function prepareOne(
   const { plan, files } = planFor(project, base, cmd);
   const venv = venvFor(plan, base);
   const selection = selectionFor(project, base);
-  const baseRef = await buildahReference(source);
+  const baseRef = await buildahReference(source, base.opened.format);
   const wheels = chooseWheels(productionPackages(project, selection), selection, base, {
     ...(local ? { local } : {}),
     baseRef,

@@ -1,15 +1,17 @@
-import { mkdtempSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { copyFile, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { configFor, dockerArchive, makeTar, ociLayout } from "../../test/support/image-archive.js";
 import { bookwormFacts } from "../../test/support/image-settings.js";
 import { InputFileError, UserError } from "../errors.js";
+import { openImageArchive } from "../image/archive.js";
 import { readLayer } from "../image/layer.js";
 import { analyze } from "../project/analyze.js";
 import { AssembleCache } from "./cache.js";
 import { dependencyLayers } from "./dependencies.js";
-import { type LocalWheel, readWheelDir } from "./local-wheels.js";
+import { buildahReference, type LocalWheel, readWheelDir } from "./local-wheels.js";
 import { chooseWheels, productionPackages, selectionFor } from "./packages.js";
 
 // PyPyDispatcher 2.1.2 is locked as an sdist only; the fixture wheel is pip's build of that sdist in the base.
@@ -137,5 +139,31 @@ describe("assemble --wheels", () => {
     const error = await readWheelDir(dir).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InputFileError);
     expect((error as InputFileError).message).toMatch(/^--wheels: cannot read demo-1\.0-py3-none-any\.whl: /);
+  });
+});
+
+describe("buildahReference: the base as the printed buildah commands name it", () => {
+  it("names each kind of --base as buildah reads it: docker-archive, OCI archive, OCI layout, registry", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "couplet-buildah-ref-"));
+    const layer = await makeTar([{ name: "etc/hostname", body: "base\n" }]);
+    const config = configFor(1, [{ created_by: "test" }]);
+    const docker = path.join(dir, "docker.tar");
+    writeFileSync(docker, await dockerArchive([layer], config));
+    const files = ociLayout([{ data: layer, mediaType: "application/vnd.oci.image.layer.v1.tar" }], config);
+    const oci = path.join(dir, "oci.tar");
+    writeFileSync(oci, await makeTar([...files].map(([name, body]) => ({ name, body }))));
+    const layout = path.join(dir, "layout");
+    for (const [name, body] of files) {
+      mkdirSync(path.dirname(path.join(layout, name)), { recursive: true });
+      writeFileSync(path.join(layout, name), body);
+    }
+    const named = async (source: string) => buildahReference(source, (await openImageArchive(source)).format);
+    expect(await named(docker)).toBe(`docker-archive:${docker}`);
+    // An OCI archive file has no manifest.json: `buildah from docker-archive:` of it fails.
+    expect(await named(oci)).toBe(`oci-archive:${oci}`);
+    expect(await named(layout)).toBe(`oci:${layout}`);
+    expect(await buildahReference("registry.example/python:3.11-slim", "oci")).toBe(
+      "registry.example/python:3.11-slim",
+    );
   });
 });

@@ -90,11 +90,16 @@ export function wheelCommand(packages: { name: string; version: string }[], base
   return `mkdir -p wheels && c=$(buildah from ${base}) && buildah run -v "$PWD/wheels:/wheels" "$c" -- pip wheel --no-deps ${specs} -w /wheels; buildah rm "$c"`;
 }
 
-/** The --base as buildah names it: a registry reference as it is, a folder as an OCI layout, a file as a docker-archive. */
-export async function buildahReference(source: string): Promise<string> {
+/**
+ * The --base as buildah names it: a registry reference as it is, a folder as an OCI layout, a file as what it was
+ * read as (`format`): a docker-archive, or an OCI archive (`buildah from docker-archive:` of one fails on its
+ * missing manifest.json).
+ */
+export async function buildahReference(source: string, format: "docker-archive" | "oci"): Promise<string> {
   const found = await stat(source).catch(() => undefined);
   if (!found) return source;
-  return `${found.isDirectory() ? "oci" : "docker-archive"}:${path.resolve(source)}`;
+  if (found.isDirectory()) return `oci:${path.resolve(source)}`;
+  return `${format === "oci" ? "oci-archive" : "docker-archive"}:${path.resolve(source)}`;
 }
 
 /** How a package reads in the layer's history and the progress: a --wheels file by its own sha256. */
