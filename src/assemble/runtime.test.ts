@@ -1,6 +1,8 @@
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { bookwormFacts } from "../../test/support/image-settings.js";
+import { copyProject } from "../../test/support/project-variants.js";
 import { generateFor } from "../pipeline.js";
 import { analyze } from "../project/analyze.js";
 import type { BaseImage } from "./base.js";
@@ -50,6 +52,34 @@ describe("projectLayer", () => {
     expect(plan.project.packageMode).toBe(false);
     const files = [...entries.values()].filter((entry) => entry.type === "file").map((entry) => entry.path);
     expect(files).toEqual(["/app/main.py"]);
+  });
+});
+
+describe("projectLayer and the writable folders", () => {
+  it("keeps a writable folder the code ships (data/ with a seed file) the app user's; its files stay root's", async () => {
+    // celery-worker's plan copies what src names: with src/app.py reading data/seed.txt, data/ is code too.
+    const dir = copyProject("test/fixtures/projects/celery-worker");
+    try {
+      mkdirSync(path.join(dir, "data"));
+      writeFileSync(path.join(dir, "data/seed.txt"), "seed\n");
+      appendFileSync(path.join(dir, "src/app.py"), 'SEED = open("data/seed.txt").read()\n');
+      const project = await analyze(dir);
+      const { plan, files } = generateFor(project, { python: "3.11", platforms: [platformOf(base)] });
+      expect([plan.project.sourcePaths, plan.writable]).toEqual([["data", "src"], ["data"]]);
+      const tree = await projectLayer(project, plan, venvFor(plan, base), files.dockerignore);
+      const entries = new Map(tree.sorted().map((entry) => [entry.path, entry]));
+      // Laid over the setup layer's /app/data, a root-owned entry here made it unwritable for uid 10001.
+      expect(entries.get("/app/data")).toMatchObject({
+        type: "directory",
+        mode: 0o755,
+        uid: 10001,
+        gid: 10001,
+      });
+      expect(entries.get("/app/data/seed.txt")).toMatchObject({ uid: 0, mode: 0o644 });
+      expect(entries.get("/app/src")).toMatchObject({ uid: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -131,6 +131,14 @@ export async function projectLayer(
     else if (entry.kind === "symlink") tree.symlink(to, await readlink(from));
     else tree.file(to, await readFile(from), (await lstat(from)).mode & 0o111 ? 0o755 : 0o644);
   }
+  // A writable folder the code ships too (a data/ of seed files) stays the app user's: this layer's entry for it
+  // is the one the image keeps, and the Dockerfile's COPY into the folder install -d made leaves its owner.
+  const user = plan.layout.user;
+  if (user)
+    for (const dir of plan.writable) {
+      const folder = path.posix.join(workdir, dir);
+      if (tree.has(folder)) tree.dir(folder, 0o755, user.uid);
+    }
   for (const source of wanted)
     if (source && !tree.has(`${workdir}/${source}`))
       throw new UserError(`${path.join(project.dir, source)}: the package's sources are missing or ignored`, {
