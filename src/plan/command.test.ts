@@ -1,11 +1,9 @@
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { copyProject, editPyproject } from "../../test/support/project-variants.js";
+import { copyProject, editPyproject, lintWritten } from "../../test/support/project-variants.js";
 import { UserError } from "../errors.js";
 import { render } from "../generate/render.js";
-import { loadContext } from "../lint/context.js";
-import { lintText } from "../lint/engine.js";
 import { analyze } from "../project/analyze.js";
 import { containerCommand } from "./command.js";
 import { explainPlan } from "./explain.js";
@@ -256,11 +254,7 @@ describe("a Celery worker as the command", () => {
       const { dockerfile, dockerignore } = render(plan(await analyze(dir)));
       expect(dockerfile).toContain(`CMD [${WORKER.map((w) => JSON.stringify(w)).join(", ")}]\n`);
       expect(dockerfile).not.toMatch(/^ENTRYPOINT/m);
-      const file = join(dir, "Dockerfile");
-      writeFileSync(file, dockerfile);
-      writeFileSync(join(dir, ".dockerignore"), dockerignore);
-      const findings = lintText(dockerfile, file, await loadContext(file, dockerfile));
-      expect(findings.map((f) => `${f.rule} ${f.message}`)).toEqual([]);
+      expect(await lintWritten(dir, { dockerfile, dockerignore })).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

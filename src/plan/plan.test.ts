@@ -2,10 +2,8 @@ import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileS
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { userError } from "../../test/support/errors.js";
-import { copyProject, editPyproject } from "../../test/support/project-variants.js";
+import { copyProject, editPyproject, lintWritten } from "../../test/support/project-variants.js";
 import { render } from "../generate/render.js";
-import { loadContext } from "../lint/context.js";
-import { lintText } from "../lint/engine.js";
 import { analyze } from "../project/analyze.js";
 import { parsePlatforms } from "../project/platform.js";
 import type { Project } from "../project/types.js";
@@ -299,11 +297,7 @@ describe("the command and the code", () => {
       expect(dockerfile).not.toMatch(/docs/);
       // The builder has pyproject.toml among the root install's inputs: it is not copied a second time.
       expect(dockerfile).not.toContain("COPY pyproject.toml ./pyproject.toml");
-      const file = join(dir, "Dockerfile");
-      writeFileSync(file, dockerfile);
-      writeFileSync(join(dir, ".dockerignore"), dockerignore);
-      const findings = lintText(dockerfile, file, await loadContext(file, dockerfile));
-      expect(findings.map((f) => `${f.rule} ${f.message}`)).toEqual([]);
+      expect(await lintWritten(dir, { dockerfile, dockerignore })).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -415,11 +409,7 @@ describe("a package-mode project with no package of its name (an application tha
       const { dockerfile, dockerignore } = render(result);
       expect(dockerfile).toContain("poetry install --only main --no-root");
       expect(dockerfile).not.toMatch(/poetry install --only main\s*$/m);
-      const file = join(dir, "Dockerfile");
-      writeFileSync(file, dockerfile);
-      writeFileSync(join(dir, ".dockerignore"), dockerignore);
-      const findings = lintText(dockerfile, file, await loadContext(file, dockerfile));
-      expect(findings.map((f) => `${f.rule} ${f.message}`)).toEqual([]);
+      expect(await lintWritten(dir, { dockerfile, dockerignore })).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { DockerfileParser } from "dockerfile-ast";
 import { formatUserError, isUserError } from "../../src/errors.js";
 import { render } from "../../src/generate/render.js";
+import { loadContext } from "../../src/lint/context.js";
+import { lintText } from "../../src/lint/engine.js";
 import { plan } from "../../src/plan/plan.js";
 import { analyze } from "../../src/project/analyze.js";
 
@@ -40,4 +42,19 @@ export function instructions(dockerfile: string): string[] {
   return DockerfileParser.parse(dockerfile)
     .getInstructions()
     .map((i) => i.getKeyword());
+}
+
+/**
+ * couplet lint's findings (`RULE message`) on rendered files written into the project folder, as `couplet init`
+ * writes them there: couplet's own output should have none.
+ */
+export async function lintWritten(
+  dir: string,
+  files: { dockerfile: string; dockerignore: string },
+): Promise<string[]> {
+  const file = join(dir, "Dockerfile");
+  writeFileSync(file, files.dockerfile);
+  writeFileSync(join(dir, ".dockerignore"), files.dockerignore);
+  const findings = lintText(files.dockerfile, file, await loadContext(file, files.dockerfile));
+  return findings.map((f) => `${f.rule} ${f.message}`);
 }
