@@ -79,8 +79,8 @@ describe("baseLacksError", () => {
     );
     expect(error.hint).toBe(
       "make a base that has them: " +
-        '`c=$(buildah from --arch amd64 docker-archive:/b/amd64.tar) && buildah run "$c" -- sh -c \'apt-get update && apt-get install -y --no-install-recommends libgl1 && rm -rf /var/lib/apt/lists/*\' && buildah commit "$c" docker-archive:base-with-packages-amd64.tar; buildah rm "$c"` and ' +
-        '`c=$(buildah from --arch arm64 r.example/python:3.11) && buildah run "$c" -- sh -c \'apt-get update && apt-get install -y --no-install-recommends libgl1 && rm -rf /var/lib/apt/lists/*\' && buildah commit "$c" docker-archive:base-with-packages-arm64.tar; buildah rm "$c"`, ' +
+        '`c=$(buildah from --arch amd64 docker-archive:/b/amd64.tar) && buildah run "$c" -- sh -c \'apt-get update && apt-get install -y --no-install-recommends libgl1 && rm -rf /var/lib/apt/lists/*\' && rm -f base-with-packages-amd64.tar.part && buildah commit "$c" docker-archive:base-with-packages-amd64.tar.part && mv base-with-packages-amd64.tar.part base-with-packages-amd64.tar; buildah rm "$c"` and ' +
+        '`c=$(buildah from --arch arm64 r.example/python:3.11) && buildah run "$c" -- sh -c \'apt-get update && apt-get install -y --no-install-recommends libgl1 && rm -rf /var/lib/apt/lists/*\' && rm -f base-with-packages-arm64.tar.part && buildah commit "$c" docker-archive:base-with-packages-arm64.tar.part && mv base-with-packages-arm64.tar.part base-with-packages-arm64.tar; buildah rm "$c"`, ' +
         "then assemble onto it: `couplet assemble --base linux/amd64=base-with-packages-amd64.tar --base linux/arm64=base-with-packages-arm64.tar` with your other options; " +
         "or use `couplet build`, whose runtime stage installs the packages couplet knows a package needs; no Debian package is known for libzz.so.9; --allow-missing-libraries writes the image anyway",
     );
@@ -113,7 +113,7 @@ describe("baseLacksError", () => {
       "cannot assemble: the base lacks Debian packages the plan installs at run time: " +
         "libpq5 (for psycopg 3.3.9: psycopg 3 is pure Python and loads the system libpq at run time), " +
         "ssdeep (for openrelik-worker-common 0.5.0: [tool.couplet.native.openrelik-worker-common] runtime, pyproject.toml line 31) " +
-        '(make a base that has them: `c=$(buildah from \'docker-archive:/work/my base.tar\') && buildah run "$c" -- sh -c \'apt-get update && apt-get install -y --no-install-recommends libpq5 ssdeep && rm -rf /var/lib/apt/lists/*\' && buildah commit "$c" docker-archive:base-with-packages.tar; buildah rm "$c"`, ' +
+        '(make a base that has them: `c=$(buildah from \'docker-archive:/work/my base.tar\') && buildah run "$c" -- sh -c \'apt-get update && apt-get install -y --no-install-recommends libpq5 ssdeep && rm -rf /var/lib/apt/lists/*\' && rm -f base-with-packages.tar.part && buildah commit "$c" docker-archive:base-with-packages.tar.part && mv base-with-packages.tar.part base-with-packages.tar; buildah rm "$c"`, ' +
         "then assemble onto it: `couplet assemble --base base-with-packages.tar` with your other options; " +
         "or use `couplet build`, whose runtime stage installs the packages couplet knows a package needs; --allow-missing-libraries writes the image anyway)",
     );

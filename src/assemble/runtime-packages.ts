@@ -47,8 +47,8 @@ function shellWord(word: string): string {
 /**
  * How to make a base that has the packages, as one shell line: buildah makes a working container of the base,
  * apt-get installs them (the lists are removed again, as the generated Dockerfile does), and the container is
- * committed to a docker-archive in the current folder; the working container is removed whether that worked or
- * not. `baseRef` is the base as buildah names it (see buildahReference); `arch` picks the platform of an index.
+ * committed to a docker-archive in the current folder, replacing one made before; the working container is removed
+ * whether that worked or not. `baseRef` is the base as buildah names it (see buildahReference); `arch` picks the platform of an index.
  */
 export function derivedBaseCommand(
   packages: string[],
@@ -58,5 +58,9 @@ export function derivedBaseCommand(
 ): string {
   const install = `apt-get update && apt-get install -y --no-install-recommends ${packages.join(" ")} && rm -rf /var/lib/apt/lists/*`;
   const from = `buildah from${arch ? ` --arch ${arch}` : ""} ${shellWord(baseRef)}`;
-  return `c=$(${from}) && buildah run "$c" -- sh -c '${install}' && buildah commit "$c" docker-archive:${shellWord(output)}; buildah rm "$c"`;
+  // buildah commit refuses an existing docker-archive ("doesn't support modifying existing images"): the line
+  // writes a .part file and moves it over, so it runs again in the same folder, also when a later refusal's base
+  // is the file the last one made.
+  const part = shellWord(`${output}.part`);
+  return `c=$(${from}) && buildah run "$c" -- sh -c '${install}' && rm -f ${part} && buildah commit "$c" docker-archive:${part} && mv ${part} ${shellWord(output)}; buildah rm "$c"`;
 }
