@@ -212,6 +212,19 @@ describe("runtimePackagesIn", () => {
     ]);
   });
 
+  it("names the runtime packages as the base's Debian release does, not as the Python version's default one", async () => {
+    // uwsgi is an sdist only: compiled, it wants PCRE at run time, libpcre3 on bookworm, libpcre2-8-0 on trixie.
+    const project = await analyze(new URL("../../examples/flask-uwsgi", import.meta.url).pathname);
+    const on = (release: string | undefined) =>
+      planFor(project, { ...bookwormFacts, libraries: { release } } as unknown as BaseImage, undefined).plan
+        .native.runtimePackages;
+    expect(on("bookworm")).toEqual(["libpcre3", "libpq5"]);
+    // CPython 3.11 on trixie (a python:3.11-slim-trixie base): trixie has no libpcre3 for apt to install.
+    expect(on("trixie")).toEqual(["libpcre2-8-0", "libpq5"]);
+    // Not Debian, or a release couplet has no table for: the Python version's default, as before.
+    expect(on(undefined)).toEqual(["libpcre3", "libpq5"]);
+  });
+
   it("takes a name an installed package provides as installed: trixie's libmagic1t64 for libmagic1", async () => {
     const project = await analyze(path.join(fixtures, "odbc-client"));
     project.couplet.native.pyodbc = { build: [], runtime: ["libmagic1", "libssl3"], runtimeWithWheel: true };

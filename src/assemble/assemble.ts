@@ -285,10 +285,14 @@ async function targetsFor(
  * --cmd: the same pipeline, so the image starts as the Dockerfile's would.
  */
 export function planFor(project: Project, base: BaseImage, cmd: string[] | undefined): Generated {
+  // The base's own Debian release names the runtime packages: python:3.12-slim is trixie, where couplet's
+  // Dockerfile for 3.12 would start from bookworm, and bookworm's names are missing from trixie's archive.
+  const release = base.libraries?.release;
   return generateFor(project, {
     python: `${base.python.major}.${base.python.minor}`,
     platforms: [platformOf(base)],
     ...(cmd ? { cmd } : {}),
+    ...(release === "bookworm" || release === "trixie" ? { debian: release } : {}),
   });
 }
 

@@ -322,7 +322,7 @@ export function plan(project: Project, options: PlanOptions = {}): Plan {
     project,
     production,
     compile,
-    python.release.debian,
+    options.debian ?? python.release.debian,
     platforms.map(platformName),
   );
   // Poetry's git client (dulwich, or git itself) runs `ssh` for an SSH url; the slim image has none.

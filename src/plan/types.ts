@@ -1,4 +1,5 @@
 // The build plan: plain, JSON-serializable data that says what the Dockerfile will do and why.
+import type { DebianRelease } from "../project/native.js";
 import type { Platform } from "../project/platform.js";
 
 export const STRATEGIES = ["optimal", "full", "slim", "layered", "multistage", "slim-buildkit"] as const;
@@ -24,6 +25,11 @@ export interface PlanOptions {
    * reads everything couplet writes: the `# syntax=` line is then left out unless the user asked for one.
    */
   builtinFrontend?: boolean;
+  /**
+   * The Debian release the image runs on when it is known, not chosen (assemble reads the base's os-release):
+   * the runtime packages take that release's names (trixie's libpcre2-8-0 where bookworm has libpcre3)
+   */
+  debian?: DebianRelease;
 }
 
 export interface PackageToCompile {
