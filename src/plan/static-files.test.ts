@@ -32,7 +32,7 @@ describe("the plan says when Django's static files are never collected", () => {
     const planned = plan(await analyze(dir));
     expect(planned.env).toEqual({ DJANGO_SETTINGS_MODULE: "mysite.settings.production" });
     expect(uncollected(planned.warnings)).toEqual([
-      "static files are not collected: django.contrib.staticfiles (mysite/settings/base.py:19) with STATIC_ROOT (mysite/settings/base.py:21), and nothing runs collectstatic, so every page that uses {% static %} answers 500 (whitenoise.storage.CompressedManifestStaticFilesStorage, mysite/settings/production.py:7); couplet does not run it at build time, where the settings lack the runtime environment (SECRET_KEY, DATABASE_URL, ...): run it at start, --cmd 'export DJANGO_SETTINGS_MODULE=mysite.settings.production && python manage.py collectstatic --noinput && gunicorn --bind 0.0.0.0:${PORT:-8000} mysite.wsgi:application' with STATIC_ROOT under /app/data (the app user's writable folder), or add `RUN python manage.py collectstatic --noinput` to the production stage with what the settings need; WhiteNoise (mysite/settings/production.py:6) serves them from there",
+      "static files are not collected: django.contrib.staticfiles (mysite/settings/base.py:19) with STATIC_ROOT (mysite/settings/base.py:21), and nothing runs collectstatic, so every page that uses {% static %} answers 500 (whitenoise.storage.CompressedManifestStaticFilesStorage, mysite/settings/production.py:7); couplet does not run it at build time, where the settings lack the runtime environment (SECRET_KEY, DATABASE_URL, ...): run it at start, --cmd 'python manage.py collectstatic --noinput && gunicorn --bind 0.0.0.0:${PORT:-8000} mysite.wsgi:application' with STATIC_ROOT under /app/data (the app user's writable folder), or, in a Dockerfile, add `RUN python manage.py collectstatic --noinput` to the production stage with what the settings need; WhiteNoise (mysite/settings/production.py:6) serves them from there",
     ]);
     // No step is added: a build that works today never gains one that imports the settings.
     const plainSite = plan(await analyze(copyProject("test/fixtures/projects/django-site")));
@@ -50,8 +50,10 @@ describe("the plan says when Django's static files are never collected", () => {
     expect(given.entrypoint?.command).toEqual([
       "sh",
       "-c",
-      "export DJANGO_SETTINGS_MODULE=mysite.settings.production && python manage.py collectstatic --noinput && exec gunicorn --bind 0.0.0.0:${PORT:-8000} mysite.wsgi:application",
+      "python manage.py collectstatic --noinput && exec gunicorn --bind 0.0.0.0:${PORT:-8000} mysite.wsgi:application",
     ]);
+    // The same settings: the image keeps the production settings under the --cmd.
+    expect(given.env).toEqual({ DJANGO_SETTINGS_MODULE: "mysite.settings.production" });
     expect(given.writable).toEqual(["data"]);
     expect(uncollected(given.warnings)).toEqual([]);
   });

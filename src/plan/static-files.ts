@@ -33,7 +33,7 @@ export function staticFilesWarning(
   const command = image.entrypoint ? commandLine(image.entrypoint.command) : undefined;
   if (command?.includes("collectstatic")) return undefined;
   const manage = project.app.entries.some((entry) => entry.name === "manage.py" && !entry.folder);
-  // A --cmd replaces the detected command and the production settings chosen with it: the line keeps them.
+  // The image sets the production settings whatever the command (plan keeps them under a --cmd).
   const settings = image.env.DJANGO_SETTINGS_MODULE;
   // `python -m django` has no collectstatic ("Unknown command") until settings are loaded: manage.py names them,
   // and without it and without the image's DJANGO_SETTINGS_MODULE, --settings must (wsgi.py's default is not read).
@@ -44,7 +44,7 @@ export function staticFilesWarning(
   const effect = facts.manifest
     ? `every page that uses {% static %} answers 500 (${facts.manifest.backend}, ${facts.manifest.source})`
     : "nothing is served at STATIC_URL";
-  const line = `${settings ? `export DJANGO_SETTINGS_MODULE=${settings} && ` : ""}${collect} && ${command}`;
+  const line = `${collect} && ${command}`;
   const folder = image.writable[0] ? `${image.workdir}/${image.writable[0]}` : undefined;
   const atStart = command
     ? `--cmd ${shellQuoted(line)} with STATIC_ROOT ${folder ? `under ${folder} (the app user's writable folder)` : "in a folder the app user may write"}`
@@ -52,5 +52,5 @@ export function staticFilesWarning(
   const serve = facts.whitenoise
     ? `WhiteNoise (${facts.whitenoise}) serves them from there`
     : "serve them with WhiteNoise or a web server in front";
-  return `static files are not collected: django.contrib.staticfiles (${facts.app}) with STATIC_ROOT (${facts.root}), and nothing runs collectstatic, so ${effect}; couplet does not run it at build time, where the settings lack the runtime environment (SECRET_KEY, DATABASE_URL, ...): run it at start, ${atStart}, or add \`RUN ${collect}\` to the production stage with what the settings need; ${serve}`;
+  return `static files are not collected: django.contrib.staticfiles (${facts.app}) with STATIC_ROOT (${facts.root}), and nothing runs collectstatic, so ${effect}; couplet does not run it at build time, where the settings lack the runtime environment (SECRET_KEY, DATABASE_URL, ...): run it at start, ${atStart}, or, in a Dockerfile, add \`RUN ${collect}\` to the production stage with what the settings need; ${serve}`;
 }
