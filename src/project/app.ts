@@ -429,7 +429,7 @@ export async function detectApp(
     objects,
     django: djangoFacts,
     entries,
-    scriptServers: roots ? await detectScriptServers(dir, scripts, roots) : {},
+    scriptServers: roots ? await detectScriptServers(files, scripts) : {},
     celery: celeryApps(files),
   };
 }

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectLayouts } from "../../test/support/project-layout.js";
-import { detectScriptServers, type ScriptServer } from "./script-server.js";
+import { detectApp } from "./app.js";
+import type { ScriptServer } from "./script-server.js";
 
 const root = new URL("../..", import.meta.url).pathname;
 const layout = projectLayouts("couplet-script-server-");
@@ -131,20 +132,22 @@ describe("telling a console script that starts a server from a CLI tool", () => 
           { target, table: "project.scripts" as const },
         ]),
       );
-      expect(brief(await detectScriptServers(await layout(c.files), scripts, c.roots))).toEqual(c.servers);
+      expect(brief((await detectApp(await layout(c.files), c.roots, scripts)).scriptServers)).toEqual(
+        c.servers,
+      );
     });
   }
 });
 
 describe("on real projects", () => {
   it("finds the lnbits-shaped fixture's server script, its --host option and the port its settings give", async () => {
-    const found = await detectScriptServers(
+    const { scriptServers: found } = await detectApp(
       join(root, "test/fixtures/projects/script-server"),
+      ["tipjar"],
       {
         tipjar: { target: "tipjar.server:main", table: "project.scripts" },
         "tipjar-cli": { target: "tipjar.commands:main", table: "project.scripts" },
       },
-      ["tipjar"],
     );
     expect(brief(found)).toEqual([
       "tipjar: uvicorn uvicorn.Server( @tipjar/server.py:16 --host@tipjar/server.py:11 port=5000@tipjar/settings.py:9",
@@ -152,11 +155,9 @@ describe("on real projects", () => {
   });
 
   it("finds no server in the bundled CLI example", async () => {
-    const found = await detectScriptServers(
-      join(root, "examples/cli-tool"),
-      { yamlstat: { target: "yamlstat.cli:main", table: "tool.poetry.scripts" } },
-      ["src/yamlstat"],
-    );
+    const { scriptServers: found } = await detectApp(join(root, "examples/cli-tool"), ["src/yamlstat"], {
+      yamlstat: { target: "yamlstat.cli:main", table: "tool.poetry.scripts" },
+    });
     expect(found).toEqual({});
   });
 });

@@ -1,6 +1,4 @@
 // Reads a console script's target function to tell a server it starts (uvicorn.run, waitress.serve...) from a CLI tool.
-import { readFile, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
 import { importBindings } from "./python-source.js";
 import { escapeRegExp } from "./toml.js";
 import type { Script } from "./types.js";
@@ -45,7 +43,6 @@ export const SERVER_DEFAULTS: Record<ScriptServerName, { host: string; port: num
 
 /** How deep calls are followed from the script's function: its helpers, and theirs. */
 const MAX_DEPTH = 2;
-const MAX_BYTES = 512 * 1024;
 
 interface Module {
   /** Relative to the project folder, forward slashes */
@@ -137,36 +134,32 @@ function startIn(module: Module, body: { text: string; start: number }): Start |
   return undefined;
 }
 
-class Sources {
-  private readonly cache = new Map<string, Promise<Module | undefined>>();
+/** A Python file of the project as detectApp read it, with the dotted module name it is imported as. */
+export interface SourceText {
+  path: string;
+  module: string;
+  text: string;
+}
 
-  constructor(
-    private readonly dir: string,
-    /** Folders that hold the top-level packages (`.` for a flat layout, `src` for a src layout) */
-    private readonly bases: string[],
-  ) {}
+/** The project's own modules by dotted name, from the files detectApp has already read (none is read again). */
+class Sources {
+  private readonly byName = new Map<string, SourceText>();
+  private readonly cache = new Map<string, Module>();
+
+  constructor(files: readonly SourceText[]) {
+    for (const file of files) if (!this.byName.has(file.module)) this.byName.set(file.module, file);
+  }
 
   /** The file a dotted module name is imported from, among the project's own sources. */
-  module(name: string): Promise<Module | undefined> {
+  async module(name: string): Promise<Module | undefined> {
     let found = this.cache.get(name);
     if (!found) {
-      found = this.find(name);
+      const file = this.byName.get(name);
+      if (!file) return undefined;
+      found = { path: file.path, name, text: file.text, lines: file.text.split("\n") };
       this.cache.set(name, found);
     }
     return found;
-  }
-
-  private async find(name: string): Promise<Module | undefined> {
-    const relative = name.split(".").join("/");
-    for (const base of this.bases)
-      for (const candidate of [`${relative}.py`, `${relative}/__init__.py`]) {
-        const path = base === "." ? candidate : `${base}/${candidate}`;
-        const info = await stat(join(this.dir, path)).catch(() => undefined);
-        if (!info?.isFile() || info.size > MAX_BYTES) continue;
-        const text = await readFile(join(this.dir, path), "utf8").catch(() => undefined);
-        if (text !== undefined) return { path, name, text, lines: text.split("\n") };
-      }
-    return undefined;
   }
 }
 
@@ -276,12 +269,10 @@ async function findPort(start: Start, script: Module, sources: Sources): Promise
  * function that only imports a server is not one. `roots` are the package's source paths.
  */
 export async function detectScriptServers(
-  dir: string,
+  files: readonly SourceText[],
   scripts: Record<string, Script>,
-  roots: string[],
 ): Promise<Record<string, ScriptServer>> {
-  const bases = [...new Set(roots.map((root) => (root.includes("/") ? dirname(root) : ".")))];
-  const sources = new Sources(dir, bases);
+  const sources = new Sources(files);
   const out: Record<string, ScriptServer> = {};
   for (const [name, script] of Object.entries(scripts)) {
     const [moduleName, func] = script.target.split(":").map((part) => part.trim());
