@@ -10,7 +10,7 @@ import { buildahDefaults, buildahEngine } from "../../src/engine/buildah.js";
 import { capture } from "../../src/engine/exec.js";
 import { ensureBaseImage } from "../support/base-image.js";
 import { removeImages } from "../support/buildah.js";
-import { cli, couplet as runCouplet } from "../support/cli.js";
+import { buildOnBuildah, cli, couplet as runCouplet } from "../support/cli.js";
 
 const exec = promisify(execFile);
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -51,20 +51,7 @@ describe("couplet build with buildah", () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const build = (tag: string, extra: string[] = [], base = slim) =>
-    couplet([
-      "build",
-      work,
-      "--engine",
-      "buildah",
-      "--network",
-      "host",
-      "--build-arg",
-      `PYTHON_IMAGE=${base}`,
-      "--tag",
-      tag,
-      ...extra,
-    ]);
+  const build = (tag: string, extra: string[] = [], base = slim) => buildOnBuildah(work, base, tag, extra);
 
   it("builds the optimal image smaller than the seed's full one, printing reference, size and time", async () => {
     const optimal = await build(tags[0] as string);

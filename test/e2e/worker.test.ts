@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBaseImage } from "../support/base-image.js";
 import { buildah, imageConfig, removeImages, type Server, startServer } from "../support/buildah.js";
-import { type CliResult, couplet, repo } from "../support/cli.js";
+import { buildOnBuildah, type CliResult, couplet, repo } from "../support/cli.js";
 
 const runId = `${process.pid}${Date.now() % 100_000}`;
 const builtTag = `localhost/couplet-e2e-worker/built:${runId}`;
@@ -38,18 +38,7 @@ describe("a Celery worker without a command of its own", () => {
     work = await mkdtemp(join(tmpdir(), "couplet-e2e-worker-"));
     const dir = join(work, "celery-worker");
     await cp(join(repo, "test/fixtures/projects/celery-worker"), dir, { recursive: true });
-    built = await couplet([
-      "build",
-      dir,
-      "--engine",
-      "buildah",
-      "--network",
-      "host",
-      "--build-arg",
-      `PYTHON_IMAGE=${base}`,
-      "--tag",
-      builtTag,
-    ]);
+    built = await buildOnBuildah(dir, base, builtTag);
     // The same base as a docker-archive, for assemble (which reads no engine's storage).
     const archive = join(work, "base.tar");
     const pushed = await buildah(["push", base, `docker-archive:${archive}`]);

@@ -43,3 +43,29 @@ export async function coupletOutput(args: string[], options: CliOptions = {}): P
     );
   return result.stdout;
 }
+
+/** `couplet build DIR` on buildah over the host network, FROM the given base, tagged: the e2e files' usual build. */
+export function buildOnBuildah(
+  dir: string,
+  base: string,
+  tag: string,
+  extra: string[] = [],
+  options: CliOptions = {},
+): Promise<CliResult> {
+  return couplet(
+    [
+      "build",
+      dir,
+      "--engine",
+      "buildah",
+      "--network",
+      "host",
+      "--build-arg",
+      `PYTHON_IMAGE=${base}`,
+      "--tag",
+      tag,
+      ...extra,
+    ],
+    options,
+  );
+}
